@@ -1,0 +1,115 @@
+"""Configuration, read once from the environment, with defaults that run offline.
+
+Every path the pipeline writes lives under ``PIPELINE_HOME`` (default: ``<repo>/var``):
+
+- ``lake/raw/``      raw files exactly as fetched, content-addressed, plus ``manifest.jsonl``
+- ``lake/staged/``   normalized staged tables, hive-partitioned Parquet
+- ``build/``         scratch space for a run (staged candidates, the DuckDB file being built)
+- ``publish/``       releases; ``publish/current`` points at the last good one
+- ``airflow/``       the project-local ``AIRFLOW_HOME`` (SQLite metadata) for the embedded mode
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build one with :func:`load`."""
+
+    home: Path
+    demo_dir: Path
+    sql_dir: Path
+    sources: tuple[str, ...]
+    max_raw_bytes: int
+    keep_releases: int
+    storage_version: str
+    source_inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.lake_dir / "raw"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.raw_dir / "manifest.jsonl"
+
+    @property
+    def staged_dir(self) -> Path:
+        return self.lake_dir / "staged"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def publish_dir(self) -> Path:
+        return self.home / "publish"
+
+    @property
+    def current_release(self) -> Path:
+        return self.publish_dir / "current"
+
+    @property
+    def published_db(self) -> Path:
+        return self.current_release / "sanctions.duckdb"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.home / "gx"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+
+def load() -> Settings:
+    """Read the environment.
+
+    ``PIPELINE_HOME``          where everything is written (default ``<repo>/var``)
+    ``PIPELINE_SOURCES``       comma-separated source ids to run (default ``us_ofac_sdn,un_sc``)
+    ``PIPELINE_INPUT_<ID>``    input for one source: local paths or ``http(s)://`` URLs,
+                               ``;``-separated (default: the demo files shipped in ``data/demo``)
+    ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB)
+    ``PIPELINE_KEEP_RELEASES`` how many old releases to keep beside ``current`` (default 3)
+    """
+    sources = tuple(
+        s.strip()
+        for s in os.environ.get("PIPELINE_SOURCES", "us_ofac_sdn,un_sc").split(",")
+        if s.strip()
+    )
+    inputs = {
+        sid: os.environ[f"PIPELINE_INPUT_{sid.upper()}"]
+        for sid in sources
+        if os.environ.get(f"PIPELINE_INPUT_{sid.upper()}")
+    }
+    return Settings(
+        home=_env_path("PIPELINE_HOME", REPO_ROOT / "var"),
+        demo_dir=_env_path("PIPELINE_DEMO_DIR", REPO_ROOT / "data" / "demo"),
+        sql_dir=_env_path("PIPELINE_SQL_DIR", REPO_ROOT / "sql"),
+        sources=sources,
+        max_raw_bytes=_env_int("PIPELINE_MAX_RAW_BYTES", 1 << 30),
+        keep_releases=_env_int("PIPELINE_KEEP_RELEASES", 3),
+        # Files written in this storage format open in DuckDB 1.2+ CLIs and BI drivers too.
+        storage_version=os.environ.get("PIPELINE_DUCKDB_STORAGE_VERSION", "v1.2.0"),
+        source_inputs=inputs,
+    )

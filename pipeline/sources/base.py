@@ -1,0 +1,159 @@
+"""What every source module shares: its metadata and the context a parser writes through.
+
+A source is one module ``pipeline/sources/<id>.py`` exposing ``parse(files, ctx)`` plus its
+metadata ``pipeline/sources/<id>.yml`` (title, publisher, URLs, formats, licence, expected
+row counts). Adding a source touches that pair and a fixture, nothing downstream.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from pipeline.reference import CountryResolver
+from pipeline.staged import StagedWriter, entity_key
+
+log = logging.getLogger(__name__)
+
+SOURCES_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    """Metadata of one source, from its YAML file."""
+
+    id: str
+    title: str
+    publisher: str
+    authority: str
+    list: str
+    licence: str
+    formats: tuple[str, ...]
+    urls: tuple[str, ...]
+    demo_inputs: tuple[str, ...]
+    min_designations: int
+    max_designations: int
+    min_designations_demo: int
+    raw_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: str = ""
+
+
+@functools.cache
+def load_meta(source_id: str) -> SourceMeta:
+    path = SOURCES_DIR / f"{source_id}.yml"
+    if not path.exists():
+        known = sorted(p.stem for p in SOURCES_DIR.glob("*.yml"))
+        raise KeyError(f"unknown source '{source_id}' (known: {', '.join(known)})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    expected = data.get("expected", {})
+    return SourceMeta(
+        id=data["id"],
+        title=data["title"],
+        publisher=data["publisher"],
+        authority=data["authority"],
+        list=data["list"],
+        licence=data["licence"],
+        formats=tuple(data.get("formats", [])),
+        urls=tuple(data.get("urls", [])),
+        demo_inputs=tuple(data.get("demo_inputs", [])),
+        min_designations=int(expected.get("min_designations", 1)),
+        max_designations=int(expected.get("max_designations", 10**7)),
+        min_designations_demo=int(expected.get("min_designations_demo", 1)),
+        raw_kinds={k: tuple(v or ()) for k, v in (data.get("raw_kinds") or {}).items()},
+        notes=data.get("notes", ""),
+    )
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file handed to a parser: where it is, what it was called outside, and its hash."""
+
+    path: Path
+    name: str
+    sha256: str
+
+
+@dataclass
+class ParseContext:
+    """What a parser writes through. Keeps the current record id for error messages, resolves
+    countries through the project's crosswalk and audits what it cannot place."""
+
+    source: str
+    writer: StagedWriter
+    countries: CountryResolver
+    max_bytes: int = 1 << 30
+    progress_every: int = 5000
+    record: str | None = None
+    _seen: int = 0
+    _current_file: str = ""
+    unmapped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> SourceMeta:
+        return load_meta(self.source)
+
+    def start_file(self, f: InputFile) -> None:
+        self._current_file = f.name
+        self.record = None
+        self.writer.set_lineage(f.sha256, f.name)
+        log.info("[%s] parsing %s", self.source, f.name)
+
+    def set_snapshot(self, snapshot: date) -> None:
+        if self.writer.snapshot_date and self.writer.snapshot_date != snapshot:
+            log.warning(
+                "[%s] %s says snapshot %s, earlier file said %s; keeping the earlier one",
+                self.source, self._current_file, snapshot, self.writer.snapshot_date,
+            )
+            return
+        self.writer.snapshot_date = snapshot
+
+    def key(self, record_id: str) -> str:
+        return entity_key(self.source, record_id)
+
+    def tick(self) -> None:
+        """Call once per record: logs progress on long files."""
+        self._seen += 1
+        if self._seen % self.progress_every == 0:
+            log.info("[%s] %s: %d records parsed", self.source, self._current_file, self._seen)
+
+    def add(self, table: str, row: dict) -> None:
+        self.writer.add(table, row)
+
+    def audit(self, rule: str, field_name: str, value: str | None) -> None:
+        self.writer.audit(rule, field_name, value, self.record)
+
+    def link_country(
+        self,
+        record_id: str,
+        link_type: str,
+        raw_value: str | None,
+        iso2: str | None = None,
+    ) -> None:
+        """Write one country link. ``iso2`` is a code the source itself gives (checked against
+        the crosswalk); otherwise ``raw_value`` is resolved by name. A value that cannot be
+        mapped is still written (``country_iso2`` null, raw value kept) and audited."""
+        if not raw_value and not iso2:
+            return
+        match = self.countries.resolve_iso2(iso2) if iso2 else self.countries.resolve(raw_value)
+        if iso2 and not match.matched and raw_value:
+            match = self.countries.resolve(raw_value)
+        if match.iso2 is None:
+            value = raw_value or iso2 or ""
+            self.audit("unmapped_country", link_type, value)
+            self.unmapped[value] = self.unmapped.get(value, 0) + 1
+        self.add(
+            "country_links",
+            {
+                "entity_key": self.key(record_id),
+                "source_record_id": record_id,
+                "link_type": link_type,
+                "country_iso2": match.iso2,
+                "region": match.region,
+                "raw_value": raw_value or iso2 or "",
+            },
+        )

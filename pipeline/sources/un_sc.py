@@ -1,0 +1,154 @@
+"""UN Security Council Consolidated List (``consolidated.xml``) -> staged tables.
+
+Layout: ``CONSOLIDATED_LIST[@dateGenerated]/INDIVIDUALS/INDIVIDUAL*`` and ``ENTITIES/ENTITY*``,
+no namespace. Countries are English names only; ``UN_LIST_TYPE`` is the regime (the programme).
+Empty placeholder elements and padded values are common and handled by ``xmlsafe.text``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+
+from pipeline.errors import SourceError
+from pipeline.sources.base import InputFile, ParseContext
+from pipeline.xmlsafe import expect_root, iter_records, local, text
+
+ROOT = "CONSOLIDATED_LIST"
+ENTITY_TYPE = {"INDIVIDUAL": "person", "ENTITY": "organization"}
+
+# Record fields we read or deliberately skip; anything else is audited as unknown.
+KNOWN_FIELDS = {
+    "DATAID", "VERSIONNUM", "FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME",
+    "UN_LIST_TYPE", "REFERENCE_NUMBER", "LISTED_ON", "GENDER", "NAME_ORIGINAL_SCRIPT",
+    "COMMENTS1", "TITLE", "DESIGNATION", "NATIONALITY", "LIST_TYPE", "LAST_DAY_UPDATED",
+    "INDIVIDUAL_ALIAS", "ENTITY_ALIAS", "INDIVIDUAL_ADDRESS", "ENTITY_ADDRESS",
+    "INDIVIDUAL_DATE_OF_BIRTH", "INDIVIDUAL_PLACE_OF_BIRTH", "INDIVIDUAL_DOCUMENT",
+    "SORT_KEY", "SORT_KEY_LAST_MOD", "SUBMITTED_BY", "DELISTED_ON",
+}
+KNOWN_SUBFIELDS = {
+    "VALUE", "QUALITY", "ALIAS_NAME", "DATE_OF_BIRTH", "CITY_OF_BIRTH", "COUNTRY_OF_BIRTH",
+    "NOTE", "STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY", "TYPE_OF_DATE", "DATE",
+    "YEAR", "FROM_YEAR", "TO_YEAR", "TYPE_OF_DOCUMENT", "TYPE_OF_DOCUMENT2", "NUMBER",
+    "ISSUING_COUNTRY", "DATE_OF_ISSUE", "CITY_OF_ISSUE", "COUNTRY_OF_ISSUE",
+}
+ALIAS_QUALITY = {"good": ("aka", "strong"), "a.k.a.": ("aka", "strong"), "low": ("aka", "weak"),
+                 "f.k.a.": ("fka", None), "n.k.a.": ("nka", None)}
+DOCUMENT_TYPES = {"passport": "passport", "national identification number": "national_id",
+                  "identification number": "national_id", "tax identification number": "tax_id",
+                  "registration number": "registration"}
+_DATE_GENERATED = re.compile(rb'dateGenerated\s*=\s*["\'](\d{4}-\d{2}-\d{2})')
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _snapshot(f: InputFile) -> date | None:
+    with open(f.path, "rb") as fh:
+        head = fh.read(4096)
+    match = _DATE_GENERATED.search(head)
+    return date.fromisoformat(match.group(1).decode()) if match else None
+
+
+def parse(files: list[InputFile], ctx: ParseContext) -> None:
+    for f in files:
+        ctx.start_file(f)
+        expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes)
+        snapshot = _snapshot(f)
+        if snapshot is None:
+            raise SourceError(ctx.source, f.name, "dateGenerated", "the root element has no dateGenerated date")
+        ctx.set_snapshot(snapshot)
+        seen = 0
+        for _parents, elem in iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record):
+            _record(elem, ctx)
+            seen += 1
+        if seen == 0:
+            raise SourceError(ctx.source, f.name, "has records", "no INDIVIDUAL or ENTITY element")
+
+
+def _values(elem: ET.Element, tag: str) -> list[str]:
+    return [v for child in elem.findall(f"{tag}/VALUE") if (v := text(child))]
+
+
+def _record(elem: ET.Element, ctx: ParseContext) -> None:
+    kind = local(elem.tag)
+    dataid = text(elem.find("DATAID"))
+    if dataid is None:
+        raise SourceError(ctx.source, ctx._current_file, "DATAID present", "a record has no DATAID",
+                          record=f"after {ctx.record}")
+    ctx.record = dataid
+    ctx.tick()
+    for child in elem:
+        tag = local(child.tag)
+        if tag not in KNOWN_FIELDS:
+            ctx.audit("unknown_field", tag, text(child))
+        for sub in child:
+            if local(sub.tag) not in KNOWN_SUBFIELDS:
+                ctx.audit("unknown_field", f"{tag}/{local(sub.tag)}", text(sub))
+
+    parts = [text(elem.find(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+    name = " ".join(p for p in parts if p)
+    if not name:
+        raise SourceError(ctx.source, ctx._current_file, "has a name", "FIRST_NAME is empty", dataid)
+    regime = text(elem.find("UN_LIST_TYPE"))
+    reference = text(elem.find("REFERENCE_NUMBER"))
+    key = ctx.key(dataid)
+    ctx.add("designations", {
+        "designation_id": f"{ctx.source}:{ctx.meta.list}:{dataid}",
+        "authority": ctx.meta.authority,
+        "list": ctx.meta.list,
+        "source_record_id": dataid,
+        "entity_key": key,
+        "entity_type": ENTITY_TYPE[kind],
+        "primary_name": name,
+        "programs": [regime] if regime else [],
+        "listed_on": _date(text(elem.find("LISTED_ON"))),
+        "reference_number": reference,
+        "remarks": text(elem.find("COMMENTS1")),
+    })
+    ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": name,
+                      "name_type": "primary", "quality": "strong"})
+    original = text(elem.find("NAME_ORIGINAL_SCRIPT"))
+    if original:
+        ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": original,
+                          "name_type": "original_script", "quality": "strong"})
+    for alias in elem.findall(f"{kind}_ALIAS"):
+        alias_name = text(alias.find("ALIAS_NAME"))
+        if not alias_name:
+            continue
+        quality = (text(alias.find("QUALITY")) or "").lower()
+        name_type, strength = ALIAS_QUALITY.get(quality, ("aka", None))
+        if quality and quality not in ALIAS_QUALITY:
+            ctx.audit("unknown_value", "ALIAS/QUALITY", quality)
+        ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": alias_name,
+                          "name_type": name_type, "quality": strength})
+    if reference:
+        ctx.add("identifiers", {"entity_key": key, "source_record_id": dataid, "id_type": "un_reference",
+                                "id_value": reference, "country_iso2": None, "raw_type": "REFERENCE_NUMBER"})
+
+    for value in _values(elem, "NATIONALITY"):
+        ctx.link_country(dataid, "nationality", value)
+    for address in elem.findall(f"{kind}_ADDRESS"):
+        ctx.link_country(dataid, "address", text(address.find("COUNTRY")))
+    for place in elem.findall("INDIVIDUAL_PLACE_OF_BIRTH"):
+        ctx.link_country(dataid, "birth", text(place.find("COUNTRY")))
+    for doc in elem.findall("INDIVIDUAL_DOCUMENT"):
+        number = text(doc.find("NUMBER"))
+        if not number:
+            continue
+        raw_type = text(doc.find("TYPE_OF_DOCUMENT")) or "unknown"
+        id_type = DOCUMENT_TYPES.get(raw_type.lower(), "other")
+        if id_type == "other":
+            ctx.audit("unknown_value", "INDIVIDUAL_DOCUMENT/TYPE_OF_DOCUMENT", raw_type)
+        issuer = text(doc.find("ISSUING_COUNTRY")) or text(doc.find("COUNTRY_OF_ISSUE"))
+        ctx.add("identifiers", {
+            "entity_key": key, "source_record_id": dataid, "id_type": id_type, "id_value": number,
+            "country_iso2": ctx.countries.resolve(issuer).iso2 if issuer else None, "raw_type": raw_type,
+        })

@@ -1,0 +1,260 @@
+"""Silver layer: the normalized staged tables every source parser writes.
+
+One schema for every authority, so a new source adds a parser and nothing downstream. Each
+table is hive-partitioned Parquet::
+
+    <staged>/<table>/source=<source id>/snapshot_date=<YYYY-MM-DD>/part-<bundle>.parquet
+
+``bundle`` is derived from the sha256 of the raw file(s) parsed, so re-parsing the same input
+overwrites the same part (idempotent), and every row also carries ``raw_sha256`` to trace it
+back to its raw file.
+
+Tables (see ``docs/data_dictionary.md`` for every column):
+
+- ``designations``   one row per listing of an entity by one authority on one snapshot
+- ``names``          one row per name of an entity (primary name and aliases)
+- ``country_links``  one row per tie between an entity and a country, with its ``link_type``
+- ``identifiers``    one row per identifier (IMO number, passport, registration, UN reference...)
+- ``relations``      one row per link between two entities of the same source
+- ``parse_audit``    one row per (file, rule, field, value) the parser could not place, with a count
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "other")
+LINK_TYPES = (
+    "nationality",
+    "citizenship",
+    "registration",  # jurisdiction / country of registration or incorporation
+    "flag",  # vessel or aircraft flag
+    "address",
+    "birth",
+    "other",
+)
+RELATION_TYPES = (
+    "owned_by",
+    "associate_of",
+    "family_of",
+    "acting_for",
+    "leader_of",
+    "supports",
+    "linked_to",
+    "other",
+)
+NAME_TYPES = ("primary", "aka", "fka", "nka", "original_script")
+
+_LINEAGE = [
+    pa.field("raw_sha256", pa.string(), nullable=False),
+    pa.field("raw_file", pa.string(), nullable=False),
+]
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "designations": pa.schema(
+        [
+            pa.field("designation_id", pa.string(), nullable=False),
+            pa.field("authority", pa.string(), nullable=False),
+            pa.field("list", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("entity_type", pa.string(), nullable=False),
+            pa.field("primary_name", pa.string(), nullable=False),
+            pa.field("programs", pa.list_(pa.string()), nullable=False),
+            pa.field("listed_on", pa.date32()),
+            pa.field("reference_number", pa.string()),
+            pa.field("remarks", pa.string()),
+            *_LINEAGE,
+        ]
+    ),
+    "names": pa.schema(
+        [
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("name", pa.string(), nullable=False),
+            pa.field("name_type", pa.string(), nullable=False),
+            pa.field("quality", pa.string()),  # strong | weak | null
+            *_LINEAGE,
+        ]
+    ),
+    "country_links": pa.schema(
+        [
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("link_type", pa.string(), nullable=False),
+            pa.field("country_iso2", pa.string()),  # null = the raw value could not be mapped
+            pa.field("region", pa.string()),
+            pa.field("raw_value", pa.string(), nullable=False),
+            *_LINEAGE,
+        ]
+    ),
+    "identifiers": pa.schema(
+        [
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("id_type", pa.string(), nullable=False),
+            pa.field("id_value", pa.string(), nullable=False),
+            pa.field("country_iso2", pa.string()),
+            pa.field("raw_type", pa.string()),
+            *_LINEAGE,
+        ]
+    ),
+    "relations": pa.schema(
+        [
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("related_entity_key", pa.string()),  # null when only a name is given
+            pa.field("related_name", pa.string()),
+            pa.field("relation_type", pa.string(), nullable=False),
+            pa.field("raw_relation", pa.string()),
+            *_LINEAGE,
+        ]
+    ),
+    "parse_audit": pa.schema(
+        [
+            pa.field("rule", pa.string(), nullable=False),
+            pa.field("field", pa.string(), nullable=False),
+            pa.field("value", pa.string()),
+            pa.field("example_record", pa.string()),
+            pa.field("occurrences", pa.int64(), nullable=False),
+            *_LINEAGE,
+        ]
+    ),
+}
+
+TABLES = tuple(SCHEMAS)
+
+
+def entity_key(source: str, record_id: str) -> str:
+    """The key of one entity within one source: ``us_ofac_sdn:36``."""
+    return f"{source}:{record_id}"
+
+
+def bundle_id(sha256s: Iterable[str]) -> str:
+    """Short id for a set of raw files parsed together (e.g. the four OFAC CSV files)."""
+    joined = ",".join(sorted(sha256s))
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+@dataclass
+class StagedWriter:
+    """Buffers rows per table and streams them to Parquet row groups, so memory stays bounded.
+
+    Parts are written in a scratch folder and moved into ``out_dir`` by :meth:`commit`; on any
+    error :meth:`abort` removes them, so a failed parse leaves no partial partition behind.
+    """
+
+    out_dir: Path
+    source: str
+    bundle: str
+    batch_rows: int = 20_000
+    snapshot_date: date | None = None
+    counts: Counter = field(default_factory=Counter)
+    _buffers: dict[str, list[dict]] = field(default_factory=dict)
+    _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
+    _tmp: Path | None = None
+    _audit: Counter = field(default_factory=Counter)
+    _audit_example: dict = field(default_factory=dict)
+    _lineage: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".parse-{self.source}-", dir=self.out_dir))
+
+    def set_lineage(self, raw_sha256: str, raw_file: str) -> None:
+        """Lineage stamped on every following row: the raw file the rows come from."""
+        self._lineage = {"raw_sha256": raw_sha256, "raw_file": raw_file}
+
+    def add(self, table: str, row: dict) -> None:
+        buf = self._buffers.setdefault(table, [])
+        buf.append({**row, **self._lineage})
+        self.counts[table] += 1
+        if len(buf) >= self.batch_rows:
+            self._flush(table)
+
+    def audit(self, rule: str, field_name: str, value: str | None, record: str | None) -> None:
+        """Record something the parser met and could not place (an unknown field, an unmapped
+        country value...). Aggregated per (rule, field, value) with a count and an example."""
+        key = (rule, field_name, value, self._lineage.get("raw_sha256"), self._lineage.get("raw_file"))
+        self._audit[key] += 1
+        self._audit_example.setdefault(key, record)
+
+    @property
+    def audit_counts(self) -> Counter:
+        return self._audit
+
+    def _flush(self, table: str) -> None:
+        rows = self._buffers.get(table)
+        if not rows:
+            return
+        schema = SCHEMAS[table]
+        batch = pa.Table.from_pylist(rows, schema=schema)
+        writer = self._writers.get(table)
+        if writer is None:
+            assert self._tmp is not None
+            writer = pq.ParquetWriter(self._tmp / f"{table}.parquet", schema, compression="zstd")
+            self._writers[table] = writer
+        writer.write_table(batch)
+        rows.clear()
+
+    def commit(self) -> dict[str, int]:
+        """Write the last rows and move every table's part into its partition."""
+        if self.snapshot_date is None:
+            raise ValueError(f"[{self.source}] no snapshot date was set by the parser")
+        for (rule, fname, value, sha, rawf), n in sorted(self._audit.items(), key=str):
+            self._buffers.setdefault("parse_audit", []).append(
+                {
+                    "rule": rule,
+                    "field": fname,
+                    "value": value,
+                    "example_record": self._audit_example[(rule, fname, value, sha, rawf)],
+                    "occurrences": n,
+                    "raw_sha256": sha or "",
+                    "raw_file": rawf or "",
+                }
+            )
+        self.counts["parse_audit"] = len(self._audit)
+        for table in TABLES:
+            self._buffers.setdefault(table, [])
+            if table not in self._writers and not self._buffers[table]:
+                # Write an empty part so every table exists for every parsed snapshot.
+                assert self._tmp is not None
+                self._writers[table] = pq.ParquetWriter(
+                    self._tmp / f"{table}.parquet", SCHEMAS[table], compression="zstd"
+                )
+            self._flush(table)
+            self._writers[table].close()
+        assert self._tmp is not None
+        for table in TABLES:
+            part_dir = partition_dir(self.out_dir, table, self.source, self.snapshot_date)
+            part_dir.mkdir(parents=True, exist_ok=True)
+            os.replace(self._tmp / f"{table}.parquet", part_dir / f"part-{self.bundle}.parquet")
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        return {t: self.counts[t] for t in TABLES}
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - best effort cleanup
+                pass
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def partition_dir(root: Path, table: str, source: str, snapshot_date: date) -> Path:
+    return root / table / f"source={source}" / f"snapshot_date={snapshot_date.isoformat()}"

@@ -1,0 +1,21 @@
+-- grain: one row per tie between an entity and a country, per staged source snapshot
+with source as (
+    select * from lake.country_links
+),
+
+renamed as (
+    select
+        source,
+        cast(snapshot_date as date) as snapshot_date,
+        entity_key,
+        source_record_id,
+        link_type,
+        country_iso2,
+        region,
+        raw_value,
+        raw_sha256,
+        raw_file
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+-- grain: one row per designation per staged source snapshot (every snapshot in the lake)
+with source as (
+    select * from lake.designations
+),
+
+renamed as (
+    select
+        designation_id,
+        source,
+        authority,
+        "list" as list_code,
+        source_record_id,
+        entity_key,
+        entity_type,
+        primary_name,
+        programs,
+        cast(listed_on as date) as listed_on,
+        reference_number,
+        remarks,
+        cast(snapshot_date as date) as snapshot_date,
+        raw_sha256,
+        raw_file
+    from source
+)
+
+select * from renamed

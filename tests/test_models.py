@@ -1,0 +1,179 @@
+"""SQL models: build order from the SQL itself, and marts on tiny given/expected rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipeline.errors import ModelError
+from pipeline.models import build_order, discover, load_docs, run_models
+
+REPO = Path(__file__).resolve().parents[1]
+SQL = REPO / "sql"
+SNAP = date(2024, 6, 28)
+
+
+def test_build_order_follows_the_sql():
+    models = discover(SQL)
+    order = [m.name for m in build_order(models)]
+    for model in models.values():
+        for dep in model.depends_on:
+            assert order.index(dep) < order.index(model.name), f"{dep} must build before {model.name}"
+    assert models["mart_dyad_ties"].depends_on == {"mart_dyad_evidence", "stg_ref__countries"}
+    assert all(m.grain.startswith("grain: one row per") for m in models.values())
+
+
+def test_cycle_and_missing_grain_are_errors(tmp_path: Path):
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "a.sql").write_text("-- grain: one row per a\nselect * from b")
+    (tmp_path / "staging" / "b.sql").write_text("-- grain: one row per b\nselect * from a")
+    with pytest.raises(ModelError, match="cycle"):
+        build_order(discover(tmp_path))
+    (tmp_path / "staging" / "b.sql").write_text("select 1 as x")
+    with pytest.raises(ModelError, match="grain"):
+        discover(tmp_path)
+
+
+def test_every_mart_column_is_documented():
+    docs = load_docs(SQL)
+    con = duckdb.connect()
+    _given(con)
+    run_models(con, SQL)
+    for model in discover(SQL).values():
+        if model.layer != "marts":
+            continue
+        columns = [r[0] for r in con.execute(f"describe {model.name}").fetchall()]
+        documented = docs.get(model.name, {}).get("columns", {})
+        assert set(columns) == set(documented), f"{model.name}: undocumented {set(columns) - set(documented)}"
+        comments = con.execute(
+            "select count(*) from duckdb_columns() where table_name = ? and comment is not null and comment <> ''",
+            [model.name]).fetchall()[0][0]
+        assert comments == len(columns)
+
+
+def _designation(source, snap, rid, etype, name, programs, listed, authority="us_ofac", lst="SDN"):
+    return {"designation_id": f"{source}:{lst}:{rid}", "authority": authority, "list": lst,
+            "source_record_id": rid, "entity_key": f"{source}:{rid}", "entity_type": etype,
+            "primary_name": name, "programs": programs, "listed_on": listed, "reference_number": None,
+            "remarks": None, "raw_sha256": "0" * 64, "raw_file": "f.xml", "source": source, "snapshot_date": snap}
+
+
+def _link(source, rid, link_type, iso2, raw, snap=SNAP):
+    return {"entity_key": f"{source}:{rid}", "source_record_id": rid, "link_type": link_type,
+            "country_iso2": iso2, "region": None, "raw_value": raw, "raw_sha256": "0" * 64,
+            "raw_file": "f.xml", "source": source, "snapshot_date": snap}
+
+
+def _given(con: duckdb.DuckDBPyConnection) -> None:
+    ofac, un = "us_ofac_sdn", "un_sc"
+    designations = pd.DataFrame([
+        _designation(ofac, date(2024, 1, 1), "1", "person", "OLD SNAPSHOT", ["RUSSIA-EO14024"], date(2022, 3, 15)),
+        _designation(ofac, SNAP, "1", "person", "IVANOV, Ivan", ["RUSSIA-EO14024"], date(2022, 3, 15)),
+        _designation(ofac, SNAP, "2", "organization", "SHAHED", ["RUSSIA-EO14024", "IRAN"], date(2022, 11, 15)),
+        _designation(ofac, SNAP, "3", "organization", "BANK X", ["IRAN"], date(2019, 1, 1)),
+        _designation(ofac, SNAP, "4", "vessel", "SHIP", ["SDGT", "NOT-IN-TABLE"], date(2020, 5, 1)),
+        _designation(ofac, SNAP, "5", "organization", "RU BANK", ["UKRAINE-EO13662"], date(2022, 4, 6)),
+        _designation(un, SNAP, "u1", "person", "KIM", ["DPRK"], date(2009, 4, 24), authority="un_sc", lst="UN"),
+    ])
+    links = pd.DataFrame([
+        _link(ofac, "1", "nationality", "RU", "Russia"),
+        _link(ofac, "2", "nationality", "IR", "Iran"),
+        _link(ofac, "3", "address", "IR", "Iran"),
+        _link(ofac, "4", "flag", "PA", "Panama"),
+        _link(ofac, "4", "address", None, "undetermined"),
+    ])
+    relations = pd.DataFrame([{
+        "entity_key": f"{ofac}:1", "source_record_id": "1", "related_entity_key": f"{ofac}:2",
+        "related_name": "SHAHED", "relation_type": "associate_of", "raw_relation": "Associate Of",
+        "raw_sha256": "0" * 64, "source": ofac, "snapshot_date": SNAP}])
+    con.execute("create schema lake; create schema ref")
+    con.register("d", designations)
+    con.register("l", links)
+    con.register("r", relations)
+    con.execute("create table lake.designations as select * from d")
+    con.execute("create table lake.country_links as select * from l")
+    con.execute("create table lake.relations as select * from r")
+    con.execute("""create table ref.countries as select * from (values
+        ('RU', 'RUS', 'Russia', 'state'), ('IR', 'IRN', 'Iran', 'state'), ('KP', 'PRK', 'North Korea', 'state'),
+        ('PA', 'PAN', 'Panama', 'state')) as t(iso2, iso3, name, kind)""")
+    con.execute("""create table ref.programs as select * from (values
+        ('us_ofac', 'RUSSIA-EO14024', 'RU', '', 'country'), ('us_ofac', 'UKRAINE-EO13662', 'RU', '', 'country'),
+        ('us_ofac', 'IRAN', 'IR', '', 'country'), ('us_ofac', 'SDGT', '', '', 'thematic'),
+        ('un_sc', 'DPRK', 'KP', '', 'country')) as t(authority, program, target_iso2, region, kind)""")
+
+
+@pytest.fixture(scope="module")
+def built() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    _given(con)
+    run_models(con, SQL)
+    return con
+
+
+def _rows(con, sql):
+    return con.execute(sql).fetchall()
+
+
+def test_rankings_by_basis(built):
+    got = _rows(built, """select basis, country_iso2, designations, rank, round(share, 4) from mart_country_rankings
+                          where authority = 'all' and entity_type = 'all' order by basis, rank, country_iso2""")
+    assert got == [
+        # any: RU d1 d2 d5 | IR d2 d3 | KP u1 | PA d4 (flag) -> 6 designations with a country
+        ("any", "RU", 3, 1, 0.5), ("any", "IR", 2, 2, 0.3333), ("any", "KP", 1, 3, 0.1667), ("any", "PA", 1, 3, 0.1667),
+        # nationality: RU d1 | IR d2 | PA d4 (flag counts as nationality-like)
+        ("nationality", "IR", 1, 1, 0.3333), ("nationality", "PA", 1, 1, 0.3333), ("nationality", "RU", 1, 1, 0.3333),
+        # programme target: RU d1 d2 d5 | IR d2 d3 | KP u1; SDGT is thematic, NOT-IN-TABLE unknown
+        ("program_target", "RU", 3, 1, 0.6), ("program_target", "IR", 2, 2, 0.4), ("program_target", "KP", 1, 3, 0.2),
+    ]
+    assert _rows(built, "select distinct as_of_date from mart_country_rankings") == [(SNAP,)]
+
+
+def test_rankings_by_authority_and_type(built):
+    got = _rows(built, """select authority, entity_type, country_iso2, designations from mart_country_rankings
+                          where basis = 'program_target' and authority <> 'all' order by all""")
+    assert ("un_sc", "all", "KP", 1) in got
+    assert ("us_ofac", "organization", "RU", 2) in got  # d2 and d5
+    assert ("us_ofac", "person", "RU", 1) in got
+    assert not [r for r in got if r[0] == "un_sc" and r[2] != "KP"]
+
+
+def test_monthly_series_and_crossover(built):
+    ru = _rows(built, """select month, designations from mart_country_rankings_monthly
+                         where authority = 'all' and basis = 'program_target' and country_iso2 = 'RU'
+                         and month in ('2022-02-01', '2022-03-01', '2022-04-01', '2022-11-01') order by month""")
+    assert ru == [(date(2022, 3, 1), 1), (date(2022, 4, 1), 2), (date(2022, 11, 1), 3)]
+    crossings = _rows(built, """select month, country_iso2, overtaken_iso2, designations, overtaken_designations
+                                from mart_rank_crossovers where authority = 'all' and basis = 'program_target'
+                                order by month, country_iso2, overtaken_iso2""")
+    assert (date(2022, 4, 1), "RU", "IR", 2, 1) in crossings
+    assert (date(2022, 4, 1), "RU", "KP", 2, 1) in crossings
+    assert all(c[3] > c[4] for c in crossings)
+
+
+def test_dyad_ties_and_evidence(built):
+    got = _rows(built, """select authority, linked_to_both, a_under_b_programs, b_under_a_programs, relation_edges
+                          from mart_dyad_ties where country_a = 'IR' and country_b = 'RU' order by authority""")
+    # d2 is tied to both (IR nationality, RU programme) and is an Iranian entity under a Russia
+    # programme; d1 (RU) -> d2 (RU, IR) is a relationship edge across the pair.
+    assert got == [("all", 1, 1, 0, 1), ("us_ofac", 1, 1, 0, 1)]
+    evidence = _rows(built, """select component, designation_id from mart_dyad_evidence
+                               where country_a = 'IR' and country_b = 'RU' order by 1, 2""")
+    assert evidence == [("a_under_b_programs", "us_ofac_sdn:SDN:2"), ("linked_to_both", "us_ofac_sdn:SDN:2"),
+                        ("relation_edge", "us_ofac_sdn:SDN:1")]
+
+
+def test_unmapped_values_and_unknown_programs_are_reported(built):
+    assert _rows(built, "select * from mart_unmapped_countries") == [("us_ofac_sdn", "address", "undetermined", 1)]
+    assert _rows(built, "select * from mart_unknown_programs") == [("us_ofac", "NOT-IN-TABLE", 1)]
+
+
+def test_flat_designations_only_current_snapshot(built):
+    rows = _rows(built, """select designation_id, primary_name, program_target_countries, any_countries
+                           from mart_designations order by 1""")
+    assert len(rows) == 6
+    assert ("us_ofac_sdn:SDN:1", "IVANOV, Ivan", ["RU"], ["RU"]) in rows
+    assert ("us_ofac_sdn:SDN:4", "SHIP", [], ["PA"]) in rows
