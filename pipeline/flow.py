@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import raw
+from pipeline.errors import ValidationFailed
 from pipeline.publish import safe_run_id
 from pipeline.settings import Settings
 from pipeline.sources import load_meta
@@ -182,9 +183,15 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
         source = result["source"]
         meta = load_meta(source)
         minimum = meta.min_designations_demo if result["demo"] else meta.min_designations
-        suites = staged_suites(minimum, meta.max_designations, previous_designations(settings, source))
+        snapshot = date.fromisoformat(result["snapshot_date"])
+        suites = staged_suites(minimum, meta.max_designations, previous_designations(settings, source),
+                               snapshot_date=snapshot)
         frames = _staged_frames(candidate_dir(settings, run_id), source, result["snapshot_date"])
-        reports = validate_stage(f"staged[{source}]", frames, suites, docs_dir=data_docs_dir(settings))
+        try:
+            reports = validate_stage("staged", frames, suites, docs_dir=data_docs_dir(settings), run_name=source)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"{exc.suite} (source {source}, files {', '.join(result['files'])})",
+                                   exc.failures, exc.data_docs) from None
         checked[source] = [r.suite for r in reports]
     return checked
 

@@ -25,7 +25,7 @@ KNOWN_FIELDS = {
     "COMMENTS1", "TITLE", "DESIGNATION", "NATIONALITY", "LIST_TYPE", "LAST_DAY_UPDATED",
     "INDIVIDUAL_ALIAS", "ENTITY_ALIAS", "INDIVIDUAL_ADDRESS", "ENTITY_ADDRESS",
     "INDIVIDUAL_DATE_OF_BIRTH", "INDIVIDUAL_PLACE_OF_BIRTH", "INDIVIDUAL_DOCUMENT",
-    "SORT_KEY", "SORT_KEY_LAST_MOD", "SUBMITTED_BY", "DELISTED_ON",
+    "SORT_KEY", "SORT_KEY_LAST_MOD", "SUBMITTED_BY", "SUBMITTED_ON", "DELISTED_ON",
 }
 KNOWN_SUBFIELDS = {
     "VALUE", "QUALITY", "ALIAS_NAME", "DATE_OF_BIRTH", "CITY_OF_BIRTH", "COUNTRY_OF_BIRTH",
@@ -35,9 +35,11 @@ KNOWN_SUBFIELDS = {
 }
 ALIAS_QUALITY = {"good": ("aka", "strong"), "a.k.a.": ("aka", "strong"), "low": ("aka", "weak"),
                  "f.k.a.": ("fka", None), "n.k.a.": ("nka", None)}
-DOCUMENT_TYPES = {"passport": "passport", "national identification number": "national_id",
-                  "identification number": "national_id", "tax identification number": "tax_id",
-                  "registration number": "registration"}
+# TYPE_OF_DOCUMENT values (the English list carries some French and Spanish labels too).
+DOCUMENT_TYPES = {"passport": "passport", "numéro de passeport": "passport", "número de pasaporte": "passport",
+                  "national identification number": "national_id", "national identification no": "national_id",
+                  "identification number": "national_id", "national identity card": "national_id",
+                  "tax identification number": "tax_id", "registration number": "registration"}
 _DATE_GENERATED = re.compile(rb'dateGenerated\s*=\s*["\'](\d{4}-\d{2}-\d{2})')
 
 

@@ -1,0 +1,94 @@
+"""Bronze checks: the raw files landed in one run, one row per file.
+
+Columns of the frame the caller builds:
+
+``source``, ``name``, ``sha256``, ``bytes`` (int), ``kind`` (sniffed: xml|csv|html|empty|gzip|
+zip|binary|text), ``expected_kind``, ``root`` (XML root element or null), ``expected_roots``
+(``;``-joined allowed root names, empty for CSV), ``root_ok`` (bool, computed by the caller:
+``root`` in ``expected_roots`` or ``expected_kind == 'csv'``), ``has_doctype`` (bool).
+
+Every check is critical: an HTML error page, a truncated download or an XML file with a DOCTYPE
+must never be parsed as a sanctions list.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from expectations import HEX64, gx_modules, ruled
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+
+SUITE_NAME = "raw.files"
+MIN_BYTES = 64
+COLUMNS = [
+    "source",
+    "name",
+    "sha256",
+    "bytes",
+    "kind",
+    "expected_kind",
+    "root",
+    "expected_roots",
+    "root_ok",
+    "has_doctype",
+]
+
+
+def raw_files_suite() -> ExpectationSuite:
+    """The ``raw.files`` suite over one row per raw file landed in this run."""
+    gx, gxe = gx_modules()
+    expectations = [
+        ruled(
+            gxe.ExpectTableColumnsToMatchSet,
+            "the raw file listing has every column the checks need",
+            column_set=COLUMNS,
+            exact_match=False,
+        ),
+        ruled(
+            gxe.ExpectTableRowCountToBeBetween,
+            "at least one raw file was landed",
+            min_value=1,
+        ),
+        *(
+            ruled(gxe.ExpectColumnValuesToNotBeNull, f"every raw file has a {col}", column=col)
+            for col in ("source", "name", "sha256", "bytes", "kind", "root_ok", "has_doctype")
+        ),
+        ruled(
+            gxe.ExpectColumnValuesToMatchRegex,
+            "sha256 is 64 lowercase hex digits",
+            column="sha256",
+            regex=HEX64,
+        ),
+        ruled(
+            gxe.ExpectColumnValuesToBeBetween,
+            f"a raw file has at least {MIN_BYTES} bytes (less is an empty or truncated download)",
+            column="bytes",
+            min_value=MIN_BYTES,
+        ),
+        ruled(
+            gxe.ExpectColumnPairValuesToBeEqual,
+            "the sniffed file kind is the kind the source publishes (HTML means an error page)",
+            column_A="kind",
+            column_B="expected_kind",
+        ),
+        ruled(
+            gxe.ExpectColumnValuesToBeInSet,
+            "the XML root element is one the source publishes",
+            column="root_ok",
+            value_set=[True],
+        ),
+        ruled(
+            gxe.ExpectColumnValuesToBeInSet,
+            "no raw XML file declares a DOCTYPE",
+            column="has_doctype",
+            value_set=[False],
+        ),
+        ruled(
+            gxe.ExpectCompoundColumnsToBeUnique,
+            "each file content (sha256) is landed once per source",
+            column_list=["source", "sha256"],
+        ),
+    ]
+    return gx.ExpectationSuite(name=SUITE_NAME, expectations=expectations, meta={"stage": "raw"})
