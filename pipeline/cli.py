@@ -63,10 +63,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from pipeline.parse import parse_files
 
     snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
-    result = parse_files(args.source, [Path(f) for f in args.files], Path(args.out), snapshot_date=snapshot)
+    result = parse_files(args.source, [Path(f) for f in args.files], Path(args.out), snapshot_date=snapshot,
+                         strict=args.strict)
     print(f"{args.source}: snapshot {result.snapshot_date} from {', '.join(result.files)}")
     for table, n in result.counts.items():
         print(f"  {table:<14}{n:>8} rows -> {Path(args.out) / table}/")
+    violations = {k: n for k, n in result.audit.items() if k.startswith("rule_violation:")}
+    for rule in violations:
+        print(f"  warning: rule '{rule.split(':', 1)[1]}' failed (see parse_audit); use --strict to refuse such files")
     if result.unmapped_countries:
         print("  unmapped country values: " + ", ".join(
             f"{v!r} x{n}" for v, n in sorted(result.unmapped_countries.items())))
@@ -132,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("files", nargs="+")
     parse.add_argument("--out", required=True, help="output folder: <out>/<table>/...parquet")
     parse.add_argument("--snapshot-date", help="snapshot date for files that carry none (OFAC CSV)")
+    parse.add_argument("--strict", action="store_true",
+                       help="refuse a file whose header count does not match its records (the pipeline always does)")
     parse.set_defaults(func=cmd_parse)
     query = sub.add_parser("query", help="run SQL read-only against the published database")
     query.add_argument("sql")

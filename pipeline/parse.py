@@ -58,12 +58,14 @@ def parse_files(
     sha256s: list[str] | None = None,
     snapshot_date: date | None = None,
     max_bytes: int = 1 << 30,
+    strict: bool = True,
 ) -> ParseResult:
     """Parse the files of one source snapshot into ``out_dir``.
 
     ``names`` are the files' outside names (default: their own names), ``sha256s`` their hashes
     when already known (from the raw manifest). ``snapshot_date`` is used when the files carry
-    no publication date of their own (the OFAC CSV set).
+    no publication date of their own (the OFAC CSV set). ``strict=False`` turns whole-file
+    consistency failures (a header record count that does not match) into audited warnings.
     """
     load_meta(source_id)  # fail fast on an unknown source
     parse = parser_for(source_id)
@@ -77,7 +79,8 @@ def parse_files(
             raise SourceError(source_id, name, "size cap", f"{size} bytes is over the {max_bytes}-byte cap")
     files = [InputFile(p, n, s) for p, n, s in zip(paths, names, sha256s, strict=True)]
     writer = StagedWriter(out_dir=out_dir, source=source_id, bundle=bundle_id(sha256s))
-    ctx = ParseContext(source=source_id, writer=writer, countries=CountryResolver.load(), max_bytes=max_bytes)
+    ctx = ParseContext(source=source_id, writer=writer, countries=CountryResolver.load(), max_bytes=max_bytes,
+                       strict=strict)
     try:
         parse(files, ctx)
         if writer.snapshot_date is None:

@@ -87,6 +87,7 @@ class ParseContext:
     writer: StagedWriter
     countries: CountryResolver
     max_bytes: int = 1 << 30
+    strict: bool = True
     progress_every: int = 5000
     record: str | None = None
     _seen: int = 0
@@ -126,6 +127,18 @@ class ParseContext:
 
     def audit(self, rule: str, field_name: str, value: str | None) -> None:
         self.writer.audit(rule, field_name, value, self.record)
+
+    def violation(self, rule: str, detail: str) -> None:
+        """A whole-file consistency rule failed (e.g. a header count that does not match the
+        records). Strict parsing (the pipeline) refuses the file; lenient parsing (``pipeline
+        parse`` on a hand-cut excerpt) records it in the audit and warns."""
+        if self.strict:
+            from pipeline.errors import SourceError
+
+            raise SourceError(self.source, self._current_file, rule, detail, self.record)
+        log.warning("[%s] %s: rule '%s' failed: %s (kept: lenient parse)", self.source,
+                    self._current_file, rule, detail)
+        self.audit("rule_violation", rule, detail)
 
     def link_country(
         self,
