@@ -43,11 +43,11 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             where authority <> 'all' and basis = ? and entity_type = 'all'""", [basis])}
         out.append("")
         out.append(f"Most sanctioned countries, {label} (unit: designations, all authorities):")
-        head = f"  {'#':>3}  {'country':<24}{'all':>6}  " + "".join(f"{a:>10}" for a in authorities) + "   share"
+        head = f"  {'#':>3}  {'country':<34}{'all':>6}  " + "".join(f"{a:>10}" for a in authorities) + "   share"
         out.append(head)
         for rank, iso2, name, n, share in ranked:
             cells = "".join(f"{by_auth.get((iso2, a), 0):>10}" for a in authorities)
-            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:23]:<24}{n:>6}  {cells}  {share:6.1%}")
+            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}  {cells}  {share:6.1%}")
 
     crossovers = _rows(con, """
         select strftime(month, '%B %Y'), country_name, overtaken_name, designations, overtaken_designations
@@ -91,6 +91,6 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
     out.append("Outputs:")
     out.append(f"  database      {settings.published_db}  (release {release.get('run_id', '?')})")
     out.append(f"  Parquet marts {current / 'marts'}")
-    out.append(f"  Data Docs     {current / 'data_docs' / 'local_site' / 'index.html'}")
+    out.append(f"  Data Docs     {current / 'data_docs' / 'index.html'}")
     out.append(f"  query it      .venv/bin/pipeline query \"select * from mart_country_rankings limit 10\"")
     return "\n".join(out)

@@ -77,6 +77,7 @@ def _given(con: duckdb.DuckDBPyConnection) -> None:
         _designation(ofac, SNAP, "3", "organization", "BANK X", ["IRAN"], date(2019, 1, 1)),
         _designation(ofac, SNAP, "4", "vessel", "SHIP", ["SDGT", "NOT-IN-TABLE"], date(2020, 5, 1)),
         _designation(ofac, SNAP, "5", "organization", "RU BANK", ["UKRAINE-EO13662"], date(2022, 4, 6)),
+        _designation(ofac, SNAP, "6", "organization", "RU TRADING", ["IRAN"], date(2023, 1, 10)),
         _designation(un, SNAP, "u1", "person", "KIM", ["DPRK"], date(2009, 4, 24), authority="un_sc", lst="UN"),
     ])
     links = pd.DataFrame([
@@ -85,6 +86,7 @@ def _given(con: duckdb.DuckDBPyConnection) -> None:
         _link(ofac, "3", "address", "IR", "Iran"),
         _link(ofac, "4", "flag", "PA", "Panama"),
         _link(ofac, "4", "address", None, "undetermined"),
+        _link(ofac, "6", "address", "RU", "Russia"),
     ])
     relations = pd.DataFrame([{
         "entity_key": f"{ofac}:1", "source_record_id": "1", "related_entity_key": f"{ofac}:2",
@@ -122,12 +124,13 @@ def test_rankings_by_basis(built):
     got = _rows(built, """select basis, country_iso2, designations, rank, round(share, 4) from mart_country_rankings
                           where authority = 'all' and entity_type = 'all' order by basis, rank, country_iso2""")
     assert got == [
-        # any: RU d1 d2 d5 | IR d2 d3 | KP u1 | PA d4 (flag) -> 6 designations with a country
-        ("any", "RU", 3, 1, 0.5), ("any", "IR", 2, 2, 0.3333), ("any", "KP", 1, 3, 0.1667), ("any", "PA", 1, 3, 0.1667),
-        # nationality: RU d1 | IR d2 | PA d4 (flag counts as nationality-like)
+        # any: RU d1 d2 d5 d6 | IR d2 d3 d6 | KP u1 | PA d4 (flag) -> 7 designations with a country
+        ("any", "RU", 4, 1, 0.5714), ("any", "IR", 3, 2, 0.4286), ("any", "KP", 1, 3, 0.1429),
+        ("any", "PA", 1, 3, 0.1429),
+        # nationality: RU d1 | IR d2 | PA d4 (flag counts as nationality-like); d6 has an address only
         ("nationality", "IR", 1, 1, 0.3333), ("nationality", "PA", 1, 1, 0.3333), ("nationality", "RU", 1, 1, 0.3333),
-        # programme target: RU d1 d2 d5 | IR d2 d3 | KP u1; SDGT is thematic, NOT-IN-TABLE unknown
-        ("program_target", "RU", 3, 1, 0.6), ("program_target", "IR", 2, 2, 0.4), ("program_target", "KP", 1, 3, 0.2),
+        # programme target: RU d1 d2 d5 | IR d2 d3 d6 | KP u1; SDGT is thematic, NOT-IN-TABLE unknown
+        ("program_target", "IR", 3, 1, 0.5), ("program_target", "RU", 3, 1, 0.5), ("program_target", "KP", 1, 3, 0.1667),
     ]
     assert _rows(built, "select distinct as_of_date from mart_country_rankings") == [(SNAP,)]
 
@@ -157,12 +160,14 @@ def test_monthly_series_and_crossover(built):
 def test_dyad_ties_and_evidence(built):
     got = _rows(built, """select authority, linked_to_both, a_under_b_programs, b_under_a_programs, relation_edges
                           from mart_dyad_ties where country_a = 'IR' and country_b = 'RU' order by authority""")
-    # d2 is tied to both (IR nationality, RU programme) and is an Iranian entity under a Russia
-    # programme; d1 (RU) -> d2 (RU, IR) is a relationship edge across the pair.
-    assert got == [("all", 1, 1, 0, 1), ("us_ofac", 1, 1, 0, 1)]
+    # d2 (IR nationality, RU programme) and d6 (RU address, IR programme) are tied to both; d2 is
+    # an Iranian entity under a Russia programme, d6 a Russian one under an Iran programme;
+    # d1 (RU) -> d2 (RU, IR) is a relationship edge across the pair.
+    assert got == [("all", 2, 1, 1, 1), ("us_ofac", 2, 1, 1, 1)]
     evidence = _rows(built, """select component, designation_id from mart_dyad_evidence
                                where country_a = 'IR' and country_b = 'RU' order by 1, 2""")
-    assert evidence == [("a_under_b_programs", "us_ofac_sdn:SDN:2"), ("linked_to_both", "us_ofac_sdn:SDN:2"),
+    assert evidence == [("a_under_b_programs", "us_ofac_sdn:SDN:2"), ("b_under_a_programs", "us_ofac_sdn:SDN:6"),
+                        ("linked_to_both", "us_ofac_sdn:SDN:2"), ("linked_to_both", "us_ofac_sdn:SDN:6"),
                         ("relation_edge", "us_ofac_sdn:SDN:1")]
 
 
@@ -174,6 +179,6 @@ def test_unmapped_values_and_unknown_programs_are_reported(built):
 def test_flat_designations_only_current_snapshot(built):
     rows = _rows(built, """select designation_id, primary_name, program_target_countries, any_countries
                            from mart_designations order by 1""")
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert ("us_ofac_sdn:SDN:1", "IVANOV, Ivan", ["RU"], ["RU"]) in rows
     assert ("us_ofac_sdn:SDN:4", "SHIP", [], ["PA"]) in rows

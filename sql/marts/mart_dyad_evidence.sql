@@ -1,10 +1,19 @@
 -- grain: one row per piece of sanctions evidence tying an unordered country pair together:
 -- component 'linked_to_both' (a designation tied to both countries by any link),
--- 'a_under_b_programs' / 'b_under_a_programs' (a designation tied to one country by
--- nationality, citizenship, registration or flag, listed under a programme targeting the other),
+-- 'a_under_b_programs' / 'b_under_a_programs' (an entity tied to one country by its own
+-- attributes: nationality, citizenship, registration, flag, address or place of birth, listed
+-- under a programme targeting the other),
 -- 'relation_edge' (a listed relationship between entities tied to either country)
 with links as (
     select * from int_designation_countries
+),
+
+designations as (
+    select * from int_designations_current
+),
+
+country_links as (
+    select * from int_country_links_current
 ),
 
 relations as (
@@ -17,6 +26,22 @@ current_snapshots as (
 
 any_links as (
     select * from links where basis = 'any'
+),
+
+own_links as (
+    select distinct
+        designations.designation_id,
+        designations.authority,
+        designations.entity_key,
+        designations.primary_name,
+        country_links.country_iso2,
+        country_links.link_type
+    from designations
+    inner join country_links
+        on
+            designations.source = country_links.source
+            and designations.entity_key = country_links.entity_key
+    where country_links.country_iso2 is not null
 ),
 
 both_countries as (
@@ -38,24 +63,24 @@ both_countries as (
 
 nationals_under_programs as (
     select
-        nat.authority,
-        least(nat.country_iso2, prog.country_iso2) as country_a,
-        greatest(nat.country_iso2, prog.country_iso2) as country_b,
+        own.authority,
+        least(own.country_iso2, prog.country_iso2) as country_a,
+        greatest(own.country_iso2, prog.country_iso2) as country_b,
         case
-            when nat.country_iso2 < prog.country_iso2 then 'a_under_b_programs'
+            when own.country_iso2 < prog.country_iso2 then 'a_under_b_programs'
             else 'b_under_a_programs'
         end as component,
-        nat.designation_id,
-        nat.entity_key,
-        nat.primary_name,
-        nat.country_iso2 || '-linked, listed under a programme targeting '
-        || prog.country_iso2 as detail
-    from links as nat
+        own.designation_id,
+        own.entity_key,
+        own.primary_name,
+        own.country_iso2 || '-linked (' || own.link_type
+        || '), listed under a programme targeting ' || prog.country_iso2 as detail
+    from own_links as own
     inner join links as prog
         on
-            nat.designation_id = prog.designation_id
-            and nat.country_iso2 <> prog.country_iso2
-    where nat.basis = 'nationality' and prog.basis = 'program_target'
+            own.designation_id = prog.designation_id
+            and own.country_iso2 <> prog.country_iso2
+    where prog.basis = 'program_target'
 ),
 
 current_relations as (

@@ -1,0 +1,182 @@
+"""The pipeline DAG: import and policy checks, then real Airflow runs (``dag.test()``, SQLite
+metadata) on the shipped demo files and on bad inputs that must stop the run before publish."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pendulum
+import pytest
+
+from tests.conftest import DEMO, REPO
+
+DAG_ID = "sanctions_pipeline"
+
+
+@pytest.fixture(scope="module")
+def dag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def test_dag_imports_without_heavy_modules():
+    code = ("import runpy, sys; runpy.run_path('dags/sanctions_pipeline.py'); "
+            "print(sorted(m for m in ('great_expectations', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_dag_policy(dag):
+    assert dag.tags and "sanctions" in dag.tags
+    assert dag.max_active_runs == 1 and not dag.catchup
+    ids = {t.task_id for t in dag.tasks}
+    assert {"land", "validate_raw", "parse", "validate_staged", "build_models", "validate_marts",
+            "publish", "report"} <= ids
+    for t in dag.tasks:
+        assert t.owner == "data-engineering", t.task_id
+        assert t.doc_md or t.doc or (t.python_callable.__doc__ if hasattr(t, "python_callable") else None), t.task_id
+    # only the network step retries; parsing and checks are deterministic and fail at once
+    assert dag.get_task("land").retries >= 2
+    assert all(t.retries == 0 for t in dag.tasks if t.task_id != "land")
+    # every expectation stage is its own task, upstream of publish
+    upstream = dag.get_task("publish").get_flat_relative_ids(upstream=True)
+    assert {"validate_raw", "validate_staged", "validate_marts"} <= upstream
+    assert [o.name for o in dag.get_task("publish").outlets] == ["sanctions_published_db"]
+
+
+def _run(dag, day: int):
+    return dag.test(logical_date=pendulum.datetime(2024, 7, day, tz="UTC"))
+
+
+def _state(run) -> str:
+    return str(run.state).rsplit(".", 1)[-1].lower()
+
+
+@pytest.fixture(scope="module")
+def published(dag, tmp_path_factory):
+    """One good run on the demo files; returns the settings of that pipeline home."""
+    from pipeline import settings
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PIPELINE_HOME", str(tmp_path_factory.mktemp("home")))
+    run = _run(dag, 1)
+    assert _state(run) == "success"
+    yield settings.load()
+    mp.undo()
+
+
+def _q(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_demo_run_publishes_marts(published):
+    db = published.published_db
+    assert db.exists() and published.current_release.is_symlink()
+    top = _q(db, """select country_iso2 from mart_country_rankings
+                    where authority = 'all' and basis = 'program_target' and entity_type = 'all' and rank = 1""")
+    assert top == [("RU",)]
+    authorities = {r[0] for r in _q(db, "select distinct authority from mart_country_rankings")}
+    assert authorities == {"all", "us_ofac", "un_sc"}
+    countries = {r[0] for r in _q(db, """select country_iso2 from mart_country_rankings
+                                         where authority = 'all' and basis = 'program_target' and entity_type = 'all'""")}
+    assert {"RU", "IR", "KP", "SY", "VE", "BY"} <= countries
+    totals = dict(_q(db, "select source, count(*) from mart_designations group by 1"))
+    assert totals["us_ofac_sdn"] >= 70 and totals["un_sc"] >= 30
+    ties = _q(db, """select linked_to_both, a_under_b_programs, relation_edges from mart_dyad_ties
+                     where authority = 'all' and country_a = 'IR' and country_b = 'RU'""")
+    assert ties and ties[0][0] >= 1 and ties[0][1] >= 1 and ties[0][2] >= 1
+    assert _q(db, "select count(*) from mart_dyad_evidence where country_a = 'IR' and country_b = 'RU'")[0][0] >= 3
+    # every mart is exported to Parquet with the same rows
+    marts = published.current_release / "marts"
+    for (name,) in _q(db, "select table_name from duckdb_tables() where table_name like 'mart_%'"):
+        exported = duckdb.connect().execute(f"select count(*) from '{marts / (name + '.parquet')}'").fetchall()[0][0]
+        assert exported == _q(db, f"select count(*) from {name}")[0][0], name
+    assert (published.current_release / "data_docs" / "index.html").exists()
+    release = json.loads((published.current_release / "release.json").read_text())
+    assert set(release["source_snapshots"]) == {"us_ofac_sdn", "un_sc"}
+
+
+def test_published_file_opens_read_only_from_another_process(published):
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute('select count(*) from mart_country_rankings').fetchall()[0][0])")
+    out = subprocess.run([sys.executable, "-c", code, str(published.published_db)],
+                         capture_output=True, text=True, check=True)
+    assert int(out.stdout.strip()) > 0
+
+
+def test_rerun_of_same_inputs_gives_same_marts(dag, published):
+    before = _q(published.published_db, "select * from mart_country_rankings order by all")
+    assert _state(_run(dag, 2)) == "success"
+    assert _q(published.published_db, "select * from mart_country_rankings order by all") == before
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<CONSOLIDATED_LIST dateGenerated="2024-06-28T00:00:00Z"><INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID>
+<FIRST_NAME>&lol3;</FIRST_NAME></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>"""
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<CONSOLIDATED_LIST dateGenerated="2024-06-28T00:00:00Z"><INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID>
+<FIRST_NAME>&xxe;</FIRST_NAME></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>"""
+
+
+def _truncated() -> bytes:
+    data = (DEMO / "un_sc" / "consolidated.xml").read_bytes()
+    return data[: len(data) * 2 // 3]
+
+
+BAD_INPUTS = {
+    # name: (file content, step that must stop the run, words the error must contain)
+    "html_page": (b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+                  b"<body>The service is temporarily unavailable. Please try again later.</body></html>",
+                  "validate_raw", ["raw.files", "kind"]),
+    "empty_file": (b"", "validate_raw", ["raw.files", "bytes"]),
+    "truncated_xml": (_truncated(), "parse", ["[un_sc]", "well-formed XML", "truncated"]),
+    "entity_bomb": (BOMB.encode(), "validate_raw", ["raw.files", "has_doctype"]),
+    "external_entity": (XXE.encode(), "validate_raw", ["raw.files", "has_doctype"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_stops_before_publish(case, dag, published, tmp_path, monkeypatch):
+    content, step, words = BAD_INPUTS[case]
+    bad = tmp_path / "consolidated.xml"
+    bad.write_bytes(content)
+    monkeypatch.setenv("PIPELINE_INPUT_UN_SC", str(bad))
+    release_before = published.current_release.resolve()
+    marts_before = _q(published.published_db, "select * from mart_country_rankings order by all")
+    error_file = published.home / "last_error.json"
+    error_file.unlink(missing_ok=True)
+
+    run = _run(dag, 10 + list(BAD_INPUTS).index(case))
+
+    assert _state(run) == "failed"
+    err = json.loads(error_file.read_text())
+    assert err["step"] == step
+    for word in words + ["consolidated.xml"] if step == "parse" else words:
+        assert word in err["error"], (word, err["error"])
+    if step == "validate_raw":
+        assert "un_sc" in err["error"] and "consolidated.xml" in err["error"]
+    assert "last good publication is unchanged" in err["error"]
+    states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
+    assert states["publish"] != "success"
+    # the last good publication is untouched and readable
+    assert published.current_release.resolve() == release_before
+    assert _q(published.published_db, "select * from mart_country_rankings order by all") == marts_before
+    # the bad file was kept as fetched, content-addressed
+    import hashlib
+
+    kept = [json.loads(line) for line in published.manifest_path.read_text().splitlines()]
+    assert any(k["sha256"] == hashlib.sha256(content).hexdigest() and Path(k["path"]).exists() for k in kept)
