@@ -105,8 +105,19 @@ def check_raw(batches: list[dict], settings: Settings) -> dict:
     from pipeline.validation import validate_stage
 
     frame = raw_frame(batches)
-    reports = validate_stage("raw", {"files": frame}, {"files": raw_files_suite()},
-                             docs_dir=data_docs_dir(settings))
+    try:
+        reports = validate_stage("raw", {"files": frame}, {"files": raw_files_suite()},
+                                 docs_dir=data_docs_dir(settings))
+    except ValidationFailed as exc:
+        # Name the files that break the suite: re-check each file on its own.
+        bad = []
+        for index, row in frame.iterrows():
+            try:
+                validate_stage("raw", {"files": frame.loc[[index]]}, {"files": raw_files_suite()})
+            except ValidationFailed:
+                bad.append(f"source {row['source']} file '{row['name']}' (sniffed: {row['kind']})")
+        raise ValidationFailed(f"{exc.suite} [{'; '.join(bad) or 'the set of files'}]",
+                               exc.failures, exc.data_docs) from None
     return {"files": len(frame), "suites": [r.suite for r in reports]}
 
 

@@ -83,22 +83,25 @@ def text(elem: ET.Element | None) -> str | None:
     return value or None
 
 
-def expect_root(path: Path, source: str, roots: tuple[str, ...], max_bytes: int) -> Sniff:
-    """Refuse a file that is too big, not XML, or XML with an unexpected root element."""
+def expect_root(path: Path, source: str, roots: tuple[str, ...], max_bytes: int,
+                name: str | None = None) -> Sniff:
+    """Refuse a file that is too big, not XML, or XML with an unexpected root element.
+    ``name`` is the file's name outside (errors name it, not the stored copy)."""
+    name = name or path.name
     size = path.stat().st_size
     if size > max_bytes:
-        raise SourceError(source, path.name, "size cap", f"{size} bytes is over the {max_bytes}-byte cap")
+        raise SourceError(source, name, "size cap", f"{size} bytes is over the {max_bytes}-byte cap")
     found = sniff(path)
     if found.kind != "xml":
-        raise SourceError(source, path.name, "is XML", f"the file is {found.describe()}")
+        raise SourceError(source, name, "is XML", f"the file is {found.describe()}")
     if found.has_doctype:
         raise SourceError(
-            source, path.name, "no DTD or entity declarations",
+            source, name, "no DTD or entity declarations",
             "the file declares a DOCTYPE/ENTITY (hostile XML is refused)",
         )
     if found.root not in roots:
         raise SourceError(
-            source, path.name, "expected root element",
+            source, name, "expected root element",
             f"root is <{found.root}>, expected one of {', '.join('<' + r + '>' for r in roots)}",
         )
     return found
@@ -109,6 +112,7 @@ def iter_records(
     source: str,
     record_tags: set[str],
     current_record: Callable[[], str | None] = lambda: None,
+    name: str | None = None,
 ) -> Iterator[tuple[str, ET.Element]]:
     """Yield ``(path_of_parent_local_names, element)`` for every element whose local name is in
     ``record_tags``, once it is complete; the element is removed from the tree after the caller
@@ -132,13 +136,13 @@ def iter_records(
                 elem.clear()
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as exc:
         raise SourceError(
-            source, path.name, "no DTD or entity declarations",
+            source, name or path.name, "no DTD or entity declarations",
             f"hostile XML refused ({type(exc).__name__})", current_record(),
         ) from None
     except ET.ParseError as exc:
         after = current_record()
         raise SourceError(
-            source, path.name, "well-formed XML",
+            source, name or path.name, "well-formed XML",
             f"{exc} (truncated or corrupt file"
             + (f"; last complete record was {after})" if after else ")"),
         ) from None

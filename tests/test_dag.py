@@ -168,7 +168,7 @@ def test_bad_input_stops_before_publish(case, dag, published, tmp_path, monkeypa
     for word in words + ["consolidated.xml"] if step == "parse" else words:
         assert word in err["error"], (word, err["error"])
     if step == "validate_raw":
-        assert "un_sc" in err["error"] and "consolidated.xml" in err["error"]
+        assert "source un_sc file 'consolidated.xml'" in err["error"]
     assert "last good publication is unchanged" in err["error"]
     states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
     assert states["publish"] != "success"

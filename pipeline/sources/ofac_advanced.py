@@ -204,14 +204,14 @@ class _Refs:
 
 
 def parse_advanced_xml(f: InputFile, ctx: ParseContext) -> None:
-    expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes)
+    expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
     refs = _Refs()
     with tempfile.TemporaryDirectory(prefix="ofac-adv-") as tmp:
         spill = _Spill(Path(tmp))
         try:
             record_tags = {"DateOfIssue", "ReferenceValueSets", "Location", "IDRegDocument",
                            "DistinctParty", "ProfileRelationship", "SanctionsEntry"}
-            for parents, elem in iter_records(f.path, ctx.source, record_tags, lambda: ctx.record):
+            for parents, elem in iter_records(f.path, ctx.source, record_tags, lambda: ctx.record, name=f.name):
                 tag = local(elem.tag)
                 if tag == "DateOfIssue":
                     issued = _ymd(elem)

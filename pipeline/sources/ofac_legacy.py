@@ -516,12 +516,12 @@ class _RecordTags(set):
 def parse_classic_xml(f: InputFile, ctx: ParseContext) -> None:
     """Stream one classic ``sdnList`` file (SDN.XML or CONSOLIDATED.XML) into the staged tables."""
     ctx.start_file(f)
-    expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes)
+    expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
     record_count: int | None = None
     entries = 0
     pending: list[str] = []  # unknown fields met inside the entry being read
     tags = _RecordTags({"sdnEntry", "publshInformation"})
-    for parents, elem in iter_records(f.path, ctx.source, tags, lambda: ctx.record):
+    for parents, elem in iter_records(f.path, ctx.source, tags, lambda: ctx.record, name=f.name):
         name = local(elem.tag)
         path = parents.split("/")
         if name not in KNOWN_XML:

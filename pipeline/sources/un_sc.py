@@ -62,13 +62,13 @@ def _snapshot(f: InputFile) -> date | None:
 def parse(files: list[InputFile], ctx: ParseContext) -> None:
     for f in files:
         ctx.start_file(f)
-        expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes)
+        expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
         snapshot = _snapshot(f)
         if snapshot is None:
             raise SourceError(ctx.source, f.name, "dateGenerated", "the root element has no dateGenerated date")
         ctx.set_snapshot(snapshot)
         seen = 0
-        for _parents, elem in iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record):
+        for _parents, elem in iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record, name=f.name):
             _record(elem, ctx)
             seen += 1
         if seen == 0:
