@@ -5,6 +5,7 @@
     pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N]
     pipeline validate
     pipeline report
+    pipeline docs
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pipeline.docs import write
+
+    print(f"wrote {write()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -149,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
     report = sub.add_parser("report", help="print the headline answers of the current publication")
     report.set_defaults(func=cmd_report)
+    docs = sub.add_parser("docs", help="regenerate docs/data_dictionary.md")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -138,6 +138,44 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 TABLES = tuple(SCHEMAS)
 
+# Column descriptions of the staged tables (rendered into docs/data_dictionary.md).
+COLUMN_DOCS: dict[str, str] = {
+    "designation_id": "Unique id of the listing: <source>:<list>:<record id>.",
+    "authority": "Sanctioning authority: us_ofac, un_sc, ...",
+    "list": "List within the authority: SDN, CONS, SSI, UN, ...",
+    "source_record_id": "The record's id in the source (OFAC uid / ent_num, UN DATAID).",
+    "entity_key": "The entity within its source: <source>:<record id>.",
+    "entity_type": "person, organization, vessel, aircraft or other.",
+    "primary_name": "Primary name as the source writes it (OFAC: 'LAST, First' for people).",
+    "programs": "Programme tags of the listing (OFAC programme tags, UN regime).",
+    "listed_on": "Official listing date where the layout has one (OFAC advanced XML, UN); else null.",
+    "reference_number": "Authority reference (UN reference number such as KPi.033).",
+    "remarks": "Free-text remarks of the record.",
+    "name": "A name of the entity.",
+    "name_type": "primary, aka, fka, nka or original_script.",
+    "quality": "strong or weak (low-quality alias), where the source says.",
+    "link_type": "nationality, citizenship, registration, flag, address, birth or other.",
+    "country_iso2": "ISO 3166-1 alpha-2 code from the project's crosswalk; null when the raw value cannot be mapped.",
+    "region": "Region within the country where the source names one (crimea, dpr, lpr, gaza...).",
+    "raw_value": "The country value exactly as the source gives it.",
+    "id_type": "imo, passport, national_id, registration, tax_id, swift, un_reference, crypto_wallet, ...",
+    "id_value": "The identifier.",
+    "raw_type": "The source's own label for the identifier type.",
+    "related_entity_key": "The other entity (same source), when the source identifies it.",
+    "related_name": "The other entity's name (all the OFAC CSV 'Linked To:' remark gives).",
+    "relation_type": "owned_by, associate_of, family_of, acting_for, leader_of, supports, linked_to or other.",
+    "raw_relation": "The source's own label for the relation.",
+    "rule": "What the parser could not place: unknown_field, unknown_value, unmapped_country, orphan_row, ...",
+    "field": "The field (element, column or remark kind) concerned.",
+    "value": "The value concerned, when there is one.",
+    "example_record": "One record id where it happened.",
+    "occurrences": "How many times it happened in the file.",
+    "raw_sha256": "sha256 of the raw file the row was parsed from (lake/raw/manifest.jsonl).",
+    "raw_file": "The raw file's name as published.",
+    "source": "Source id (hive partition): us_ofac_sdn, un_sc, ...",
+    "snapshot_date": "Publication date of the source snapshot (hive partition).",
+}
+
 
 def entity_key(source: str, record_id: str) -> str:
     """The key of one entity within one source: ``us_ofac_sdn:36``."""
