@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 from pipeline.settings import REPO_ROOT, Settings
 

@@ -58,7 +58,8 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
     out.append("Russia and Iran:")
     ranks = dict(_rows(con, """
         select country_iso2, rank from mart_country_rankings
-        where authority = 'all' and basis = 'program_target' and entity_type = 'all' and country_iso2 in ('RU', 'IR')"""))
+        where authority = 'all' and basis = 'program_target' and entity_type = 'all'
+          and country_iso2 in ('RU', 'IR')"""))
     out.append(f"  rank by programme target: Russia #{ranks.get('RU', '-')}, Iran #{ranks.get('IR', '-')}")
     for month, who, whom, n, m in crossovers:
         out.append(f"  {who} overtook {whom} in {month} ({n} vs {m} designations in force, listing dates)")
@@ -92,5 +93,5 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
     out.append(f"  database      {settings.published_db}  (release {release.get('run_id', '?')})")
     out.append(f"  Parquet marts {current / 'marts'}")
     out.append(f"  Data Docs     {current / 'data_docs' / 'index.html'}")
-    out.append(f"  query it      .venv/bin/pipeline query \"select * from mart_country_rankings limit 10\"")
+    out.append("  query it      .venv/bin/pipeline query \"select * from mart_country_rankings limit 10\"")
     return "\n".join(out)

@@ -71,7 +71,8 @@ def test_size_cap(tmp_path):
 
 
 def test_sniff_kinds(tmp_path):
-    assert sniff(_write(tmp_path, "a", b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- c -->\n<Sanctions x='1'/>")).root == "Sanctions"
+    xml = b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- c -->\n<Sanctions x='1'/>"
+    assert sniff(_write(tmp_path, "a", xml)).root == "Sanctions"
     assert sniff(_write(tmp_path, "b", b"   \n")).kind == "empty"
     assert sniff(_write(tmp_path, "c", b"\x1f\x8b\x08\x00")).kind == "gzip"
     assert sniff(_write(tmp_path, "d", b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA"\r\n')).kind == "csv"

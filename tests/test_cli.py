@@ -10,7 +10,6 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline import raw

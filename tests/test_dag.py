@@ -89,7 +89,8 @@ def test_demo_run_publishes_marts(published):
     authorities = {r[0] for r in _q(db, "select distinct authority from mart_country_rankings")}
     assert authorities == {"all", "us_ofac", "un_sc"}
     countries = {r[0] for r in _q(db, """select country_iso2 from mart_country_rankings
-                                         where authority = 'all' and basis = 'program_target' and entity_type = 'all'""")}
+                                         where authority = 'all' and basis = 'program_target'
+                                         and entity_type = 'all'""")}
     assert {"RU", "IR", "KP", "SY", "VE", "BY"} <= countries
     totals = dict(_q(db, "select source, count(*) from mart_designations group by 1"))
     assert totals["us_ofac_sdn"] >= 70 and totals["un_sc"] >= 30

@@ -130,7 +130,8 @@ def test_rankings_by_basis(built):
         # nationality: RU d1 | IR d2 | PA d4 (flag counts as nationality-like); d6 has an address only
         ("nationality", "IR", 1, 1, 0.3333), ("nationality", "PA", 1, 1, 0.3333), ("nationality", "RU", 1, 1, 0.3333),
         # programme target: RU d1 d2 d5 | IR d2 d3 d6 | KP u1; SDGT is thematic, NOT-IN-TABLE unknown
-        ("program_target", "IR", 3, 1, 0.5), ("program_target", "RU", 3, 1, 0.5), ("program_target", "KP", 1, 3, 0.1667),
+        ("program_target", "IR", 3, 1, 0.5), ("program_target", "RU", 3, 1, 0.5),
+        ("program_target", "KP", 1, 3, 0.1667),
     ]
     assert _rows(built, "select distinct as_of_date from mart_country_rankings") == [(SNAP,)]
 

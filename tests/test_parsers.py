@@ -38,9 +38,12 @@ def test_un_record_fields(un_2026: Path):
     row = _q(un_2026, "designations", """select primary_name, listed_on, reference_number, programs, authority, list
                                          from t where source_record_id = '6907993'""")
     assert row == [("ERIC BADEGE", date(2012, 12, 31), "CDi.001", ["DRC"], "un_sc", "UN")]
-    links = _q(un_2026, "country_links", "select link_type, country_iso2 from t where source_record_id = '6907993' order by 1")
+    links = _q(un_2026, "country_links",
+               "select link_type, country_iso2 from t where source_record_id = '6907993' order by 1")
     assert links == [("address", "RW"), ("nationality", "CD")]
-    assert _q(un_2026, "identifiers", "select id_value from t where source_record_id = '6907993' and id_type = 'un_reference'") == [("CDi.001",)]
+    refs = _q(un_2026, "identifiers",
+              "select id_value from t where source_record_id = '6907993' and id_type = 'un_reference'")
+    assert refs == [("CDi.001",)]
     # the re-imposed Iran list is in the 2026 file, with its original listing dates
     assert _q(un_2026, "designations", "select primary_name, listed_on from t where reference_number = 'IRe.001'") == [
         ("7TH OF TIR", date(2006, 12, 23))]
@@ -85,7 +88,8 @@ def test_ofac_advanced_record(ofac_adv: Path):
 
 
 def test_ofac_advanced_links_ids_relations(ofac_adv: Path):
-    links = dict(_q(ofac_adv, "country_links", "select link_type || ':' || coalesce(country_iso2, '?'), count(*) from t group by 1"))
+    links = dict(_q(ofac_adv, "country_links",
+                    "select link_type || ':' || coalesce(country_iso2, '?'), count(*) from t group by 1"))
     assert links["address:RU"] == 76 and links["registration:RU"] == 22 and links["address:?"] == 18
     ids = dict(_q(ofac_adv, "identifiers", "select id_type, count(*) from t group by 1"))
     assert ids["swift"] == 29 and ids["registration"] == 61 and ids["tax_id"] == 11

@@ -54,7 +54,8 @@ IGNORED_FEATURES = {
     "Birthdate", "Gender", "Title", "Additional Sanctions Information -", "Organization Established Date",
     "Organization Type:", "Vessel Type", "Vessel Tonnage", "Vessel Gross Registered Tonnage",
     "Vessel Owner", "Former Vessel Flag", "Aircraft Model", "Aircraft Manufacture Date",
-    "Aircraft Operator", "Secondary sanctions risk:", "Transactions Prohibited For Persons Owned or Controlled By U.S. Financial Institutions:",
+    "Aircraft Operator", "Secondary sanctions risk:",
+    "Transactions Prohibited For Persons Owned or Controlled By U.S. Financial Institutions:",
     "Executive Order 13662 Directive Determination -", "Executive Order 13846 information:",
     "Executive Order 14024 Directive Information", "Effective Date (EO 14024 Directive 1a):",
     "Listing Date (EO 14024 Directive 1a):", "Phone Number", "BIK (RU)", "Registration Country",
@@ -83,8 +84,9 @@ ALIAS_TYPES = {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka", "Name": "aka"}
 PARTY_TYPES = {"Individual": "person", "Entity": "organization", "Vessel": "vessel", "Aircraft": "aircraft"}
 # The short code each OFAC list gets in designation ids and the `list` column.
 LIST_CODES = {"SDN List": "SDN", "Consolidated List": "CONS", "Sectoral Sanctions Identifications List": "SSI",
-              "FSE List": "FSE", "Non-SDN Palestinian Legislative Council List": "NS-PLC", "CAPTA List": "CAPTA",
-              "Non-SDN Menu-Based Sanctions List": "NS-MBS", "Non-SDN Chinese Military-Industrial Complex Companies List": "NS-CMIC"}
+              "FSE List": "FSE", "Non-SDN Palestinian Legislative Council List": "NS-PLC",
+              "CAPTA List": "CAPTA", "Non-SDN Menu-Based Sanctions List": "NS-MBS",
+              "Non-SDN Chinese Military-Industrial Complex Companies List": "NS-CMIC"}
 
 KNOWN_PARTY_TAGS = {
     "DistinctParty", "Comment", "Profile", "Identity", "Alias", "DocumentedName", "DocumentedNamePart",
@@ -211,7 +213,7 @@ def parse_advanced_xml(f: InputFile, ctx: ParseContext) -> None:
         try:
             record_tags = {"DateOfIssue", "ReferenceValueSets", "Location", "IDRegDocument",
                            "DistinctParty", "ProfileRelationship", "SanctionsEntry"}
-            for parents, elem in iter_records(f.path, ctx.source, record_tags, lambda: ctx.record, name=f.name):
+            for _parents, elem in iter_records(f.path, ctx.source, record_tags, lambda: ctx.record, name=f.name):
                 tag = local(elem.tag)
                 if tag == "DateOfIssue":
                     issued = _ymd(elem)

@@ -68,7 +68,8 @@ def parse(files: list[InputFile], ctx: ParseContext) -> None:
             raise SourceError(ctx.source, f.name, "dateGenerated", "the root element has no dateGenerated date")
         ctx.set_snapshot(snapshot)
         seen = 0
-        for _parents, elem in iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record, name=f.name):
+        records = iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record, name=f.name)
+        for _parents, elem in records:
             _record(elem, ctx)
             seen += 1
         if seen == 0:
