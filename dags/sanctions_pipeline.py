@@ -27,6 +27,12 @@ PUBLISHED_DB = Asset(
 )
 
 
+def _materialise(mapped) -> list[dict]:
+    """Results of a mapped task as a plain list (indexing by length avoids the lazy sequence's
+    probe past its end, which Airflow logs as an error)."""
+    return [mapped[i] for i in range(len(mapped))]
+
+
 def _run(step: str, func, *args):
     """Call a flow step with this run's settings and id; record a failure for the CLI."""
     from pipeline import flow
@@ -82,7 +88,7 @@ def sanctions_pipeline():
         """Great Expectations staged suites, per source, incl. row counts against the previous run."""
         from pipeline import flow
 
-        results = list(results)
+        results = _materialise(results)
         _run("validate_staged", flow.check_staged, results)
         return results
 
@@ -106,7 +112,7 @@ def sanctions_pipeline():
         """Swap the new release in atomically and export every mart to Parquet."""
         from pipeline import flow
 
-        return _run("publish", flow.publish, build_info, list(results))
+        return _run("publish", flow.publish, build_info, _materialise(results))
 
     @task
     def report(release: dict) -> str:
