@@ -83,14 +83,18 @@ def parse_files(
                        strict=strict)
     try:
         parse(files, ctx)
+        if writer.counts["designations"] == 0:
+            hint = ""
+            if writer.counts["names"] + writer.counts["country_links"] == 0:
+                hint = " (a side file alone, such as sdn_comments.csv, is not a list: pass the main file too)"
+            raise SourceError(source_id, ", ".join(names), "has records",
+                              "no designation was found in the file(s)" + hint)
         if writer.snapshot_date is None:
             writer.snapshot_date = snapshot_date or date.today()
         counts = writer.commit()
     except BaseException:
         writer.abort()
         raise
-    if counts["designations"] == 0:
-        raise SourceError(source_id, ", ".join(names), "has records", "no designation was found in the file(s)")
     audit: dict[str, int] = {}
     for (rule, fname, _value, _sha, _file), n in writer.audit_counts.items():
         audit[f"{rule}:{fname}"] = audit.get(f"{rule}:{fname}", 0) + n

@@ -49,6 +49,7 @@ OUTPUT_FILES = [
 # --------------------------------------------------------------------------- reference data
 # OFAC country reference values (ID, short name) as used in OFAC's own publications.
 OFAC_COUNTRIES = {
+    "AE": (11210, "United Arab Emirates"),
     "AM": (11036, "Armenia"),
     "AZ": (11039, "Azerbaijan"),
     "BY": (11044, "Belarus"),
@@ -63,6 +64,8 @@ OFAC_COUNTRIES = {
     "IN": (11107, "India"),
     "IR": (11109, "Iran"),
     "KP": (11120, "Korea, North"),
+    "KY": (11230, "Cayman Islands"),
+    "KZ": (11117, "Kazakhstan"),
     "LB": (11126, "Lebanon"),
     "MM": (11056, "Burma"),
     "PA": (11162, "Panama"),
@@ -71,10 +74,15 @@ OFAC_COUNTRIES = {
     "SY": (11197, "Syria"),
     "UA": (11209, "Ukraine"),
     "US": (11212, "United States"),
+    "UZ": (11214, "Uzbekistan"),
     "VE": (11216, "Venezuela"),
+    "VG": (11278, "Virgin Islands, British"),
 }
-# The legacy CSV / classic XML spell the DPRK vessel flag out in full.
-VESSEL_FLAG_NAMES = {"KP": "Democratic People's Republic of Korea"}
+# The legacy CSV / classic XML spell some vessel flags differently from the country reference value.
+VESSEL_FLAG_NAMES = {
+    "KP": "Democratic People's Republic of Korea",
+    "VG": "British Virgin Islands",
+}
 
 PROGRAM_IDS = {
     "CUBA": 202,
@@ -240,6 +248,7 @@ VESSEL_TYPES = {
     "General Cargo": 704,
     "Crude/Oil Products Tanker": 91275,
     "Anchor Handling Vessel": 92061,
+    "Yacht": 92103,
 }
 
 ID_DOC_TYPES = {

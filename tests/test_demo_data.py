@@ -17,6 +17,7 @@ OFAC = DEMO / "us_ofac_sdn"
 CSV_DIR = OFAC / "csv"
 UN_FILE = DEMO / "un_sc" / "consolidated.xml"
 XSD = Path(__file__).resolve().parents[1].parent / "shared/data/samples/ofac/sdn_advanced.xsd"
+PROGRAM_TARGETS = REPO / "pipeline" / "reference" / "programs.csv"
 
 ADV_NS = {"s": "http://www.un.org/sanctions/1.0"}
 CLASSIC_NS = {"c": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XML"}
@@ -129,7 +130,7 @@ def test_same_uids_in_all_ofac_layouts(advanced):
         for e in classic_root.iterfind("c:sdnEntry", CLASSIC_NS)
     }
     legacy = {row[0] for row in read_csv("sdn.csv")}
-    assert len(adv) >= 70
+    assert len(adv) >= 130
     assert adv == classic == legacy
     assert (
         classic_root.findtext("c:publshInformation/c:Publish_Date", namespaces=CLASSIC_NS)
@@ -160,6 +161,46 @@ def test_russia_iran_relationship(advanced):
     assert rels
     pairs = [(countries[r.get("From-ProfileID")], countries[r.get("To-ProfileID")]) for r in rels]
     assert any(("RU" in a and "IR" in b) or ("IR" in a and "RU" in b) for a, b in pairs)
+
+
+def program_target_months(root: ET.Element) -> list[tuple[str, set[str]]]:
+    """(listing month 'YYYY-MM', target countries of the entry's programmes) per sanctions entry."""
+    targets: dict[str, set[str]] = {}
+    with PROGRAM_TARGETS.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["authority"] == "us_ofac" and row["target_iso2"]:
+                targets.setdefault(row["program"], set()).add(row["target_iso2"])
+    out = []
+    for entry in root.iterfind("s:SanctionsEntries/s:SanctionsEntry", ADV_NS):
+        date = entry.find("s:EntryEvent/s:Date", ADV_NS)
+        month = "{}-{:02d}".format(
+            date.findtext("s:Year", namespaces=ADV_NS), int(date.findtext("s:Month", namespaces=ADV_NS))
+        )
+        programs = [
+            m.findtext("s:Comment", namespaces=ADV_NS)
+            for m in entry.iterfind("s:SanctionsMeasure", ADV_NS)
+            if m.get("SanctionsTypeID") == "1"
+        ]
+        out.append((month, set().union(*(targets.get(p, set()) for p in programs))))
+    return out
+
+
+def test_russia_overtakes_iran_in_early_2022(advanced):
+    """The headline fact: by programme target, Russia passes Iran in Feb/Mar 2022 and leads clearly."""
+    rows = program_target_months(advanced)
+    russia = sum("RU" in c for _, c in rows)
+    iran = sum("IR" in c for _, c in rows)
+    assert russia >= iran + 15, (russia, iran)
+    cumulative = {"RU": 0, "IR": 0}
+    first_lead = None
+    for month in sorted({m for m, _ in rows}):
+        for m, countries in rows:
+            if m == month:
+                for code in cumulative:
+                    cumulative[code] += code in countries
+        if first_lead is None and cumulative["RU"] > cumulative["IR"]:
+            first_lead = month
+    assert first_lead in ("2022-02", "2022-03"), first_lead
 
 
 def test_several_multi_programme_entries():

@@ -11,11 +11,11 @@ from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.xmlsafe import sniff
 
-EXPECTED_ROOTS = ("Sanctions", "sdnList")
+EXPECTED_ROOTS = ("Sanctions", "sdnList", "sanctionsData")
 
 
 def parse(files: list[InputFile], ctx: ParseContext) -> None:
-    from pipeline.sources import ofac_advanced, ofac_legacy
+    from pipeline.sources import ofac_advanced, ofac_enhanced, ofac_legacy
 
     csv_files = []
     for f in files:
@@ -26,6 +26,9 @@ def parse(files: list[InputFile], ctx: ParseContext) -> None:
         elif found.kind == "xml" and found.root == "sdnList":
             ctx.start_file(f)
             ofac_legacy.parse_classic_xml(f, ctx)
+        elif found.kind == "xml" and found.root == "sanctionsData":
+            ctx.start_file(f)
+            ofac_enhanced.parse_enhanced_xml(f, ctx)
         elif found.kind in ("csv", "text"):
             csv_files.append(f)
         else:
