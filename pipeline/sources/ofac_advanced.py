@@ -119,7 +119,7 @@ class _Spill:
     def __init__(self, folder: Path, batch_rows: int = 20_000) -> None:
         self.con = duckdb.connect(str(folder / "spill.duckdb"))
         self.con.execute("set preserve_insertion_order = false")
-        self.con.execute("set memory_limit = '512MB'")
+        self.con.execute("set memory_limit = '256MB'")
         self.batch_rows = batch_rows
         self.buffers: dict[str, list[dict]] = defaultdict(list)
         for name, schema in SPILL.items():
@@ -388,8 +388,7 @@ def _finalize(spill: _Spill, refs: _Refs, ctx: ParseContext, f: InputFile) -> No
     entries = 0
     for row in spill.query("""
         select e.*, p.fixed_ref, p.entity_type, p.primary_name, p.remarks
-        from entry as e left join party as p on p.profile_id = e.profile_id
-        order by e.entry_id"""):
+        from entry as e left join party as p on p.profile_id = e.profile_id"""):
         if row["fixed_ref"] is None:
             ctx.audit("orphan_row", "SanctionsEntry/ProfileID", str(row["profile_id"]))
             continue
