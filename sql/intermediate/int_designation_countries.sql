@@ -9,10 +9,6 @@ programs as (
     select * from int_designation_programs
 ),
 
-links as (
-    select * from int_country_links_current
-),
-
 program_links as (
     select
         designation_id,
@@ -24,15 +20,10 @@ program_links as (
 
 entity_links as (
     select
-        designations.designation_id,
-        links.country_iso2,
-        links.link_type
-    from designations
-    inner join links
-        on
-            designations.source = links.source
-            and designations.entity_key = links.entity_key
-    where links.country_iso2 is not null
+        designation_id,
+        country_iso2,
+        link_type
+    from int_designation_entity_links
 ),
 
 all_links as (

@@ -8,12 +8,8 @@ with links as (
     select * from int_designation_countries
 ),
 
-designations as (
-    select * from int_designations_current
-),
-
-country_links as (
-    select * from int_country_links_current
+own_links as (
+    select * from int_designation_entity_links
 ),
 
 relations as (
@@ -26,22 +22,6 @@ current_snapshots as (
 
 any_links as (
     select * from links where basis = 'any'
-),
-
-own_links as (
-    select distinct
-        designations.designation_id,
-        designations.authority,
-        designations.entity_key,
-        designations.primary_name,
-        country_links.country_iso2,
-        country_links.link_type
-    from designations
-    inner join country_links
-        on
-            designations.source = country_links.source
-            and designations.entity_key = country_links.entity_key
-    where country_links.country_iso2 is not null
 ),
 
 both_countries as (
