@@ -116,12 +116,17 @@ def sanctions_pipeline():
 
     @task
     def report(release: dict) -> str:
-        """Log the headline answers of the new publication."""
+        """Write the headline answers of the new publication into the release (headline.txt)."""
+        import logging
+        from pathlib import Path
+
         from pipeline import report as headline
 
         text = headline.headline(pipeline_settings.load())
-        print(text)
-        return text
+        path = Path(release["release"]) / "headline.txt"
+        path.write_text(text + "\n", encoding="utf-8")
+        logging.getLogger(__name__).info("headline answers written to %s", path)
+        return str(path)
 
     batches = land()
     raw_checked = validate_raw(batches)

@@ -104,6 +104,8 @@ def test_demo_run_publishes_marts(published):
         exported = duckdb.connect().execute(f"select count(*) from '{marts / (name + '.parquet')}'").fetchall()[0][0]
         assert exported == _q(db, f"select count(*) from {name}")[0][0], name
     assert (published.current_release / "data_docs" / "index.html").exists()
+    headline = (published.current_release / "headline.txt").read_text()
+    assert "Russia overtook Iran in March 2022" in headline
     release = json.loads((published.current_release / "release.json").read_text())
     assert set(release["source_snapshots"]) == {"us_ofac_sdn", "un_sc"}
 
