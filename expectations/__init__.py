@@ -44,3 +44,12 @@ def gx_modules() -> tuple[ModuleType, ModuleType]:
 def ruled(cls: type, rule: str, **kwargs: Any) -> Any:
     """Build expectation ``cls(**kwargs)`` with its plain-English ``rule`` in meta and notes."""
     return cls(meta={"rule": rule}, notes=rule, **kwargs)
+
+
+def stage_suites(stage: str, tables: dict[str, list[Any]]) -> dict[str, Any]:
+    """One ``ExpectationSuite`` per table, named ``<stage>.<table>`` (the runner's convention)."""
+    gx, _ = gx_modules()
+    return {
+        table: gx.ExpectationSuite(name=f"{stage}.{table}", expectations=exps, meta={"stage": stage, "table": table})
+        for table, exps in tables.items()
+    }

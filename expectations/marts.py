@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from expectations import ISO2, gx_modules, ruled
+from expectations import ISO2, gx_modules, ruled, stage_suites
 from pipeline.staged import ENTITY_TYPES
 
 if TYPE_CHECKING:
@@ -149,9 +149,4 @@ def mart_suites() -> dict[str, ExpectationSuite]:
         "mart_dyad_ties": ties,
         "mart_unmapped_countries": unmapped,
     }
-    return {
-        table: gx.ExpectationSuite(
-            name=f"{STAGE}.{table}", expectations=exps, meta={"stage": STAGE, "table": table}
-        )
-        for table, exps in tables.items()
-    }
+    return stage_suites(STAGE, tables)

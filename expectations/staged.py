@@ -15,7 +15,7 @@ import math
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from expectations import HEX64, ISO2, gx_modules, ruled
+from expectations import HEX64, ISO2, gx_modules, ruled, stage_suites
 from pipeline.staged import ENTITY_TYPES, LINK_TYPES, NAME_TYPES, RELATION_TYPES, SCHEMAS
 
 if TYPE_CHECKING:
@@ -199,9 +199,4 @@ def staged_suites(
         "identifiers": identifiers,
         "relations": relations,
     }
-    return {
-        table: gx.ExpectationSuite(
-            name=f"{STAGE}.{table}", expectations=exps, meta={"stage": STAGE, "table": table}
-        )
-        for table, exps in tables.items()
-    }
+    return stage_suites(STAGE, tables)
