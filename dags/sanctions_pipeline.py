@@ -33,20 +33,17 @@ def _materialise(mapped) -> list[dict]:
     return [mapped[i] for i in range(len(mapped))]
 
 
-def _run(step: str, func, *args):
-    """Call a flow step with this run's settings and id; record a failure for the CLI."""
+def _run(step: str, call):
+    """Run ``call(settings, run_id)`` for this run; record a failure for the CLI."""
     from pipeline import flow
 
     run_id = get_current_context()["run_id"]
     settings = pipeline_settings.load()
     try:
-        return func(*args, settings, run_id) if step in _NEEDS_RUN_ID else func(*args, settings)
+        return call(settings, run_id)
     except Exception as exc:
         flow.record_failure(settings, run_id, step, exc)
         raise
-
-
-_NEEDS_RUN_ID = {"parse", "validate_staged", "build_models", "publish"}
 
 
 @dag(
@@ -66,7 +63,7 @@ def sanctions_pipeline():
         """Fetch or copy every source's inputs into the content-addressed raw store."""
         from pipeline import flow
 
-        return _run("land", flow.land_sources)
+        return _run("land", lambda s, _r: flow.land_sources(s))
 
     @task
     def validate_raw(batches: list[dict]) -> dict:
@@ -74,14 +71,14 @@ def sanctions_pipeline():
         empty files or DOCTYPE/entity declarations)."""
         from pipeline import flow
 
-        return _run("validate_raw", flow.check_raw, batches)
+        return _run("validate_raw", lambda s, _r: flow.check_raw(batches, s))
 
     @task(map_index_template="{{ task.op_kwargs['batch']['source'] }}")
     def parse(batch: dict) -> dict:
         """Stream one source's files into the staged tables (one mapped task per source)."""
         from pipeline import flow
 
-        return _run("parse", flow.parse_batch, batch)
+        return _run("parse", lambda s, r: flow.parse_batch(batch, s, r))
 
     @task
     def validate_staged(results: list[dict]) -> list[dict]:
@@ -89,7 +86,7 @@ def sanctions_pipeline():
         from pipeline import flow
 
         results = _materialise(results)
-        _run("validate_staged", flow.check_staged, results)
+        _run("validate_staged", lambda s, r: flow.check_staged(results, s, r))
         return results
 
     @task
@@ -104,7 +101,7 @@ def sanctions_pipeline():
         """Great Expectations mart suites on the freshly built database."""
         from pipeline import flow
 
-        _run("validate_marts", flow.check_marts, build_info["database"])
+        _run("validate_marts", lambda s, _r: flow.check_marts(build_info["database"], s))
         return build_info
 
     @task(outlets=[PUBLISHED_DB])
@@ -112,7 +109,7 @@ def sanctions_pipeline():
         """Swap the new release in atomically and export every mart to Parquet."""
         from pipeline import flow
 
-        return _run("publish", flow.publish, build_info, _materialise(results))
+        return _run("publish", lambda s, r: flow.publish(build_info, _materialise(results), s, r))
 
     @task
     def report(release: dict) -> str:

@@ -102,16 +102,17 @@ def parse_files(
         "[%s] snapshot %s: %s", source_id, writer.snapshot_date,
         ", ".join(f"{t} {n}" for t, n in counts.items()),
     )
-    if ctx.unmapped:
+    unmapped = ctx.unmapped
+    if unmapped:
         log.warning(
-            "[%s] %d country value(s) could not be mapped: %s", source_id, len(ctx.unmapped),
-            ", ".join(f"{v!r} x{n}" for v, n in sorted(ctx.unmapped.items())),
+            "[%s] %d country value(s) could not be mapped: %s", source_id, len(unmapped),
+            ", ".join(f"{v!r} x{n}" for v, n in sorted(unmapped.items())),
         )
     return ParseResult(
         source=source_id,
         snapshot_date=writer.snapshot_date,
         counts=counts,
         files=names,
-        unmapped_countries=dict(ctx.unmapped),
+        unmapped_countries=unmapped,
         audit=audit,
     )

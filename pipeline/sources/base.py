@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.errors import SourceError
 from pipeline.reference import CountryResolver
 from pipeline.staged import StagedWriter, entity_key
 
@@ -92,7 +93,6 @@ class ParseContext:
     record: str | None = None
     _seen: int = 0
     _current_file: str = ""
-    unmapped: dict[str, int] = field(default_factory=dict)
 
     @property
     def meta(self) -> SourceMeta:
@@ -128,14 +128,25 @@ class ParseContext:
     def audit(self, rule: str, field_name: str, value: str | None) -> None:
         self.writer.audit(rule, field_name, value, self.record)
 
+    @property
+    def unmapped(self) -> dict[str, int]:
+        """Country values that could not be mapped, with counts (read from the audit)."""
+        found: dict[str, int] = {}
+        for (rule, _field, value, _sha, _file), n in self.writer.audit_counts.items():
+            if rule == "unmapped_country":
+                found[value or ""] = found.get(value or "", 0) + n
+        return found
+
+    def error(self, rule: str, detail: str, record: str | None = None) -> SourceError:
+        """A :class:`SourceError` naming this source, the current file and the record."""
+        return SourceError(self.source, self._current_file, rule, detail, record or self.record)
+
     def violation(self, rule: str, detail: str) -> None:
         """A whole-file consistency rule failed (e.g. a header count that does not match the
         records). Strict parsing (the pipeline) refuses the file; lenient parsing (``pipeline
         parse`` on a hand-cut excerpt) records it in the audit and warns."""
         if self.strict:
-            from pipeline.errors import SourceError
-
-            raise SourceError(self.source, self._current_file, rule, detail, self.record)
+            raise self.error(rule, detail)
         log.warning("[%s] %s: rule '%s' failed: %s (kept: lenient parse)", self.source,
                     self._current_file, rule, detail)
         self.audit("rule_violation", rule, detail)
@@ -158,7 +169,6 @@ class ParseContext:
         if match.iso2 is None:
             value = raw_value or iso2 or ""
             self.audit("unmapped_country", link_type, value)
-            self.unmapped[value] = self.unmapped.get(value, 0) + 1
         self.add(
             "country_links",
             {

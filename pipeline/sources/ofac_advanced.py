@@ -298,8 +298,8 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
             ctx.audit("unknown_field", local(node.tag), None)
     profile = elem.find("{*}Profile")
     if fixed_ref is None or profile is None:
-        raise SourceError(ctx.source, ctx._current_file, "DistinctParty has FixedRef and Profile",
-                          "missing FixedRef or Profile", record=f"after {ctx.record}")
+        raise ctx.error("DistinctParty has FixedRef and Profile", "missing FixedRef or Profile",
+                        record=f"after {ctx.record}")
     key = ctx.key(fixed_ref)
     subtype = refs.party_subtype.get(_int(profile.get("PartySubTypeID")) or -1)
     if subtype is None:
@@ -330,7 +330,7 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
                 ctx.add("names", {"entity_key": key, "source_record_id": fixed_ref, "name": other,
                                   "name_type": "original_script", "quality": quality})
     if not primary_name:
-        raise SourceError(ctx.source, ctx._current_file, "has a primary name", "no primary Latin name", fixed_ref)
+        raise ctx.error("has a primary name", "no primary Latin name", fixed_ref)
 
     for feature in profile.findall("{*}Feature"):
         feature_name = refs.name("FeatureType", feature.get("FeatureTypeID")) or f"#{feature.get('FeatureTypeID')}"

@@ -84,8 +84,7 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
     kind = local(elem.tag)
     dataid = text(elem.find("DATAID"))
     if dataid is None:
-        raise SourceError(ctx.source, ctx._current_file, "DATAID present", "a record has no DATAID",
-                          record=f"after {ctx.record}")
+        raise ctx.error("DATAID present", "a record has no DATAID", record=f"after {ctx.record}")
     ctx.record = dataid
     ctx.tick()
     for child in elem:
@@ -99,7 +98,7 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
     parts = [text(elem.find(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
     name = " ".join(p for p in parts if p)
     if not name:
-        raise SourceError(ctx.source, ctx._current_file, "has a name", "FIRST_NAME is empty", dataid)
+        raise ctx.error("has a name", "FIRST_NAME is empty", dataid)
     regime = text(elem.find("UN_LIST_TYPE"))
     reference = text(elem.find("REFERENCE_NUMBER"))
     key = ctx.key(dataid)
