@@ -98,6 +98,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("link_type", pa.string(), nullable=False),
             pa.field("country_iso2", pa.string()),  # null = the raw value could not be mapped
             pa.field("region", pa.string()),
+            pa.field("country_status", pa.string()),  # mapped | non_country | unknown
             pa.field("raw_value", pa.string(), nullable=False),
             *_LINEAGE,
         ]
@@ -158,6 +159,8 @@ COLUMN_DOCS: dict[str, str] = {
     "country_iso2": "ISO 3166-1 alpha-2 code from the project's crosswalk; null when the raw value cannot be mapped.",
     "region": "Region within the country where the source names one (crimea, dpr, lpr, gaza...).",
     "raw_value": "The country value exactly as the source gives it.",
+    "country_status": "mapped (an ISO code), non_country (a value the crosswalk deliberately maps to no country: "
+    "'na', USSR, undetermined...) or unknown (a value the crosswalk does not know).",
     "id_type": "imo, passport, national_id, registration, tax_id, swift, un_reference, crypto_wallet, ...",
     "id_value": "The identifier.",
     "raw_type": "The source's own label for the identifier type.",

@@ -91,6 +91,9 @@ class ParseContext:
     strict: bool = True
     progress_every: int = 5000
     record: str | None = None
+    #: The list of the file being parsed, when the layout does not say it per record (classic
+    #: XML, CSV: see ``ofac_lists.yml``); ``None`` means the source's own list.
+    list_code: str | None = None
     _seen: int = 0
     _current_file: str = ""
 
@@ -101,6 +104,7 @@ class ParseContext:
     def start_file(self, f: InputFile) -> None:
         self._current_file = f.name
         self.record = None
+        self.list_code = None
         self.writer.set_lineage(f.sha256, f.name)
         log.info("[%s] parsing %s", self.source, f.name)
 
@@ -168,7 +172,9 @@ class ParseContext:
             match = self.countries.resolve(raw_value)
         if match.iso2 is None:
             value = raw_value or iso2 or ""
-            self.audit("unmapped_country", link_type, value)
+            # A value the crosswalk deliberately maps to no country ("na", USSR, undetermined)
+            # is reported apart from a value it does not know.
+            self.audit("unmapped_country" if not match.matched else "non_country", link_type, value)
         self.add(
             "country_links",
             {
@@ -177,6 +183,7 @@ class ParseContext:
                 "link_type": link_type,
                 "country_iso2": match.iso2,
                 "region": match.region,
+                "country_status": "mapped" if match.iso2 else ("non_country" if match.matched else "unknown"),
                 "raw_value": raw_value or iso2 or "",
             },
         )

@@ -83,6 +83,7 @@ RELATION_TYPES = {
 ALIAS_TYPES = {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka", "Name": "aka"}
 PARTY_TYPES = {"Individual": "person", "Entity": "organization", "Vessel": "vessel", "Aircraft": "aircraft"}
 # The short code each OFAC list gets in designation ids and the `list` column.
+UMBRELLA_LIST = "CONS"
 LIST_CODES = {"SDN List": "SDN", "Consolidated List": "CONS", "Sectoral Sanctions Identifications List": "SSI",
               "FSE List": "FSE", "Non-SDN Palestinian Legislative Council List": "NS-PLC",
               "CAPTA List": "CAPTA", "Non-SDN Menu-Based Sanctions List": "NS-MBS",
@@ -151,6 +152,10 @@ class _Spill:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _duck_type(t: pa.DataType) -> str:
@@ -386,9 +391,21 @@ def _finalize(spill: _Spill, refs: _Refs, ctx: ParseContext, f: InputFile) -> No
     """Join the scratch tables into designations, country links, identifiers and relations."""
     ctx.record = None
     entries = 0
-    for row in spill.query("""
+    # CONS_ADVANCED.XML files every party once more on the "Consolidated List" umbrella beside
+    # its real list (SSI, NS-PLC, ...): that entry is a grouping, not a listing, and is counted
+    # only for a party that has no other entry.
+    umbrella = ", ".join(_sql_str(name) for name, code in LIST_CODES.items() if code == UMBRELLA_LIST)
+    is_umbrella_dup = f"""e.list_name in ({umbrella}) and exists (
+            select 1 from entry as other
+            where other.profile_id = e.profile_id and other.list_name not in ({umbrella}))"""
+    for row in spill.query(f"select count(*) as n from entry as e where {is_umbrella_dup}"):
+        for _ in range(row["n"]):
+            ctx.audit("umbrella_entry_not_counted", "SanctionsEntry/ListID", "Consolidated List")
+    for row in spill.query(f"""
         select e.*, p.fixed_ref, p.entity_type, p.primary_name, p.remarks
-        from entry as e left join party as p on p.profile_id = e.profile_id"""):
+        from entry as e left join party as p on p.profile_id = e.profile_id
+        where not ({is_umbrella_dup})
+        order by e.entry_id"""):
         if row["fixed_ref"] is None:
             ctx.audit("orphan_row", "SanctionsEntry/ProfileID", str(row["profile_id"]))
             continue

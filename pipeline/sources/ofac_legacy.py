@@ -21,16 +21,55 @@ of ``sdn_comments.csv`` (a few hundred rows, needed before the remarks are parse
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
+
+import yaml
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.xmlsafe import expect_root, iter_records, local, text
 
 ROOT = "sdnList"
+LISTS_YML = Path(__file__).resolve().parent / "ofac_lists.yml"
+
+
+@functools.cache
+def _lists() -> dict:
+    return yaml.safe_load(LISTS_YML.read_text(encoding="utf-8"))
+
+
+def file_list(f: InputFile) -> str:
+    """The list a classic XML or CSV file holds (``ofac_lists.yml``): by its published name,
+    else by a programme tag only the non-SDN lists carry (a byte scan, no parse)."""
+    lists = _lists()
+    name = Path(f.name).name.lower()
+    if name.startswith(tuple(lists["consolidated_name_prefixes"])):
+        return lists["consolidated_list"]
+    if name.startswith(tuple(lists["sdn_name_prefixes"])):
+        return lists["sdn_list"]
+    needles = [tag.encode() for tag in lists["non_sdn_program_lists"]]
+    tail = b""
+    with open(f.path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            window = tail + chunk
+            if any(n in window for n in needles):
+                return lists["consolidated_list"]
+            tail = window[-64:]
+    return lists["sdn_list"]
+
+
+def row_list(file_list_code: str, programs: list[str]) -> str:
+    """A consolidated file's row belongs to the non-SDN list its programme tags name, if one."""
+    lists = _lists()
+    if file_list_code != lists["consolidated_list"]:
+        return file_list_code
+    named = {lists["non_sdn_program_lists"][p] for p in programs if p in lists["non_sdn_program_lists"]}
+    return named.pop() if len(named) == 1 else file_list_code
 
 # ---------------------------------------------------------------------------------------------
 # Vocabularies (data, not if-chains)
@@ -392,12 +431,13 @@ class _Record:
         self, entity_type: str, primary_name: str, programs: list[str], remarks: str | None
     ) -> None:
         ctx = self.ctx
+        list_code = row_list(ctx.list_code, programs) if ctx.list_code else ctx.meta.list
         ctx.add(
             "designations",
             {
-                "designation_id": f"{ctx.source}:{ctx.meta.list}:{self.rid}",
+                "designation_id": f"{ctx.source}:{list_code}:{self.rid}",
                 "authority": ctx.meta.authority,
-                "list": ctx.meta.list,
+                "list": list_code,
                 "source_record_id": self.rid,
                 "entity_key": self.key,
                 "entity_type": entity_type,
@@ -517,6 +557,7 @@ def parse_classic_xml(f: InputFile, ctx: ParseContext) -> None:
     """Stream one classic ``sdnList`` file (SDN.XML or CONSOLIDATED.XML) into the staged tables."""
     ctx.start_file(f)
     expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
+    ctx.list_code = file_list(f)
     record_count: int | None = None
     entries = 0
     pending: list[str] = []  # unknown fields met inside the entry being read
@@ -796,6 +837,7 @@ def parse_csv_set(files: list[InputFile], ctx: ParseContext) -> None:
     ent_nums: set[int] = set()
     for f in by_layout["main"]:
         ctx.start_file(f)
+        ctx.list_code = file_list(f)
         for _n, row in _rows(f, ctx, 12, raw_last=True):
             ent_nums.add(int(row[0]))
             _csv_main(row, overflow.pop(row[0], None), f, ctx)
