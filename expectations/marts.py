@@ -137,7 +137,7 @@ def mart_suites() -> dict[str, ExpectationSuite]:
         ),
     ]
 
-    unmapped_cols = ["source", "link_type", "raw_value", "occurrences"]
+    unmapped_cols = ["source", "status", "link_type", "raw_value", "occurrences"]
     unmapped = [
         has_columns("mart_unmapped_countries", unmapped_cols),
         *not_null(*unmapped_cols),

@@ -35,13 +35,15 @@ def staged_suites(
     previous_designations: int | None,
     *,
     snapshot_date: date | None = None,
+    accept_small_lists: bool = False,
 ) -> dict[str, ExpectationSuite]:
     """Suites for one source's staged tables, keyed by table name.
 
     ``min_designations``/``max_designations`` bound the designations row count (the max only
     warns). ``previous_designations`` is the count of the last accepted snapshot: fewer than
     80% of it is critical. ``snapshot_date`` (optional) caps ``listed_on``; without it the cap is
-    2100-01-01.
+    2100-01-01. ``accept_small_lists`` (``pipeline run --accept-small-lists``, for deliberate
+    subsets) turns the minimum into a warning; the check against the previous snapshot stays.
     """
     gx, gxe = gx_modules()
 
@@ -69,8 +71,12 @@ def staged_suites(
         has_columns("designations"),
         ruled(
             gxe.ExpectTableRowCountToBeBetween,
-            f"the source has at least {min_designations} designations",
+            f"the source has at least {min_designations} designations, the floor of a complete list "
+            "(a smaller file is truncated or a subset: for a deliberate subset run "
+            "`pipeline run --accept-small-lists`"
+            + (", as this run does: only warns)" if accept_small_lists else ")"),
             min_value=min_designations,
+            severity="warning" if accept_small_lists else "critical",
         ),
         ruled(
             gxe.ExpectTableRowCountToBeBetween,
@@ -95,6 +101,12 @@ def staged_suites(
             gxe.ExpectColumnValuesToBeUnique,
             "designation_id is unique",
             column="designation_id",
+        ),
+        ruled(
+            gxe.ExpectCompoundColumnsToBeUnique,
+            "a record id is listed once per list within a snapshot (two files of one source and "
+            "snapshot date never merge into one list)",
+            column_list=["list", "source_record_id"],
         ),
         *not_null(
             "designations",

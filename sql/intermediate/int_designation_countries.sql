@@ -1,5 +1,6 @@
 -- grain: one row per current designation, attribution basis and country
--- bases: program_target (the programme's target country, as trackers count),
+-- bases: program_target (the programme's target country, as trackers count; a multi-country
+-- programme counts only for the targets the designation's own links name, or all if none),
 -- nationality (nationality, citizenship, registration, flag), any (every link incl. address, birth)
 with designations as (
     select * from int_designations_current
@@ -9,13 +10,46 @@ programs as (
     select * from int_designation_programs
 ),
 
-program_links as (
+own_links as (
+    select distinct
+        designation_id,
+        country_iso2
+    from int_designation_entity_links
+),
+
+program_target_counts as (
     select
+        programs.designation_id,
+        programs.program,
+        programs.target_iso2,
+        count(*) over (
+            partition by programs.designation_id, programs.program
+        ) as program_targets,
+        count(own_links.country_iso2) over (
+            partition by programs.designation_id, programs.program
+        ) as targets_named_by_own_links,
+        own_links.country_iso2 is not null as named_by_own_links
+    from programs
+    left join own_links
+        on
+            programs.designation_id = own_links.designation_id
+            and programs.target_iso2 = own_links.country_iso2
+    where programs.target_iso2 is not null
+),
+
+-- a programme that targets several countries (e.g. the Western Balkans) attributes the
+-- designation to those of its targets that the designation's own links name, and to all of
+-- them only when its own links name none
+program_links as (
+    select distinct
         designation_id,
         target_iso2 as country_iso2,
         'program_target' as link_type
-    from programs
-    where target_iso2 is not null
+    from program_target_counts
+    where
+        program_targets = 1
+        or targets_named_by_own_links = 0
+        or named_by_own_links
 ),
 
 entity_links as (

@@ -90,4 +90,4 @@ final as (
 )
 
 select * from final
-order by authority, basis, month, rank
+order by authority, basis, month, rank, country_iso2

@@ -3,21 +3,14 @@
 -- 'a_under_b_programs' / 'b_under_a_programs' (an entity tied to one country by its own
 -- attributes: nationality, citizenship, registration, flag, address or place of birth, listed
 -- under a programme targeting the other),
--- 'relation_edge' (a listed relationship between entities tied to either country)
+-- 'relation_edge' (a listed relationship between an entity tied to one country and an entity
+-- tied to the other, both by their own attributes; one row per edge)
 with links as (
     select * from int_designation_countries
 ),
 
 own_links as (
     select * from int_designation_entity_links
-),
-
-relations as (
-    select * from stg_sanctions__relations
-),
-
-current_snapshots as (
-    select * from int_current_snapshots
 ),
 
 any_links as (
@@ -33,7 +26,8 @@ both_countries as (
         a.designation_id,
         a.entity_key,
         a.primary_name,
-        'tied to ' || a.country_iso2 || ' and ' || b.country_iso2 as detail
+        'tied to ' || a.country_iso2 || ' and ' || b.country_iso2 as detail,
+        cast(null as varchar) as edge_key
     from any_links as a
     inner join any_links as b
         on
@@ -54,7 +48,8 @@ nationals_under_programs as (
         own.entity_key,
         own.primary_name,
         own.country_iso2 || '-linked (' || own.link_type
-        || '), listed under a programme targeting ' || prog.country_iso2 as detail
+        || '), listed under a programme targeting ' || prog.country_iso2 as detail,
+        cast(null as varchar) as edge_key
     from own_links as own
     inner join links as prog
         on
@@ -63,33 +58,54 @@ nationals_under_programs as (
     where prog.basis = 'program_target'
 ),
 
-current_relations as (
-    select relations.*
-    from relations
-    inner join current_snapshots
-        on
-            relations.source = current_snapshots.source
-            and relations.snapshot_date = current_snapshots.snapshot_date
-    where relations.related_entity_key is not null
+relations_resolved as (
+    select * from int_relations_resolved
+    where related_entity_key is not null
 ),
 
-relation_edges as (
+-- a relationship edge ties two countries when one end is tied to one country and the other end
+-- to the other by their OWN attributes (not by the programme they are listed under), so an
+-- edge between two Iranian entities is never an Iran-Russia edge; each edge (unordered entity
+-- pair) is one piece of evidence however many lists either end is on
+edge_ends as (
     select
         from_side.authority,
         least(from_side.country_iso2, to_side.country_iso2) as country_a,
         greatest(from_side.country_iso2, to_side.country_iso2) as country_b,
-        'relation_edge' as component,
         from_side.designation_id,
-        from_side.entity_key,
+        relations_resolved.entity_key,
         from_side.primary_name,
-        current_relations.relation_type || ' ' || to_side.primary_name
-        || ' (' || current_relations.related_entity_key || ')' as detail
-    from current_relations
-    inner join any_links as from_side
-        on current_relations.entity_key = from_side.entity_key
-    inner join any_links as to_side
-        on current_relations.related_entity_key = to_side.entity_key
+        relations_resolved.relation_type || ' ' || to_side.primary_name
+        || ' (' || relations_resolved.related_entity_key || ')' as detail,
+        least(relations_resolved.entity_key, relations_resolved.related_entity_key)
+        || '~' || greatest(relations_resolved.entity_key, relations_resolved.related_entity_key)
+        as edge_key
+    from relations_resolved
+    inner join own_links as from_side
+        on relations_resolved.entity_key = from_side.entity_key
+    inner join own_links as to_side
+        on
+            relations_resolved.related_entity_key = to_side.entity_key
+            and from_side.authority = to_side.authority
     where from_side.country_iso2 <> to_side.country_iso2
+),
+
+relation_edges as (
+    select
+        authority,
+        country_a,
+        country_b,
+        'relation_edge' as component,
+        designation_id,
+        entity_key,
+        primary_name,
+        detail,
+        edge_key
+    from edge_ends
+    qualify row_number() over (
+        partition by authority, country_a, country_b, edge_key
+        order by entity_key, designation_id, detail
+    ) = 1
 ),
 
 final as (

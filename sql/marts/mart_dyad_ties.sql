@@ -23,7 +23,7 @@ counted as (
         count(distinct designation_id) filter (
             where component = 'b_under_a_programs'
         ) as b_under_a_programs,
-        count(distinct designation_id || '>' || detail) filter (
+        count(distinct edge_key) filter (
             where component = 'relation_edge'
         ) as relation_edges
     from evidence
@@ -47,4 +47,8 @@ final as (
 )
 
 select * from final
-order by authority, linked_to_both + a_under_b_programs + b_under_a_programs + relation_edges desc
+order by
+    authority,
+    linked_to_both + a_under_b_programs + b_under_a_programs + relation_edges desc,
+    country_a,
+    country_b

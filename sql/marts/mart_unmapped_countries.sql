@@ -1,5 +1,6 @@
--- grain: one row per source, link type and raw country value that the crosswalk could not map,
--- in the latest snapshot of each source (never dropped, never turned into a fake country)
+-- grain: one row per source, status, link type and raw country value that names no country, in
+-- the latest snapshot of each source (never dropped, never turned into a fake country); status
+-- non_country = the crosswalk deliberately maps it to no country, unknown = the crosswalk lacks it
 with links as (
     select * from int_country_links_current
 ),
@@ -7,13 +8,14 @@ with links as (
 final as (
     select
         source,
+        country_status as status,
         link_type,
         raw_value,
         count(*) as occurrences
     from links
     where country_iso2 is null
-    group by source, link_type, raw_value
+    group by source, country_status, link_type, raw_value
 )
 
 select * from final
-order by occurrences desc, source, link_type, raw_value
+order by status desc, occurrences desc, source, link_type, raw_value

@@ -12,6 +12,11 @@ renamed as (
         link_type,
         country_iso2,
         region,
+        -- partitions staged before the status column existed: derive it from the code
+        coalesce(
+            country_status,
+            case when country_iso2 is null then 'unknown' else 'mapped' end
+        ) as country_status,
         raw_value,
         raw_sha256,
         raw_file
