@@ -1,6 +1,6 @@
 """``pipeline``: run the pipeline, parse files, query the publication, validate.
 
-    pipeline run [--input SOURCE=PATH[;PATH...]] [--date YYYY-MM-DD]
+    pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--snapshot-date D] [--accept-small-lists]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
     pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N]
     pipeline validate
@@ -30,15 +30,71 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _inputs_from_folder(folder: Path) -> dict[str, str]:
+    """``--input DIR``: a folder laid out like ``data/demo`` (one sub-folder per source id).
+
+    A sub-folder that holds the source's demo layout (its ``demo_inputs`` paths) uses exactly
+    those files; otherwise every file directly in it. Sub-folders that are not source ids are
+    reported, not guessed."""
+    from pipeline.sources import known_sources, load_meta
+
+    known = set(known_sources())
+    found: dict[str, str] = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if sub.name not in known:
+            if not sub.name.startswith((".", "_")) and sub.name != "facts":
+                print(f"note: {sub} is not a source id ({', '.join(sorted(known))}); skipped", file=sys.stderr)
+            continue
+        meta = load_meta(sub.name)
+        laid_out = [folder / rel for rel in meta.demo_inputs]
+        files = laid_out if laid_out and all(p.exists() for p in laid_out) else [
+            p for p in sorted(sub.iterdir()) if p.is_file() and not p.name.startswith(".") and p.suffix != ".md"]
+        if files:
+            found[sub.name] = ";".join(str(p) for p in files)
+    if not found:
+        raise PipelineError(f"--input {folder}: no sub-folder named after a source id ({', '.join(sorted(known))})")
+    return found
+
+
+def _apply_run_options(args: argparse.Namespace) -> None:
+    """Turn ``pipeline run`` options into the environment the DAG's tasks read (settings)."""
+    from pipeline.sources import known_sources
+
+    inputs: dict[str, str] = {}
+    for item in args.input or []:
+        source, sep, value = item.partition("=")
+        if not sep:
+            folder = Path(item)
+            if not folder.is_dir():
+                raise PipelineError(f"--input takes SOURCE=PATH[;PATH...] or a folder laid out like data/demo; "
+                                    f"{item!r} is neither")
+            inputs.update(_inputs_from_folder(folder))
+            continue
+        if source not in known_sources():
+            raise PipelineError(f"--input {item!r}: unknown source {source!r} (known: {', '.join(known_sources())})")
+        if not value:
+            raise PipelineError(f"--input takes SOURCE=PATH[;PATH...], got {item!r}")
+        inputs[source] = value
+    for source, value in inputs.items():
+        os.environ[f"PIPELINE_INPUT_{source.upper()}"] = value
+    if inputs and not os.environ.get("PIPELINE_SOURCES"):
+        # A user's own files: run the sources given (the lake keeps the others' last snapshots).
+        os.environ["PIPELINE_SOURCES"] = ",".join(inputs)
+    if args.snapshot_date:
+        try:
+            date.fromisoformat(args.snapshot_date)
+        except ValueError:
+            raise PipelineError(f"--snapshot-date takes YYYY-MM-DD, got {args.snapshot_date!r}") from None
+        os.environ["PIPELINE_SNAPSHOT_DATE"] = args.snapshot_date
+    if args.accept_small_lists:
+        os.environ["PIPELINE_ACCEPT_SMALL_LISTS"] = "1"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.airflow_run import run_pipeline
     from pipeline.report import headline
 
-    for item in args.input or []:
-        source, _, value = item.partition("=")
-        if not value:
-            raise SystemExit(f"--input takes SOURCE=PATH[;PATH...], got {item!r}")
-        os.environ[f"PIPELINE_INPUT_{source.upper()}"] = value
+    _apply_run_options(args)
     settings = settings_mod.load()
     error_file = settings.home / "last_error.json"
     if error_file.exists():
@@ -79,30 +135,21 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
+    from pipeline.csvsafe import write_csv
+    from pipeline.query import render_table, run_query
 
-    settings = settings_mod.load()
-    db = Path(args.db) if args.db else settings.published_db
-    if not db.exists():
+    db = Path(args.db) if args.db else settings_mod.load().published_db
+    if not args.db and not db.exists():
         raise PipelineError(f"no published database at {db}: run `pipeline run` first")
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rel = con.sql(args.sql)
-        if rel is None:
-            print("(statement executed; no result)")
-            return 0
-        if args.format == "table":
-            rel.show(max_rows=args.max_rows, max_width=200)
-        else:
-            frame = rel.limit(args.max_rows).df()
-            if args.format == "csv":
-                frame.to_csv(sys.stdout, index=False)
-            else:
-                print(frame.to_json(orient="records", date_format="iso", indent=2))
-    except duckdb.Error as exc:
-        raise PipelineError(f"query failed: {exc}") from None
-    finally:
-        con.close()
+    result = run_query(db, args.sql, args.max_rows)
+    if args.format == "table":
+        print(render_table(result))
+    elif args.format == "csv":
+        write_csv(result.frame, sys.stdout)
+    else:
+        print(result.frame.to_json(orient="records", date_format="iso", indent=2))
+    if result.truncated and args.format != "table":
+        print(f"note: only the first {args.max_rows} rows were written; raise --max-rows for more", file=sys.stderr)
     return 0
 
 
@@ -136,7 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the pipeline DAG with Airflow (embedded mode) and print the headline")
-    run.add_argument("--input", action="append", metavar="SOURCE=PATH", help="use these files/URLs for a source")
+    run.add_argument("--input", action="append", metavar="SOURCE=PATH|DIR",
+                     help="use these files/URLs for a source (';'-separated), or a folder laid out like data/demo "
+                          "(one sub-folder per source id); repeatable. Only the sources given are run.")
+    run.add_argument("--snapshot-date", metavar="YYYY-MM-DD",
+                     help="snapshot date for layouts that carry no date of their own (OFAC CSV set); "
+                          "default: the day the files are landed")
+    run.add_argument("--accept-small-lists", action="store_true",
+                     help="the inputs are deliberate subsets: the production row-count floors only warn "
+                          "(the check against the previous snapshot stays)")
     run.add_argument("--date", help="logical date of the run (default: now)")
     run.set_defaults(func=cmd_run)
     parse = sub.add_parser("parse", help="parse source files into staged Parquet tables (no Airflow)")

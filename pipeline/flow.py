@@ -136,7 +136,7 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
         candidate_dir(settings, run_id),
         names=[f.name for f in files],
         sha256s=[f.sha256 for f in files],
-        snapshot_date=fetched,
+        snapshot_date=settings.snapshot_date or fetched,
         max_bytes=settings.max_raw_bytes,
     )
     out = result.to_dict()
@@ -196,7 +196,7 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
         minimum = meta.min_designations_demo if result["demo"] else meta.min_designations
         snapshot = date.fromisoformat(result["snapshot_date"])
         suites = staged_suites(minimum, meta.max_designations, previous_designations(settings, source),
-                               snapshot_date=snapshot)
+                               snapshot_date=snapshot, accept_small_lists=settings.accept_small_lists)
         frames = _staged_frames(candidate_dir(settings, run_id), source, result["snapshot_date"])
         try:
             reports = validate_stage("staged", frames, suites, docs_dir=data_docs_dir(settings), run_name=source)
@@ -273,7 +273,7 @@ def commit_staged(settings: Settings, run_id: str) -> int:
 def publish(build_info: dict, results: list[dict], settings: Settings, run_id: str) -> dict:
     from pipeline.publish import publish as publish_release
 
-    info = {"parsed": [{k: r[k] for k in ("source", "snapshot_date", "counts", "files")} for r in results]}
+    info = {"parsed": [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")} for r in results]}
     release = publish_release(Path(build_info["database"]), settings, run_id,
                               data_docs=data_docs_dir(settings), info=info)
     committed = commit_staged(settings, run_id)

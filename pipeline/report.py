@@ -7,7 +7,23 @@ import duckdb
 from pipeline.publish import current_release_info
 from pipeline.settings import Settings
 
-PAIR = ("IR", "RU")  # the seed article's pair: Russia and Iran
+
+
+def _demo_sources(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Sources whose current snapshot was parsed from the shipped demo files (by sha256)."""
+    from pipeline.parse import sha256_of
+    from pipeline.sources import load_meta
+
+    demo = []
+    for source, shas in _rows(con, "select source, list(distinct raw_sha256) from int_designations_current group by 1"):
+        try:
+            demo_files = [settings.demo_dir / rel for rel in load_meta(source).demo_inputs]
+        except KeyError:
+            continue
+        demo_shas = {sha256_of(p) for p in demo_files if p.is_file()}
+        if demo_shas and set(shas) <= demo_shas:
+            demo.append(source)
+    return sorted(demo)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -30,6 +46,15 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
     snapshots = _rows(con, "select source, snapshot_date from int_current_snapshots order by 1")
     totals = dict(_rows(con, "select source, count(*) from int_designations_current group by 1"))
     out.append("Sources: " + "; ".join(f"{s} snapshot {d} ({totals.get(s, 0)} designations)" for s, d in snapshots))
+    demo = _demo_sources(con, settings)
+    if demo:
+        out.append("")
+        out.append(
+            f"DEMO DATA ({', '.join(demo)}): these figures come from the small demo files shipped in data/demo, "
+            "real designations picked from public records to show how the pipeline counts. They show the method "
+            "and the shape of the answers (ranks, crossovers, ties with their evidence), not the real size of any "
+            "list or a real ranking. For real figures run `pipeline run --input SOURCE=FILE` on the official files."
+        )
     authorities = [r[0] for r in _rows(
         con, "select distinct authority from mart_country_rankings where authority <> 'all' order by 1")]
     for basis, label in (("program_target", "by programme target"), ("nationality", "by nationality/registration")):
@@ -49,41 +74,49 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             cells = "".join(f"{by_auth.get((iso2, a), 0):>10}" for a in authorities)
             out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}  {cells}  {share:6.1%}")
 
+    a, b = settings.headline_pair
+    names = dict(_rows(con, "select country_iso2, country_name from stg_ref__countries where country_iso2 in (?, ?)",
+                       [a, b]))
+    name_a, name_b = names.get(a, a), names.get(b, b)
     crossovers = _rows(con, """
         select strftime(month, '%B %Y'), country_name, overtaken_name, designations, overtaken_designations
         from mart_rank_crossovers
-        where authority = 'all' and basis = 'program_target' and country_iso2 = 'RU' and overtaken_iso2 = 'IR'
-        order by month""")
+        where authority = 'all' and basis = 'program_target'
+          and ((country_iso2 = ? and overtaken_iso2 = ?) or (country_iso2 = ? and overtaken_iso2 = ?))
+        order by month, country_iso2""", [a, b, b, a])
     out.append("")
-    out.append("Russia and Iran:")
+    out.append(f"{name_a} and {name_b}:")
     ranks = dict(_rows(con, """
         select country_iso2, rank from mart_country_rankings
         where authority = 'all' and basis = 'program_target' and entity_type = 'all'
-          and country_iso2 in ('RU', 'IR')"""))
-    out.append(f"  rank by programme target: Russia #{ranks.get('RU', '-')}, Iran #{ranks.get('IR', '-')}")
+          and country_iso2 in (?, ?)""", [a, b]))
+    out.append(f"  rank by programme target: {name_a} #{ranks.get(a, '-')}, {name_b} #{ranks.get(b, '-')}")
     for month, who, whom, n, m in crossovers:
         out.append(f"  {who} overtook {whom} in {month} ({n} vs {m} designations in force, listing dates)")
+    pair = sorted((a, b))
+    first, second = (name_a, name_b) if pair[0] == a else (name_b, name_a)
     ties = _rows(con, """
         select authority, linked_to_both, a_under_b_programs, b_under_a_programs, relation_edges
         from mart_dyad_ties where country_a = ? and country_b = ? order by authority = 'all' desc, authority""",
-                 list(PAIR))
+                 pair)
     if not ties:
-        out.append("  no sanctions co-exposure found between Iran and Russia")
-    for authority, both, ir_under_ru, ru_under_ir, edges in ties:
+        out.append(f"  no sanctions co-exposure found between {first} and {second}")
+    for authority, both, a_under_b, b_under_a, edges in ties:
         out.append(
-            f"  [{authority}] designations tied to both: {both}; Iran-linked under Russia programmes: "
-            f"{ir_under_ru}; Russia-linked under Iran programmes: {ru_under_ir}; relationship edges: {edges}"
+            f"  [{authority}] designations tied to both: {both}; {first}-linked under {second} programmes: "
+            f"{a_under_b}; {second}-linked under {first} programmes: {b_under_a}; relationship edges: {edges}"
         )
     examples = _rows(con, """
         select component, primary_name, detail from mart_dyad_evidence
-        where country_a = ? and country_b = ? order by component, primary_name limit 5""", list(PAIR))
+        where country_a = ? and country_b = ? order by component, primary_name, detail limit 5""", pair)
     for component, name, detail in examples:
         out.append(f"    e.g. {component}: {name} ({detail})")
 
-    unmapped = _rows(con, "select coalesce(sum(occurrences), 0), count(*) from mart_unmapped_countries")[0]
+    unmapped = dict(_rows(con, "select status, sum(occurrences) from mart_unmapped_countries group by 1"))
     unknown = _rows(con, "select coalesce(sum(designations), 0), count(*) from mart_unknown_programs")[0]
     out.append("")
-    out.append(f"Data quality: {unmapped[0]} country link(s) with {unmapped[1]} unmapped value(s) "
+    out.append(f"Data quality: {unmapped.get('unknown', 0)} country link(s) with a value the crosswalk does not know "
+               f"and {unmapped.get('non_country', 0)} naming no country on purpose ('na', USSR...) "
                f"(see mart_unmapped_countries); {unknown[1]} programme tag(s) without a target table entry "
                f"on {unknown[0]} designation(s) (see mart_unknown_programs).")
     release = current_release_info(settings) or {}

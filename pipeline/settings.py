@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,26 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_date(name: str) -> date | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _env_pair(name: str, default: tuple[str, str]) -> tuple[str, str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    if len(codes) != 2 or not all(len(c) == 2 and c.isalpha() for c in codes) or codes[0] == codes[1]:
+        raise ValueError(f"{name} must be two different ISO alpha-2 codes such as RU,IR; got {value!r}")
+    return codes[0], codes[1]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build one with :func:`load`."""
@@ -40,6 +61,9 @@ class Settings:
     keep_releases: int
     storage_version: str
     source_inputs: dict[str, str] = field(default_factory=dict)
+    snapshot_date: date | None = None
+    accept_small_lists: bool = False
+    headline_pair: tuple[str, str] = ("RU", "IR")
 
     @property
     def lake_dir(self) -> Path:
@@ -91,6 +115,11 @@ def load() -> Settings:
                                ``;``-separated (default: the demo files shipped in ``data/demo``)
     ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB)
     ``PIPELINE_KEEP_RELEASES`` how many old releases to keep beside ``current`` (default 3)
+    ``PIPELINE_SNAPSHOT_DATE`` snapshot date (YYYY-MM-DD) for files whose layout carries none
+                               (OFAC CSV set; default: the day the files were landed)
+    ``PIPELINE_ACCEPT_SMALL_LISTS`` ``1``: deliberate subsets; the production row-count floors
+                               only warn (the check against the previous snapshot stays)
+    ``PIPELINE_HEADLINE_PAIR`` the country pair the headline reports (default ``RU,IR``)
     """
     sources = tuple(
         s.strip()
@@ -112,4 +141,7 @@ def load() -> Settings:
         # Files written in this storage format open in DuckDB 1.2+ CLIs and BI drivers too.
         storage_version=os.environ.get("PIPELINE_DUCKDB_STORAGE_VERSION", "v1.2.0"),
         source_inputs=inputs,
+        snapshot_date=_env_date("PIPELINE_SNAPSHOT_DATE"),
+        accept_small_lists=os.environ.get("PIPELINE_ACCEPT_SMALL_LISTS", "") in ("1", "true", "yes"),
+        headline_pair=_env_pair("PIPELINE_HEADLINE_PAIR", ("RU", "IR")),
     )

@@ -12,6 +12,11 @@ SOURCE_IDS = ("us_ofac_sdn", "un_sc")
 Parser = Callable[[list[InputFile], ParseContext], None]
 
 
+def known_sources() -> tuple[str, ...]:
+    """Every source id the project has."""
+    return SOURCE_IDS
+
+
 def parser_for(source_id: str) -> Parser:
     """The ``parse(files, ctx)`` function of a source."""
     if source_id not in SOURCE_IDS:
@@ -20,4 +25,4 @@ def parser_for(source_id: str) -> Parser:
     return module.parse
 
 
-__all__ = ["SOURCE_IDS", "InputFile", "ParseContext", "SourceMeta", "load_meta", "parser_for"]
+__all__ = ["SOURCE_IDS", "known_sources", "InputFile", "ParseContext", "SourceMeta", "load_meta", "parser_for"]
