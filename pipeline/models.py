@@ -21,7 +21,6 @@ import yaml
 
 from pipeline.errors import ModelError
 from pipeline.reference import REFERENCE_DIR
-from pipeline.staged import TABLES
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,6 @@ LAYERS = ("staging", "intermediate", "marts")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _IDENT = re.compile(r"\b[a-z_][a-z0-9_]*\b", re.I)
-REFERENCE_TABLES = ("countries", "country_names", "programs")
 
 
 @dataclass(frozen=True)
@@ -91,23 +89,32 @@ def _quote(value: str) -> str:
 
 
 def load_sources(con: duckdb.DuckDBPyConnection, staged_dir: Path, reference_dir: Path = REFERENCE_DIR) -> None:
-    """Copy the staged Parquet tables into schema ``lake`` and the reference CSVs into ``ref``."""
+    """Copy the staged Parquet tables into schema ``lake`` and the reference CSVs into ``ref``.
+
+    Every staged table of every registered source exists in ``lake``: one with no Parquet yet
+    (a source never run in this home) is created empty with its schema, so models over it
+    build and yield no rows."""
+    from pipeline.sources import all_schemas
+
     con.execute("create schema if not exists lake")
     con.execute("create schema if not exists ref")
-    for table in TABLES:
+    for table, schema in sorted(all_schemas().items()):
         files = sorted((staged_dir / table).glob("source=*/snapshot_date=*/*.parquet"))
         if not files:
-            raise ModelError(f"no staged Parquet for table '{table}' under {staged_dir}")
+            con.register("_empty_staged", schema.empty_table())
+            con.execute(f"create or replace table lake.{table} as select *, cast(null as varchar) as source, "
+                        "cast(null as date) as snapshot_date from _empty_staged")
+            con.unregister("_empty_staged")
+            continue
         file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
         con.execute(
             f"create or replace table lake.{table} as select * from read_parquet({file_list}, "
             "hive_partitioning = true, union_by_name = true, "
             "hive_types = {'source': varchar, 'snapshot_date': date})"
         )
-    for table in REFERENCE_TABLES:
-        path = reference_dir / f"{table}.csv"
+    for path in sorted(reference_dir.glob("*.csv")):
         con.execute(
-            f"create or replace table ref.{table} as select * from read_csv({_quote(str(path))}, "
+            f"create or replace table ref.{path.stem} as select * from read_csv({_quote(str(path))}, "
             "header = true, all_varchar = true)"
         )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import SourceError
 from pipeline.reference import CountryResolver
-from pipeline.sources import InputFile, ParseContext, load_meta, parser_for
+from pipeline.sources import InputFile, ParseContext, load_meta, parser_for, schemas_for
 from pipeline.staged import StagedWriter, bundle_id
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def parse_files(
     no publication date of their own (the OFAC CSV set). ``strict=False`` turns whole-file
     consistency failures (a header record count that does not match) into audited warnings.
     """
-    load_meta(source_id)  # fail fast on an unknown source
+    meta = load_meta(source_id)  # fail fast on an unknown source
     parse = parser_for(source_id)
     names = names or [p.name for p in paths]
     sha256s = sha256s or [sha256_of(p) for p in paths]
@@ -78,17 +78,17 @@ def parse_files(
         if size > max_bytes:
             raise SourceError(source_id, name, "size cap", f"{size} bytes is over the {max_bytes}-byte cap")
     files = [InputFile(p, n, s) for p, n, s in zip(paths, names, sha256s, strict=True)]
-    writer = StagedWriter(out_dir=out_dir, source=source_id, bundle=bundle_id(sha256s))
+    writer = StagedWriter(out_dir=out_dir, source=source_id, bundle=bundle_id(sha256s), schemas=schemas_for(source_id))
     ctx = ParseContext(source=source_id, writer=writer, countries=CountryResolver.load(), max_bytes=max_bytes,
                        strict=strict)
     try:
         parse(files, ctx)
-        if writer.counts["designations"] == 0:
+        if writer.counts[meta.main_table] == 0:
             hint = ""
-            if writer.counts["names"] + writer.counts["country_links"] == 0:
+            if meta.main_table == "designations" and writer.counts["names"] + writer.counts["country_links"] == 0:
                 hint = " (a side file alone, such as sdn_comments.csv, is not a list: pass the main file too)"
             raise SourceError(source_id, ", ".join(names), "has records",
-                              "no designation was found in the file(s)" + hint)
+                              f"no {meta.main_table} row was found in the file(s)" + hint)
         if writer.snapshot_date is None:
             writer.snapshot_date = snapshot_date or date.today()
         counts = writer.commit()

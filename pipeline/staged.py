@@ -202,6 +202,8 @@ class StagedWriter:
     out_dir: Path
     source: str
     bundle: str
+    #: The tables this source writes (every one gets a part, empty or not) and their schemas.
+    schemas: dict[str, pa.Schema] = field(default_factory=lambda: dict(SCHEMAS))
     batch_rows: int = 20_000
     snapshot_date: date | None = None
     counts: Counter = field(default_factory=Counter)
@@ -227,11 +229,20 @@ class StagedWriter:
         if len(buf) >= self.batch_rows:
             self._flush(table)
 
-    def audit(self, rule: str, field_name: str, value: str | None, record: str | None) -> None:
+    def write_arrow(self, table: str, rows: pa.Table) -> None:
+        """Append a whole Arrow table (bulk sources: GDELT, UN votes...), cast to the schema."""
+        self._flush(table)
+        schema = self.schemas[table]
+        batch = rows.select(schema.names).cast(schema)
+        writer = self._writer(table)
+        writer.write_table(batch)
+        self.counts[table] += batch.num_rows
+
+    def audit(self, rule: str, field_name: str, value: str | None, record: str | None, count: int = 1) -> None:
         """Record something the parser met and could not place (an unknown field, an unmapped
         country value...). Aggregated per (rule, field, value) with a count and an example."""
         key = (rule, field_name, value, self._lineage.get("raw_sha256"), self._lineage.get("raw_file"))
-        self._audit[key] += 1
+        self._audit[key] += count
         self._audit_example.setdefault(key, record)
 
     @property
@@ -242,15 +253,17 @@ class StagedWriter:
         rows = self._buffers.get(table)
         if not rows:
             return
-        schema = SCHEMAS[table]
-        batch = pa.Table.from_pylist(rows, schema=schema)
+        batch = pa.Table.from_pylist(rows, schema=self.schemas[table])
+        self._writer(table).write_table(batch)
+        rows.clear()
+
+    def _writer(self, table: str) -> pq.ParquetWriter:
         writer = self._writers.get(table)
         if writer is None:
             assert self._tmp is not None
-            writer = pq.ParquetWriter(self._tmp / f"{table}.parquet", schema, compression="zstd")
+            writer = pq.ParquetWriter(self._tmp / f"{table}.parquet", self.schemas[table], compression="zstd")
             self._writers[table] = writer
-        writer.write_table(batch)
-        rows.clear()
+        return writer
 
     def commit(self) -> dict[str, int]:
         """Write the last rows and move every table's part into its partition."""
@@ -269,23 +282,17 @@ class StagedWriter:
                 }
             )
         self.counts["parse_audit"] = len(self._audit)
-        for table in TABLES:
+        for table in self.schemas:
             self._buffers.setdefault(table, [])
-            if table not in self._writers and not self._buffers[table]:
-                # Write an empty part so every table exists for every parsed snapshot.
-                assert self._tmp is not None
-                self._writers[table] = pq.ParquetWriter(
-                    self._tmp / f"{table}.parquet", SCHEMAS[table], compression="zstd"
-                )
             self._flush(table)
-            self._writers[table].close()
+            self._writer(table).close()  # an empty part too: every table exists for every snapshot
         assert self._tmp is not None
-        for table in TABLES:
+        for table in self.schemas:
             part_dir = partition_dir(self.out_dir, table, self.source, self.snapshot_date)
             part_dir.mkdir(parents=True, exist_ok=True)
             os.replace(self._tmp / f"{table}.parquet", part_dir / f"part-{self.bundle}.parquet")
         shutil.rmtree(self._tmp, ignore_errors=True)
-        return {t: self.counts[t] for t in TABLES}
+        return {t: self.counts[t] for t in self.schemas}
 
     def abort(self) -> None:
         for writer in self._writers.values():

@@ -26,7 +26,7 @@ SOURCES_DIR = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class SourceMeta:
-    """Metadata of one source, from its YAML file."""
+    """Metadata of one source, from its ``source.yml``."""
 
     id: str
     title: str
@@ -37,35 +37,61 @@ class SourceMeta:
     formats: tuple[str, ...]
     urls: tuple[str, ...]
     demo_inputs: tuple[str, ...]
-    min_designations: int
-    max_designations: int
-    min_designations_demo: int
+    #: Bounds on the main table's rows (designations for a sanctions list): a complete file has at
+    #: least ``min_rows`` (an error below), at most ``max_rows`` (a warning above);
+    #: ``min_rows_demo`` applies to the shipped demo files.
+    min_rows: int
+    max_rows: int
+    min_rows_demo: int
     raw_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tables: tuple[str, ...] = ()
+    default: bool = True
     notes: str = ""
+
+    @property
+    def main_table(self) -> str:
+        return self.tables[0] if self.tables else "designations"
+
+
+def _meta_path(source_id: str) -> Path | None:
+    for path in (SOURCES_DIR / source_id / "source.yml", SOURCES_DIR / f"{source_id}.yml"):
+        if path.exists():
+            return path
+    return None
 
 
 @functools.cache
 def load_meta(source_id: str) -> SourceMeta:
-    path = SOURCES_DIR / f"{source_id}.yml"
-    if not path.exists():
-        known = sorted(p.stem for p in SOURCES_DIR.glob("*.yml"))
+    path = _meta_path(source_id) if source_id.replace("_", "").isalnum() else None
+    if path is None:
+        known = sorted({p.parent.name for p in SOURCES_DIR.glob("*/source.yml")}
+                       | {p.stem for p in SOURCES_DIR.glob("*.yml") if (SOURCES_DIR / f"{p.stem}.py").exists()})
         raise KeyError(f"unknown source '{source_id}' (known: {', '.join(known)})")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     expected = data.get("expected", {})
+
+    def bound(*keys: str, default: int) -> int:
+        for key in keys:
+            if key in expected:
+                return int(expected[key])
+        return default
+
     return SourceMeta(
         id=data["id"],
         title=data["title"],
         publisher=data["publisher"],
         authority=data["authority"],
-        list=data["list"],
+        list=data.get("list", ""),
         licence=data["licence"],
         formats=tuple(data.get("formats", [])),
         urls=tuple(data.get("urls", [])),
         demo_inputs=tuple(data.get("demo_inputs", [])),
-        min_designations=int(expected.get("min_designations", 1)),
-        max_designations=int(expected.get("max_designations", 10**7)),
-        min_designations_demo=int(expected.get("min_designations_demo", 1)),
+        min_rows=bound("min_rows", "min_designations", default=1),
+        max_rows=bound("max_rows", "max_designations", default=10**9),
+        min_rows_demo=bound("min_rows_demo", "min_designations_demo", default=1),
         raw_kinds={k: tuple(v or ()) for k, v in (data.get("raw_kinds") or {}).items()},
+        tables=tuple(data.get("tables") or ("designations", "names", "country_links", "identifiers", "relations")),
+        default=bool(data.get("default", True)),
         notes=data.get("notes", ""),
     )
 
