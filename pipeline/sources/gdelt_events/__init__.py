@@ -1,0 +1,271 @@
+"""GDELT events as a source: produces the staged table ``gdelt_events``, one row per GDELT event
+(GLOBALEVENTID), with both actors' CAMEO country codes resolved to ISO codes.
+
+Reads GDELT 1.0 (57 or 58 columns) and 2.0 (61 columns) event exports, zipped or not, and
+re-exported files with a header line (see ``layout.py``), entirely with DuckDB's CSV reader and
+SQL (``staged.sql``): no Python loop over rows. Every value the rows depend on is checked first,
+and a file that breaks a rule raises :class:`~pipeline.errors.SourceError` naming the file, the
+line and the rule. CAMEO country codes resolve through the project's crosswalk: ISO alpha-3 for
+most, ``ROM``/``TMP``/``MTN``/``IMY`` for Romania, Timor-Leste, Montenegro and the Isle of Man,
+sub-national codes to their state plus a region (``WSB``, ``GZS``, ``BAG``), world regions
+(``EUR``, ``AFR``, ``SAF`` = Southern Africa ...) to no country. Those rows stay in the table;
+``is_state_dyad`` says which rows tie two different countries.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.errors import SourceError
+from pipeline.reference import REFERENCE_DIR, CountryResolver
+from pipeline.sources.base import InputFile
+from pipeline.sources.gdelt_events import export, reexport
+from pipeline.sources.gdelt_events.archive import is_zip, unpack
+from pipeline.sources.gdelt_events.layout import SOURCE_ID, Layout, canonical_columns, sniff
+
+__all__ = ["CAMEO_EVENTS_CSV", "SCHEMAS", "SOURCE_ID", "LoadResult", "load"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STAGED_SQL = PACKAGE_DIR / "staged.sql"
+CAMEO_EVENTS_CSV = REFERENCE_DIR / "cameo_events.csv"
+MAX_UNZIPPED_BYTES = 4 << 30
+
+_LINEAGE = [
+    pa.field("raw_sha256", pa.string(), nullable=False),
+    pa.field("raw_file", pa.string(), nullable=False),
+]
+
+
+def _actor(n: int) -> list[pa.Field]:
+    return [
+        pa.field(f"actor{n}_code", pa.string()),
+        pa.field(f"actor{n}_name", pa.string()),
+        pa.field(f"actor{n}_country_code", pa.string()),
+        pa.field(f"actor{n}_type1_code", pa.string()),
+        pa.field(f"actor{n}_iso3", pa.string()),
+        pa.field(f"actor{n}_iso2", pa.string()),
+        pa.field(f"actor{n}_region", pa.string()),
+    ]
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "gdelt_events": pa.schema([
+        pa.field("global_event_id", pa.int64(), nullable=False),
+        pa.field("event_date", pa.date32(), nullable=False),
+        pa.field("date_added", pa.timestamp("us")),
+        pa.field("gdelt_version", pa.int8(), nullable=False),
+        *_actor(1),
+        *_actor(2),
+        pa.field("is_state_dyad", pa.bool_(), nullable=False),
+        pa.field("is_root_event", pa.bool_()),
+        pa.field("event_code", pa.string(), nullable=False),
+        pa.field("event_base_code", pa.string()),
+        pa.field("event_root_code", pa.string(), nullable=False),
+        pa.field("quad_class", pa.int8(), nullable=False),
+        pa.field("goldstein", pa.float64(), nullable=False),
+        pa.field("num_mentions", pa.int32()),
+        pa.field("num_sources", pa.int32()),
+        pa.field("num_articles", pa.int32()),
+        pa.field("avg_tone", pa.float64()),
+        pa.field("action_geo_country_code", pa.string()),
+        pa.field("source_url", pa.string()),
+        *_LINEAGE,
+    ]),
+}
+
+#: Checks on the raw text, run per file before any cast: (rule, column, SQL true for a bad row).
+VALUE_RULES: tuple[tuple[str, str, str], ...] = (
+    ("GLOBALEVENTID is an integer", "GLOBALEVENTID", "try_cast(trim(GLOBALEVENTID) as bigint) is null"),
+    ("SQLDATE is a date (YYYYMMDD)", "SQLDATE", "try_strptime(trim(SQLDATE), '%Y%m%d') is null"),
+    ("EventCode is a CAMEO code (2-4 digits)", "EventCode",
+     "not regexp_full_match(coalesce(trim(EventCode), ''), '[0-9]{2,4}')"),
+    ("EventRootCode is a CAMEO root (01-20)", "EventRootCode",
+     "coalesce(try_cast(trim(EventRootCode) as integer) not between 1 and 20, true)"),
+    ("EventBaseCode is a CAMEO code (2-4 digits)", "EventBaseCode",
+     "EventBaseCode is not null and not regexp_full_match(trim(EventBaseCode), '[0-9]{2,4}')"),
+    ("QuadClass is 1, 2, 3 or 4", "QuadClass",
+     "coalesce(try_cast(trim(QuadClass) as integer) not between 1 and 4, true)"),
+    ("GoldsteinScale is a number from -10 to 10", "GoldsteinScale",
+     "coalesce(try_cast(trim(GoldsteinScale) as double) not between -10 and 10, true)"),
+    ("IsRootEvent is 0 or 1", "IsRootEvent", "IsRootEvent is not null and trim(IsRootEvent) not in ('0', '1')"),
+    ("NumMentions is an integer", "NumMentions",
+     "NumMentions is not null and try_cast(trim(NumMentions) as integer) is null"),
+    ("NumSources is an integer", "NumSources",
+     "NumSources is not null and try_cast(trim(NumSources) as integer) is null"),
+    ("NumArticles is an integer", "NumArticles",
+     "NumArticles is not null and try_cast(trim(NumArticles) as integer) is null"),
+    ("AvgTone is a number", "AvgTone", "AvgTone is not null and try_cast(trim(AvgTone) as double) is null"),
+    ("DATEADDED is YYYYMMDD or YYYYMMDDHHMMSS", "DATEADDED",
+     "DATEADDED is not null and (length(trim(DATEADDED)) not in (8, 14) or "
+     "try_strptime(trim(DATEADDED), ['%Y%m%d%H%M%S', '%Y%m%d']) is null)"),
+)
+
+#: DuckDB CSV reject types -> the rule a rejected line breaks.
+REJECT_RULES: dict[str, str] = {
+    "MISSING COLUMNS": "consistent column count",
+    "TOO MANY COLUMNS": "consistent column count",
+    "INVALID ENCODING": "UTF-8 text",
+    "INVALID UNICODE": "UTF-8 text",
+}
+
+_LAYOUT_READERS = {False: export, True: reexport}
+
+
+@dataclass
+class LoadResult:
+    """What :func:`load` produces: the staged tables, the data's own date and the audit."""
+
+    tables: dict[str, pa.Table]
+    snapshot_date: date | None
+    audit: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+
+
+def load(files: list[InputFile], max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> LoadResult:
+    """Load GDELT event files into the staged table ``gdelt_events`` (deduplicated on
+    GLOBALEVENTID, first occurrence in file order kept)."""
+    if not files:
+        raise ValueError("gdelt_events: no input files")
+    with tempfile.TemporaryDirectory(prefix="gdelt-") as scratch:
+        con = duckdb.connect(config={"temp_directory": str(Path(scratch) / "spill")})
+        try:
+            for idx, f in enumerate(files):
+                path = f.path
+                if is_zip(path):
+                    workdir = Path(scratch) / str(idx)
+                    workdir.mkdir()
+                    path = unpack(f, workdir, max_unzipped_bytes)
+                _read_file(con, path, f, idx)
+                if path != f.path:
+                    path.unlink()
+            table, snapshot, audit = _stage(con, len(files))
+        finally:
+            con.close()
+    return LoadResult({"gdelt_events": table.cast(SCHEMAS["gdelt_events"])}, snapshot, audit)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[pa.Table, date | None, list]:
+    """Resolve countries, cast, deduplicate (``staged.sql``) and collect the audit."""
+    con.execute("create table raw_events as " + " union all ".join(f"select * from raw_{i}" for i in range(n_files)))
+    audit = _resolve_countries(con)
+    rows = con.execute("select count(*) from raw_events").fetchone()[0]
+    con.execute(f"create table staged as select * from ({STAGED_SQL.read_text(encoding='utf-8')})")
+    kept = con.execute("select count(*) from staged").fetchone()[0]
+    if kept < rows:
+        audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - kept))
+    audit += _unknown_event_codes(con)
+    table = con.sql("select * exclude (file_idx, line_no) from staged order by file_idx, line_no").to_arrow_table()
+    snapshot = con.execute("select cast(max(date_added) as date) from staged").fetchone()[0]
+    return table, snapshot, audit
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: int) -> None:
+    """Read one unzipped file into table ``raw_<idx>``: the 61 canonical columns as text (absent
+    ones null), plus ``file_idx``, ``line_no``, ``gdelt_version`` and lineage."""
+    layout = sniff(path, f.name)
+    _check_last_line(path, f.name)
+    options = _LAYOUT_READERS[layout.header].csv_options(layout)
+    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in layout.columns) + "}"
+    option_sql = ", ".join(f"{k} = {v}" for k, v in options.items())
+    rejects = f"rejects_{idx}"
+    con.execute(
+        f"create table file_{idx} as select * from read_csv({_literal(str(path))}, {option_sql}, "
+        f"columns = {columns}, auto_detect = false, strict_mode = true, store_rejects = true, "
+        f"rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')})"
+    )
+    _raise_on_rejects(con, rejects, f, layout)
+    present = set(layout.columns)
+    select = ", ".join(c if c in present else f"cast(null as varchar) as {c}" for c in canonical_columns())
+    con.execute(
+        f"create table raw_{idx} as select {idx} as file_idx, "
+        f"cast(rowid + {layout.first_data_line} as bigint) as line_no, "
+        f"cast({layout.gdelt_version} as tinyint) as gdelt_version, {select}, "
+        f"{_literal(f.sha256)} as raw_sha256, {_literal(f.name)} as raw_file from file_{idx}"
+    )
+    con.execute(f"drop table file_{idx}")
+    _check_values(con, f"raw_{idx}", f)
+    if con.execute(f"select count(*) from raw_{idx}").fetchone()[0] == 0:
+        raise SourceError(SOURCE_ID, f.name, "at least one event", "the file has a header but no event rows")
+
+
+def _check_last_line(path: Path, file_name: str) -> None:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        if handle.read(1) != b"\n":
+            raise SourceError(SOURCE_ID, file_name, "complete last line",
+                              "the file does not end with a line break: truncated download or copy", "last line")
+
+
+def _raise_on_rejects(con: duckdb.DuckDBPyConnection, rejects: str, f: InputFile, layout: Layout) -> None:
+    bad = con.execute(
+        f"select line, error_type, error_message from {rejects} order by line, column_idx limit 1"
+    ).fetchone()
+    if bad is None:
+        return
+    line, error_type, message = bad
+    rule = REJECT_RULES.get(str(error_type), "readable CSV line")
+    detail = f"{message} (GDELT {layout.gdelt_version}.0 layout, {len(layout.columns)} columns)"
+    if "MISSING" in str(error_type):
+        detail += ": truncated or cut line"
+    raise SourceError(SOURCE_ID, f.name, rule, detail, f"line {line}")
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, table: str, f: InputFile) -> None:
+    for rule, column, bad_when in VALUE_RULES:
+        bad = con.execute(
+            f"select line_no, GLOBALEVENTID, {column} from {table} where {bad_when} order by line_no limit 1"
+        ).fetchone()
+        if bad is not None:
+            line, event_id, value = bad
+            raise SourceError(SOURCE_ID, f.name, rule, f"{column} is {value!r}",
+                              f"line {line} (GLOBALEVENTID {event_id})")
+
+
+def _resolve_countries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, int]]:
+    """Build table ``cameo_countries`` for the distinct actor country codes (a few hundred at
+    most) and return audit rows for the codes the crosswalk does not know."""
+    resolver = CountryResolver.load()
+    counts = con.execute(
+        "select field, code, count(*) from ("
+        " select 'Actor1CountryCode' as field, upper(trim(Actor1CountryCode)) as code from raw_events"
+        " union all select 'Actor2CountryCode', upper(trim(Actor2CountryCode)) from raw_events"
+        ") where code is not null and code <> '' group by all order by all"
+    ).fetchall()
+    mapping: dict[str, tuple[str | None, str | None, str | None]] = {}
+    unmatched: set[str] = set()
+    audit: list[tuple[str, str, str | None, int]] = []
+    for field_name, code, n in counts:
+        if code not in mapping:
+            match = resolver.resolve_cameo(code)
+            if not match.matched:
+                # CAMEO is ISO alpha-3 apart from its listed exceptions; its list lacks e.g. TWN and SSD
+                match = resolver.resolve_iso3(code)
+            if not match.matched:
+                unmatched.add(code)
+            iso3 = resolver.country(match.iso2).iso3 if match.iso2 else None
+            mapping[code] = (match.iso2, iso3, match.region)
+        if code in unmatched:
+            audit.append(("unmapped_country", field_name, code, n))
+    codes = sorted(mapping)
+    con.execute("create table cameo_countries (code varchar, iso2 varchar, iso3 varchar, region varchar)")
+    if codes:
+        con.executemany("insert into cameo_countries values (?, ?, ?, ?)", [(c, *mapping[c]) for c in codes])
+    return audit
+
+
+def _unknown_event_codes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, int]]:
+    rows = con.execute(
+        f"select event_code, count(*) from staged where event_code not in "
+        f"(select code from read_csv({_literal(str(CAMEO_EVENTS_CSV))}, header = true, all_varchar = true)) "
+        "group by all order by all"
+    ).fetchall()
+    return [("unknown_cameo_code", "EventCode", code, n) for code, n in rows]
