@@ -3,9 +3,9 @@
 Columns of the frame the caller builds:
 
 ``source``, ``name``, ``sha256``, ``bytes`` (int), ``kind`` (sniffed: xml|csv|html|empty|gzip|
-zip|binary|text), ``expected_kind``, ``root`` (XML root element or null), ``expected_roots``
-(``;``-joined allowed root names, empty for CSV), ``root_ok`` (bool, computed by the caller:
-``root`` in ``expected_roots`` or ``expected_kind == 'csv'``), ``has_doctype`` (bool).
+zip|binary|text), ``root`` (XML root element or null), ``has_doctype`` (bool), and what the
+source's ``source.yml`` accepts: ``accepted_kinds`` and ``expected_roots`` (``;``-joined).
+:func:`prepare` derives ``expected_kind`` and ``root_ok`` from them (the rules live here).
 
 Every check is critical: an HTML error page, a truncated download or an XML file with a DOCTYPE
 must never be parsed as a sanctions list.
@@ -34,6 +34,31 @@ COLUMNS = [
     "root_ok",
     "has_doctype",
 ]
+
+
+#: Sniffed kinds that are one family: a tab- or comma-separated file and plain text look alike.
+KIND_FAMILIES = {"csv": "text", "tsv": "text", "text": "text"}
+
+
+def prepare(frame):
+    """Add ``expected_kind`` (the sniffed kind when the source accepts it, else what it accepts)
+    and ``root_ok`` (an XML file's root is one the source publishes) to the raw file listing."""
+    if frame.empty:
+        return frame.assign(expected_kind=[], root_ok=[])
+    frame = frame.copy()
+
+    def family(kind: str) -> str:
+        return KIND_FAMILIES.get(kind, kind)
+
+    accepted = [{family(k) for k in (a or "").split(";") if k} for a in frame["accepted_kinds"]]
+    frame["expected_kind"] = [
+        kind if family(kind) in ok else "|".join(sorted(ok)) for kind, ok in zip(frame["kind"], accepted, strict=True)
+    ]
+    frame["root_ok"] = [
+        kind != "xml" or (root is not None and root in (roots or "").split(";"))
+        for kind, root, roots in zip(frame["kind"], frame["root"], frame["expected_roots"], strict=True)
+    ]
+    return frame
 
 
 def raw_files_suite() -> ExpectationSuite:

@@ -10,7 +10,6 @@ candidate folder and join the lake only when the run publishes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -42,20 +41,24 @@ def data_docs_dir(settings: Settings) -> Path:
 def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
     """The inputs configured for a source and whether they are the shipped demo files.
 
-    A configured input may be a file, a folder (all its files) or an ``http(s)://`` URL.
+    A configured input may be a file, a folder (its files, in name order; not its sub-folders,
+    hidden files or READMEs) or an ``http(s)://`` URL.
     """
     configured = settings.source_inputs.get(source_id)
-    if not configured:
-        meta = load_meta(source_id)
-        return [str(settings.demo_dir / rel) for rel in meta.demo_inputs], True
+    demo = not configured
+    if demo:
+        items = [str(settings.demo_dir / rel) for rel in load_meta(source_id).demo_inputs]
+    else:
+        items = [i.strip() for i in configured.split(";") if i.strip()]
     inputs: list[str] = []
-    for item in (i.strip() for i in configured.split(";") if i.strip()):
+    for item in items:
         path = Path(item)
         if not item.startswith(("http://", "https://")) and path.is_dir():
-            inputs.extend(str(p) for p in sorted(path.iterdir()) if p.is_file())
+            inputs.extend(str(p) for p in sorted(path.iterdir())
+                          if p.is_file() and not p.name.startswith(".") and p.name.lower() != "readme.md")
         else:
             inputs.append(item)
-    return inputs, False
+    return inputs, demo
 
 
 # --- 1. land -----------------------------------------------------------------------------------
@@ -73,9 +76,11 @@ def land_sources(settings: Settings) -> list[dict]:
 # --- 2. raw checks ----------------------------------------------------------------------------
 
 def raw_frame(batches: list[dict]):
-    """One row per landed file with what it really is (sniffed) and what its source accepts."""
+    """One row per landed file: what it really is (sniffed) and what its source accepts. The
+    rules that judge it live in :mod:`expectations.raw`."""
     import pandas as pd
 
+    from expectations.raw import prepare
     from pipeline.xmlsafe import sniff
 
     rows = []
@@ -83,21 +88,18 @@ def raw_frame(batches: list[dict]):
         meta = load_meta(batch["source"])
         for f in batch["files"]:
             found = sniff(Path(f["path"]))
-            accepted = meta.raw_kinds
-            roots = accepted.get("xml", ())
             rows.append({
                 "source": batch["source"],
                 "name": f["name"],
                 "sha256": f["sha256"],
                 "bytes": f["bytes"],
                 "kind": found.kind,
-                "expected_kind": found.kind if found.kind in accepted else "|".join(accepted),
                 "root": found.root,
-                "expected_roots": ";".join(roots),
-                "root_ok": found.kind == "csv" or (found.kind == "xml" and found.root in roots),
                 "has_doctype": found.has_doctype,
+                "accepted_kinds": ";".join(meta.raw_kinds),
+                "expected_roots": ";".join(meta.raw_kinds.get("xml", ())),
             })
-    return pd.DataFrame(rows)
+    return prepare(pd.DataFrame(rows))
 
 
 def check_raw(batches: list[dict], settings: Settings) -> dict:
@@ -147,21 +149,17 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
 
 # --- 4. staged checks -------------------------------------------------------------------------
 
-def _staged_frames(root: Path, source: str, snapshot: str):
+def _staged_frames(root: Path, source: str, snapshot: str, tables: list[str]):
     import duckdb
-
-    from pipeline.staged import TABLES
 
     frames = {}
     con = duckdb.connect()
     try:
-        for table in TABLES:
-            if table == "parse_audit":
-                continue
+        for table in tables:
             part = root / table / f"source={source}" / f"snapshot_date={snapshot}"
             frame = con.execute(
-                f"select *, '{source}' as source, date '{snapshot}' as snapshot_date "
-                f"from read_parquet('{part}/*.parquet')"
+                "select *, ? as source, cast(? as date) as snapshot_date from read_parquet(?)",
+                [source, snapshot, f"{part}/*.parquet"],
             ).df()
             frames[table] = frame
     finally:
@@ -169,35 +167,54 @@ def _staged_frames(root: Path, source: str, snapshot: str):
     return frames
 
 
-def previous_designations(settings: Settings, source: str) -> int | None:
-    """Designations of ``source`` in the last good publication (None when there is none)."""
+def previous_rows(settings: Settings, source: str) -> int | None:
+    """Rows of ``source``'s main table in the last good publication's latest snapshot of it
+    (None when there is none): the base of the "a list never shrinks that much" check."""
     import duckdb
 
     if not settings.published_db.exists():
         return None
+    table = load_meta(source).main_table
     con = duckdb.connect(str(settings.published_db), read_only=True)
     try:
         rows = con.execute(
-            "select count(*) from int_designations_current where source = ?", [source]
+            f"select count(*) from lake.{table} where source = ? and snapshot_date = "
+            f"(select max(snapshot_date) from lake.{table} where source = ?)", [source, source]
         ).fetchall()
+    except duckdb.Error:
+        return None
     finally:
         con.close()
     return rows[0][0] or None
 
 
-def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
+def staged_suites_for(source: str, demo: bool, snapshot: date, settings: Settings) -> dict:
+    """The staged suites of one source: the sanctions suites for a list (with the check against
+    the previous snapshot), the alignment suites for events, articles and votes (which come in
+    batches, so a smaller batch is not a shrinking list)."""
     from expectations.staged import staged_suites
+    from expectations.staged_alignment import alignment_suites
+
+    meta = load_meta(source)
+    minimum = meta.min_rows_demo if demo else meta.min_rows
+    if meta.main_table == "designations":
+        return staged_suites(minimum, meta.max_rows, previous_rows(settings, source), snapshot_date=snapshot,
+                             accept_small_lists=settings.accept_small_lists)
+    return alignment_suites(list(meta.tables), meta.main_table, minimum, meta.max_rows,
+                            accept_small_lists=settings.accept_small_lists)
+
+
+def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
+    from expectations.staged_alignment import prepare
     from pipeline.validation import validate_stage
 
     checked = {}
     for result in results:
         source = result["source"]
-        meta = load_meta(source)
-        minimum = meta.min_designations_demo if result["demo"] else meta.min_designations
         snapshot = date.fromisoformat(result["snapshot_date"])
-        suites = staged_suites(minimum, meta.max_designations, previous_designations(settings, source),
-                               snapshot_date=snapshot, accept_small_lists=settings.accept_small_lists)
-        frames = _staged_frames(candidate_dir(settings, run_id), source, result["snapshot_date"])
+        suites = staged_suites_for(source, result["demo"], snapshot, settings)
+        frames = _staged_frames(candidate_dir(settings, run_id), source, result["snapshot_date"], list(suites))
+        frames = {table: prepare(table, frame) for table, frame in frames.items()}
         try:
             reports = validate_stage("staged", frames, suites, docs_dir=data_docs_dir(settings), run_name=source)
         except ValidationFailed as exc:
@@ -210,18 +227,24 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
 # --- 5. build ---------------------------------------------------------------------------------
 
 def _merged_staged(settings: Settings, run_id: str) -> Path:
-    """A view of the lake with this run's candidate partitions laid over it (hard links)."""
+    """A view of the lake with this run's candidate partitions laid over it (hard links).
+
+    Lake parts are read in full first: a damaged one is quarantined and its snapshot re-parsed
+    from the raw store (or left out with a warning), see :func:`pipeline.housekeeping.lake_view`.
+    """
+    from pipeline.housekeeping import PART_GLOB, lake_view
+
     merged = run_dir(settings, run_id) / "merged"
     shutil.rmtree(merged, ignore_errors=True)
-    for root in (settings.staged_dir, candidate_dir(settings, run_id)):
-        if not root.exists():
-            continue
-        for part in root.glob("*/source=*/snapshot_date=*/*.parquet"):
-            target = merged / part.relative_to(root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                target.unlink()
-            os.link(part, target)
+    candidates = candidate_dir(settings, run_id)
+    own = {p.relative_to(candidates): p for p in candidates.glob(PART_GLOB)} if candidates.exists() else {}
+    healed = run_dir(settings, run_id) / "healed"
+    for rel, part in [*lake_view(settings, healed, covered=set(own)), *own.items()]:
+        target = merged / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        os.link(part, target)
     return merged
 
 
@@ -259,15 +282,12 @@ def check_marts(db_path: str, settings: Settings) -> dict:
 # --- 7. publish -------------------------------------------------------------------------------
 
 def commit_staged(settings: Settings, run_id: str) -> int:
-    """Move the run's candidate partitions into the lake (same file names: idempotent)."""
-    moved = 0
-    candidates = candidate_dir(settings, run_id)
-    for part in candidates.glob("*/source=*/snapshot_date=*/*.parquet"):
-        target = settings.staged_dir / part.relative_to(candidates)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, target)
-        moved += 1
-    return moved
+    """Move the run's candidate partitions, and the snapshots it healed, into the lake (same file
+    names: idempotent)."""
+    from pipeline.housekeeping import move_parts
+
+    return sum(move_parts(run_dir(settings, run_id) / folder, settings.staged_dir)
+               for folder in ("staged", "healed") if (run_dir(settings, run_id) / folder).is_dir())
 
 
 def publish(build_info: dict, results: list[dict], settings: Settings, run_id: str) -> dict:
@@ -284,7 +304,8 @@ def publish(build_info: dict, results: list[dict], settings: Settings, run_id: s
 # --- failures ---------------------------------------------------------------------------------
 
 def record_failure(settings: Settings, run_id: str, step: str, error: BaseException) -> None:
-    """Keep the last error where ``pipeline run`` can print it after Airflow's own logs."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    (settings.home / "last_error.json").write_text(json.dumps(
-        {"run_id": run_id, "step": step, "error": str(error), "type": type(error).__name__}, indent=2))
+    """Keep the last error where ``pipeline run`` can print it after Airflow's own logs (written
+    atomically; a full disk is reported as such, see :func:`pipeline.airflow_run.error_record`)."""
+    from pipeline.airflow_run import error_record, write_last_error
+
+    write_last_error(settings, error_record(settings, run_id, step, error))

@@ -110,7 +110,8 @@ def load() -> Settings:
     """Read the environment.
 
     ``PIPELINE_HOME``          where everything is written (default ``<repo>/var``)
-    ``PIPELINE_SOURCES``       comma-separated source ids to run (default ``us_ofac_sdn,un_sc``)
+    ``PIPELINE_SOURCES``       comma-separated source ids to run (default: every source whose
+                               ``source.yml`` says ``default: true``)
     ``PIPELINE_INPUT_<ID>``    input for one source: local paths or ``http(s)://`` URLs,
                                ``;``-separated (default: the demo files shipped in ``data/demo``)
     ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB)
@@ -121,11 +122,10 @@ def load() -> Settings:
                                only warn (the check against the previous snapshot stays)
     ``PIPELINE_HEADLINE_PAIR`` the country pair the headline reports (default ``RU,IR``)
     """
-    sources = tuple(
-        s.strip()
-        for s in os.environ.get("PIPELINE_SOURCES", "us_ofac_sdn,un_sc").split(",")
-        if s.strip()
-    )
+    from pipeline.sources import default_sources
+
+    configured = os.environ.get("PIPELINE_SOURCES", "")
+    sources = tuple(s.strip() for s in configured.split(",") if s.strip()) or default_sources()
     inputs = {
         sid: os.environ[f"PIPELINE_INPUT_{sid.upper()}"]
         for sid in sources

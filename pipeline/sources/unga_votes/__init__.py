@@ -1,0 +1,238 @@
+"""UN General Assembly roll-call votes as a source: produces the staged tables ``unga_votes``
+(one row per roll call and voting country, vote coded 1 yes, 2 abstain, 3 no, 8 absent,
+9 not a member) and ``unga_rollcalls`` (one row per roll call: session, date, resolution, titles,
+flags and issue codes).
+
+Two layouts, told apart by their headers (``layout.py``), in any order and mix:
+
+* Voeten's raw votes file (COW ``ccode``, codes 1/2/3/8/9; the roll calls come from its rows);
+* the ``unvotes`` tables: votes, roll calls and issues (ISO alpha-2 codes, votes as words).
+
+Everything row-wise runs in DuckDB SQL. Country codes go through the project's crosswalk
+(``pipeline.reference``) and the date-bounded rules of ``country_codes.csv`` (Yugoslavia, Serbia
+and Montenegro, the two Germanies and Yemens...). A vote whose country is a historical state or
+an unknown code keeps its raw code with ``country_iso2`` NULL and is counted in the audit; it is
+never dropped and never given a successor's code. Bad input raises
+:class:`~pipeline.errors.SourceError` naming the file, the record and the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.errors import SourceError
+from pipeline.reference import CountryResolver
+from pipeline.sources.base import InputFile
+from pipeline.sources.unga_votes import unvotes, voeten
+from pipeline.sources.unga_votes.layout import BLOCS_CSV, SOURCE_ID, SniffedFile, first_bad, load_lookups, read
+
+__all__ = ["BLOCS_CSV", "SCHEMAS", "SOURCE_ID", "AuditRow", "LoadResult", "load"]
+
+_LINEAGE = [
+    pa.field("raw_sha256", pa.string(), nullable=False),
+    pa.field("raw_file", pa.string(), nullable=False),
+]
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "unga_votes": pa.schema([
+        pa.field("rcid", pa.int64(), nullable=False),
+        pa.field("country_iso2", pa.string()),
+        pa.field("country_code_raw", pa.string(), nullable=False),
+        pa.field("vote_code", pa.int8(), nullable=False),
+        *_LINEAGE,
+    ]),
+    "unga_rollcalls": pa.schema([
+        pa.field("rcid", pa.int64(), nullable=False),
+        pa.field("session", pa.int32(), nullable=False),
+        pa.field("vote_date", pa.date32(), nullable=False),
+        pa.field("unres", pa.string()),
+        pa.field("short_title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("importantvote", pa.bool_()),
+        pa.field("amend", pa.bool_()),
+        pa.field("para", pa.bool_()),
+        pa.field("issues", pa.list_(pa.string()), nullable=False),
+        *_LINEAGE,
+    ]),
+}
+
+AuditRow = tuple[str, str, str | None, int]
+_AUDIT_FIELD = {"cow": "ccode", "iso2": "country_code", "name": "country"}
+
+
+@dataclass
+class LoadResult:
+    """The staged tables of one load, the data's own date (latest vote) and what was not placed."""
+
+    tables: dict[str, pa.Table]
+    snapshot_date: date | None
+    audit: list[AuditRow] = field(default_factory=list)
+
+
+def load(files: list[InputFile]) -> LoadResult:
+    """Parse UNGA vote files of either layout into ``unga_votes`` and ``unga_rollcalls``."""
+    if not files:
+        raise SourceError(SOURCE_ID, "(no file)", "input files given", "no vote files were given")
+    con = duckdb.connect()
+    try:
+        load_lookups(con)
+        sniffed = [read(con, f, f"src_{i}") for i, f in enumerate(files)]
+        votes, rollcalls, issues = _by_layout(con, sniffed)
+        audit = _combine(con, votes, rollcalls, issues)
+        audit += _map_countries(con)
+        _check_unique(con)
+        tables = {
+            "unga_votes": _arrow(con, "select rcid, country_iso2, country_code_raw, vote_code, raw_sha256, raw_file "
+                                      "from mapped_votes order by rcid, country_code_raw", "unga_votes"),
+            "unga_rollcalls": _arrow(con, "select rcid, session, vote_date, unres, short_title, description, "
+                                          "importantvote, amend, para, issues, raw_sha256, raw_file "
+                                          "from all_rollcalls order by rcid", "unga_rollcalls"),
+        }
+        snapshot = con.execute(
+            "select max(vote_date) from all_rollcalls where rcid in (select rcid from all_votes)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return LoadResult(tables, snapshot, sorted(audit, key=lambda row: (row[0], row[1], str(row[2]))))
+
+
+def _by_layout(con: duckdb.DuckDBPyConnection, sniffed: list[SniffedFile]) -> tuple[list[str], list[str], list[str]]:
+    votes: list[str] = []
+    rollcalls: list[str] = []
+    issues: list[str] = []
+    for i, src in enumerate(sniffed):
+        kind = src.layout.kind
+        if kind == "voeten":
+            voeten.load(con, src, f"votes_{i}", f"rollcalls_{i}")
+            votes.append(f"votes_{i}")
+            rollcalls.append(f"rollcalls_{i}")
+        elif kind == "unvotes_votes":
+            unvotes.load_votes(con, src, f"votes_{i}")
+            votes.append(f"votes_{i}")
+        elif kind == "unvotes_rollcalls":
+            unvotes.load_rollcalls(con, src, f"rollcalls_{i}")
+            rollcalls.append(f"rollcalls_{i}")
+        else:
+            unvotes.load_issues(con, src, f"issues_{i}")
+            issues.append(f"issues_{i}")
+    kinds = {s.layout.kind for s in sniffed}
+    if "unvotes_votes" in kinds and "unvotes_rollcalls" not in kinds:
+        first = next(s for s in sniffed if s.layout.kind == "unvotes_votes")
+        raise first.error("roll calls file given",
+                          "an unvotes votes file needs its roll calls file (rcid, session, date, ...) "
+                          "in the same input")
+    if not votes:
+        raise sniffed[0].error("votes file given",
+                               "no votes file among the inputs (a Voeten raw file or an unvotes votes file)")
+    return votes, rollcalls, issues
+
+
+def _union(tables: list[str]) -> str:
+    return " union all by name ".join(f"select * from {t}" for t in tables)
+
+
+def _combine(
+    con: duckdb.DuckDBPyConnection, votes: list[str], rollcalls: list[str], issues: list[str]
+) -> list[AuditRow]:
+    """Union the layouts into ``all_votes`` and ``all_rollcalls``; attach issues and vote dates."""
+    audit: list[AuditRow] = []
+    con.execute(f"create or replace temp table all_rollcalls as {_union(rollcalls)}")
+    bad = first_bad(con, "select rcid, min(raw_file), max(raw_file) from all_rollcalls group by rcid "
+                         "having count(*) > 1 order by rcid")
+    if bad:
+        raise SourceError(SOURCE_ID, bad[2], "one row per roll call",
+                          f"roll call {bad[0]} is also in '{bad[1]}'", f"rcid {bad[0]}")
+    if issues:
+        con.execute(f"create or replace temp table all_issues as {_union(issues)}")
+        audit += con.execute("""
+            select 'unknown_issue', 'short_name', short_name, count(*)::integer from all_issues
+            where short_name not in (select code from issue_codes) group by short_name
+        """).fetchall()
+        audit += con.execute("""
+            select 'issue_without_rollcall', 'rcid', null, count(*)::integer from all_issues
+            where rcid not in (select rcid from all_rollcalls) having count(*) > 0
+        """).fetchall()
+        con.execute("""
+            create or replace temp table rollcall_issues as
+            select rcid, list(short_name order by position) as issues
+            from (
+                select distinct i.rcid, i.short_name, c.position
+                from all_issues as i join issue_codes as c on c.code = i.short_name
+            )
+            group by rcid
+        """)
+        con.execute("""
+            update all_rollcalls as r
+            set issues = list_concat(r.issues, list_filter(i.issues, lambda x: not list_contains(r.issues, x)))
+            from rollcall_issues as i where i.rcid = r.rcid
+        """)
+    con.execute(f"create or replace temp table all_votes as {_union(votes)}")
+    con.execute("""
+        update all_votes as v set vote_date = r.vote_date
+        from all_rollcalls as r where r.rcid = v.rcid and v.vote_date is null
+    """)
+    audit += con.execute("""
+        select 'vote_without_rollcall', 'rcid', cast(rcid as varchar), count(*)::integer from all_votes
+        where rcid not in (select rcid from all_rollcalls) group by rcid
+    """).fetchall()
+    return audit
+
+
+def _map_countries(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
+    """``mapped_votes``: every vote with ``country_iso2`` from the crosswalk and the dated rules."""
+    resolver = CountryResolver.load()
+    resolve = {"cow": resolver.resolve_cow, "iso2": resolver.resolve_iso2, "name": resolver.resolve}
+    codes = con.execute("select distinct code_system, country_code_raw from all_votes").fetchall()
+    con.execute("create or replace temp table code_map (code_system varchar, country_code_raw varchar, "
+                "iso2 varchar, known boolean)")
+    rows = []
+    for system, code in codes:
+        match = resolve[system](code)
+        rows.append((system, code, match.iso2, match.matched))
+    if rows:
+        con.executemany("insert into code_map values (?, ?, ?, ?)", rows)
+    con.execute("""
+        create or replace temp table mapped_votes as
+        select
+            v.*,
+            case when r.code is not null then r.iso2 else m.iso2 end as country_iso2,
+            case
+                when r.code is not null and r.iso2 is null then 'historical_state'
+                when r.code is not null and r.iso2 is distinct from m.iso2 then 'recoded_country'
+                when r.code is not null then null
+                when m.iso2 is null and m.known then 'historical_state'
+                when m.iso2 is null then 'unmapped_country'
+            end as audit_rule
+        from all_votes as v
+        join code_map as m using (code_system, country_code_raw)
+        left join code_rules as r
+            on r.code_system = v.code_system
+            and r.code = v.country_code_raw
+            and v.vote_date >= coalesce(r.valid_from, date '0001-01-01')
+            and v.vote_date <= coalesce(r.valid_to, date '9999-12-31')
+    """)
+    found = con.execute("""
+        select audit_rule, code_system, country_code_raw, count(*)::integer from mapped_votes
+        where audit_rule is not null group by all
+    """).fetchall()
+    return [(rule, _AUDIT_FIELD[system], code, n) for rule, system, code, n in found]
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection) -> None:
+    for key in ("country_code_raw", "country_iso2"):
+        bad = first_bad(con, f"""
+            select rcid, {key}, max(raw_file) from mapped_votes where {key} is not null
+            group by rcid, {key} having count(*) > 1 order by rcid
+        """)
+        if bad:
+            raise SourceError(SOURCE_ID, bad[2], "one vote per country and roll call",
+                              f"country {bad[1]} votes more than once on roll call {bad[0]}",
+                              f"rcid {bad[0]}, country {bad[1]}")
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> pa.Table:
+    return con.sql(sql).to_arrow_table().cast(SCHEMAS[table])

@@ -1,0 +1,143 @@
+-- grain: one row per period (period_type 'session' or 'year') and unordered country pair (country_a < country_b)
+-- with at least one common vote. Common votes are the contested roll calls (int_unga_rollcalls) on which both
+-- voted yes (1), abstain (2) or no (3); absent (8) and non-member (9) rows never count. With n common votes:
+--   pct_identical = share of identical votes
+--   agreement     = mean(1 - |a - b| / 2)                        Voeten's agreement, abstain = half agreement
+--   s_score       = 1 - 2 * mean(|a - b| / 2) = 2 * agreement - 1   Signorino & Ritter S, absolute distance, d_max 2
+--   kappa         = 1 - D_o / D_e, D_e = sum_x sum_y p_a(x) p_b(y) |x - y| / 2 (Cohen: each country's own
+--                   marginals over the common votes; linear distance)
+--   scott_pi      = 1 - D_o / D_e with the pooled marginals (p_a + p_b) / 2 (Scott)
+-- where D_o = mean(|a - b| / 2). Below min_common_votes (a constant of this model, 10) the scores are NULL and
+-- the row stays with its n; kappa or pi is NULL also when its expected disagreement is 0.
+with counts as (
+    select * from int_unga_dyad_vote_counts
+),
+
+countries as (
+    select * from stg_ref__countries
+),
+
+settings as (
+    select
+        10 as min_common_votes,
+        2.0 as vote_range
+),
+
+observed as (
+    select
+        period_type,
+        period,
+        country_a,
+        country_b,
+        cast(sum(roll_calls) as bigint) as common_votes,
+        cast(coalesce(sum(roll_calls) filter (where vote_a = vote_b), 0) as bigint) as identical_votes,
+        cast(sum(roll_calls * abs(vote_a - vote_b)) as bigint) as distance_sum
+    from counts
+    group by period_type, period, country_a, country_b
+),
+
+marginal_a as (
+    select
+        period_type,
+        period,
+        country_a,
+        country_b,
+        vote_a as vote,
+        cast(sum(roll_calls) as bigint) as roll_calls
+    from counts
+    group by period_type, period, country_a, country_b, vote_a
+),
+
+marginal_b as (
+    select
+        period_type,
+        period,
+        country_a,
+        country_b,
+        vote_b as vote,
+        cast(sum(roll_calls) as bigint) as roll_calls
+    from counts
+    group by period_type, period, country_a, country_b, vote_b
+),
+
+marginals as (
+    select
+        period_type,
+        period,
+        country_a,
+        country_b,
+        vote,
+        coalesce(marginal_a.roll_calls, 0) as a_calls,
+        coalesce(marginal_b.roll_calls, 0) as b_calls
+    from marginal_a
+    full outer join marginal_b using (period_type, period, country_a, country_b, vote)
+),
+
+-- sums over every pair of vote values (x, y) of count products times |x - y|; divided by n squared below
+expected as (
+    select
+        m1.period_type,
+        m1.period,
+        m1.country_a,
+        m1.country_b,
+        cast(sum(m1.a_calls * m2.b_calls * abs(m1.vote - m2.vote)) as double) as own_marginals_sum,
+        cast(sum((m1.a_calls + m1.b_calls) * (m2.a_calls + m2.b_calls) * abs(m1.vote - m2.vote)) as double) as pooled_sum
+    from marginals as m1
+    inner join marginals as m2
+        on m1.period_type = m2.period_type
+        and m1.period = m2.period
+        and m1.country_a = m2.country_a
+        and m1.country_b = m2.country_b
+    group by m1.period_type, m1.period, m1.country_a, m1.country_b
+),
+
+scored as (
+    select
+        observed.period_type,
+        observed.period,
+        observed.country_a,
+        observed.country_b,
+        observed.common_votes,
+        settings.min_common_votes,
+        observed.common_votes >= settings.min_common_votes as is_scored,
+        observed.identical_votes / observed.common_votes as pct_identical,
+        observed.distance_sum / (observed.common_votes * settings.vote_range) as observed_disagreement,
+        expected.own_marginals_sum / (observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_kappa,
+        expected.pooled_sum / (4 * observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_pi
+    from observed
+    inner join expected
+        on observed.period_type = expected.period_type
+        and observed.period = expected.period
+        and observed.country_a = expected.country_a
+        and observed.country_b = expected.country_b
+    cross join settings
+),
+
+final as (
+    select
+        scored.period_type,
+        scored.period,
+        scored.country_a,
+        scored.country_b,
+        coalesce(a.country_name, scored.country_a) as country_a_name,
+        coalesce(b.country_name, scored.country_b) as country_b_name,
+        scored.common_votes,
+        scored.min_common_votes,
+        case when scored.is_scored then scored.pct_identical end as pct_identical,
+        case when scored.is_scored then 1 - scored.observed_disagreement end as agreement,
+        case when scored.is_scored then 1 - 2 * scored.observed_disagreement end as s_score,
+        case
+            when scored.is_scored
+                then 1 - scored.observed_disagreement / nullif(scored.expected_disagreement_kappa, 0)
+        end as kappa,
+        case
+            when scored.is_scored
+                then 1 - scored.observed_disagreement / nullif(scored.expected_disagreement_pi, 0)
+        end as scott_pi
+    from scored
+    left join countries as a on scored.country_a = a.country_iso2
+    left join countries as b on scored.country_b = b.country_iso2
+)
+
+select * from final
+order by period_type, period, country_a, country_b
