@@ -1,120 +1,139 @@
--- grain: one row per piece of sanctions evidence tying an unordered country pair together:
--- component 'linked_to_both' (a designation tied to both countries by any link),
--- 'a_under_b_programs' / 'b_under_a_programs' (an entity tied to one country by its own
--- attributes: nationality, citizenship, registration, flag, address or place of birth, listed
--- under a programme targeting the other),
--- 'relation_edge' (a listed relationship between an entity tied to one country and an entity
--- tied to the other, both by their own attributes; one row per edge)
-with links as (
-    select * from int_designation_countries
+-- grain: one row per piece of evidence behind a number of mart_dyad_ties, for an unordered
+-- country pair (country_a < country_b): a designation (sanctions co-exposure), an event (a
+-- quoted article sentence or a GDELT event) or a UN General Assembly roll call with the two
+-- countries' votes (roll calls only for pairs that have sanctions or event evidence, or share a
+-- bloc of ref.unga_blocs, since every pair of ~190 states on thousands of roll calls would be
+-- ~100 million rows); evidence_date places it in mart_dyad_ties' year and month periods
+with sanctions as (
+    select * from int_dyad_sanctions_evidence
 ),
 
-own_links as (
-    select * from int_designation_entity_links
+events as (
+    select * from int_events_all
 ),
 
-any_links as (
-    select * from links where basis = 'any'
+unga_votes as (
+    select * from int_unga_votes
 ),
 
-both_countries as (
+rollcalls as (
+    select * from int_unga_rollcalls
+),
+
+blocs as (
+    select * from stg_unga__blocs
+),
+
+sanctions_evidence as (
     select
-        a.authority,
-        a.country_iso2 as country_a,
-        b.country_iso2 as country_b,
-        'linked_to_both' as component,
-        a.designation_id,
-        a.entity_key,
-        a.primary_name,
-        'tied to ' || a.country_iso2 || ' and ' || b.country_iso2 as detail,
-        cast(null as varchar) as edge_key
-    from any_links as a
-    inner join any_links as b
-        on
-            a.designation_id = b.designation_id
-            and a.country_iso2 < b.country_iso2
-),
-
-nationals_under_programs as (
-    select
-        own.authority,
-        least(own.country_iso2, prog.country_iso2) as country_a,
-        greatest(own.country_iso2, prog.country_iso2) as country_b,
-        case
-            when own.country_iso2 < prog.country_iso2 then 'a_under_b_programs'
-            else 'b_under_a_programs'
-        end as component,
-        own.designation_id,
-        own.entity_key,
-        own.primary_name,
-        own.country_iso2 || '-linked (' || own.link_type
-        || '), listed under a programme targeting ' || prog.country_iso2 as detail,
-        cast(null as varchar) as edge_key
-    from own_links as own
-    inner join links as prog
-        on
-            own.designation_id = prog.designation_id
-            and own.country_iso2 <> prog.country_iso2
-    where prog.basis = 'program_target'
-),
-
-relations_resolved as (
-    select * from int_relations_resolved
-    where related_entity_key is not null
-),
-
--- a relationship edge ties two countries when one end is tied to one country and the other end
--- to the other by their OWN attributes (not by the programme they are listed under), so an
--- edge between two Iranian entities is never an Iran-Russia edge; each edge (unordered entity
--- pair) is one piece of evidence however many lists either end is on
-edge_ends as (
-    select
-        from_side.authority,
-        least(from_side.country_iso2, to_side.country_iso2) as country_a,
-        greatest(from_side.country_iso2, to_side.country_iso2) as country_b,
-        from_side.designation_id,
-        relations_resolved.entity_key,
-        from_side.primary_name,
-        relations_resolved.relation_type || ' ' || to_side.primary_name
-        || ' (' || relations_resolved.related_entity_key || ')' as detail,
-        least(relations_resolved.entity_key, relations_resolved.related_entity_key)
-        || '~' || greatest(relations_resolved.entity_key, relations_resolved.related_entity_key)
-        as edge_key
-    from relations_resolved
-    inner join own_links as from_side
-        on relations_resolved.entity_key = from_side.entity_key
-    inner join own_links as to_side
-        on
-            relations_resolved.related_entity_key = to_side.entity_key
-            and from_side.authority = to_side.authority
-    where from_side.country_iso2 <> to_side.country_iso2
-),
-
-relation_edges as (
-    select
-        authority,
+        'sanctions' as evidence_kind,
+        component,
         country_a,
         country_b,
-        'relation_edge' as component,
-        designation_id,
+        evidence_date,
+        'both' as direction,
+        'realized' as modality,
+        authority as source,
+        designation_id as record_id,
         entity_key,
-        primary_name,
+        primary_name as name,
         detail,
-        edge_key
-    from edge_ends
-    qualify row_number() over (
-        partition by authority, country_a, country_b, edge_key
-        order by entity_key, designation_id, detail
-    ) = 1
+        cast(null as varchar) as url,
+        cast(null as varchar) as quote,
+        cast(null as bigint) as rcid,
+        cast(null as tinyint) as vote_a,
+        cast(null as tinyint) as vote_b
+    from sanctions
+),
+
+event_evidence as (
+    select
+        'event' as evidence_kind,
+        coalesce(relation_type, 'unclassified') as component,
+        least(actor1_iso2, actor2_iso2) as country_a,
+        greatest(actor1_iso2, actor2_iso2) as country_b,
+        event_date as evidence_date,
+        case
+            when not directed then 'both'
+            when actor1_iso2 < actor2_iso2 then 'a_to_b'
+            else 'b_to_a'
+        end as direction,
+        modality,
+        source,
+        event_id as record_id,
+        cast(null as varchar) as entity_key,
+        actor1_iso2 || ' -> ' || actor2_iso2 as name,
+        'CAMEO ' || cameo_code || ', Goldstein ' || cast(goldstein as varchar) as detail,
+        url,
+        case when source = 'article' then evidence end as quote,
+        cast(null as bigint) as rcid,
+        cast(null as tinyint) as vote_a,
+        cast(null as tinyint) as vote_b
+    from events
+),
+
+bloc_pairs as (
+    select distinct
+        a.country_iso2 as country_a,
+        b.country_iso2 as country_b
+    from blocs as a
+    inner join blocs as b
+        on a.bloc = b.bloc and a.country_iso2 < b.country_iso2
+),
+
+pairs_of_interest as (
+    select country_a, country_b from sanctions_evidence
+    union
+    select country_a, country_b from event_evidence
+    union
+    select country_a, country_b from bloc_pairs
+),
+
+vote_evidence as (
+    select
+        'unga_vote' as evidence_kind,
+        'unga_vote' as component,
+        pairs_of_interest.country_a,
+        pairs_of_interest.country_b,
+        a.vote_date as evidence_date,
+        'both' as direction,
+        'realized' as modality,
+        'unga_votes' as source,
+        cast(a.rcid as varchar) as record_id,
+        cast(null as varchar) as entity_key,
+        coalesce(rollcalls.unres, 'roll call ' || cast(a.rcid as varchar)) as name,
+        coalesce(rollcalls.short_title, rollcalls.description) as detail,
+        cast(null as varchar) as url,
+        cast(null as varchar) as quote,
+        a.rcid,
+        a.vote_code as vote_a,
+        b.vote_code as vote_b
+    from pairs_of_interest
+    inner join unga_votes as a
+        on pairs_of_interest.country_a = a.country_iso2
+    inner join unga_votes as b
+        on
+            pairs_of_interest.country_b = b.country_iso2
+            and a.rcid = b.rcid
+    left join rollcalls
+        on a.rcid = rollcalls.rcid
+    where
+        a.is_contested
+        and a.vote_code between 1 and 3
+        and b.vote_code between 1 and 3
 ),
 
 final as (
-    select * from both_countries
-    union
-    select * from nationals_under_programs
-    union
-    select * from relation_edges
+    select * from sanctions_evidence
+    union all
+    select * from event_evidence
+    union all
+    select * from vote_evidence
 )
 
-select * from final
-order by country_a, country_b, component, designation_id, detail
+select
+    *,
+    cast(year(evidence_date) as integer) as period_year,
+    cast(date_trunc('month', evidence_date) as date) as period_month
+from final
+order by country_a, country_b, evidence_kind, component, evidence_date, source, record_id, detail

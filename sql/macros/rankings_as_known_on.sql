@@ -1,0 +1,26 @@
+-- rankings_as_known_on(as_of): the country ranking as it could be known on any date, using for
+-- each source only its latest snapshot published on or before that date (nothing after).
+-- Same columns as mart_country_rankings; as_of_date is the date asked for. Between two snapshot
+-- dates the ranking is that of the newest snapshot date on or before the date asked for, which
+-- mart_country_rankings_as_known holds; a date before every snapshot gives no rows.
+-- Run after the models, in the same database: the macro reads the tables by their bare names.
+create or replace macro rankings_as_known_on(as_of) as table
+select
+    cast(as_of as date) as as_of_date,
+    rankings.authority,
+    rankings.basis,
+    rankings.entity_type,
+    rankings.country_iso2,
+    rankings.country_name,
+    rankings.designations,
+    rankings.rank,
+    rankings.share
+from mart_country_rankings_as_known as rankings
+where rankings.as_of_date = (
+    select max(snapshots.snapshot_date)
+    from int_source_snapshots as snapshots
+    where snapshots.snapshot_date <= cast(as_of as date)
+)
+order by rankings.authority, rankings.basis, rankings.entity_type, rankings.rank, rankings.country_iso2;
+
+comment on macro table rankings_as_known_on is 'The country ranking as known on a date: for each source its latest snapshot on or before the date, counted as in mart_country_rankings (same columns). Usage: select * from rankings_as_known_on(date ''2022-03-07'') where basis = ''program_target'' order by rank.';
