@@ -30,6 +30,60 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return con.execute(sql, params or []).fetchall()
 
 
+def _events_and_votes(con: duckdb.DuckDBPyConnection, pair: list[str], first: str, second: str) -> list[str]:
+    """Events between the pair by relation type and modality, one quoted sentence, UN agreement
+    and the tie index with its components (latest year that has it)."""
+    out: list[str] = []
+    by_type = _rows(con, """
+        select component, modality, count(*) from mart_dyad_evidence
+        where evidence_kind = 'event' and country_a = ? and country_b = ?
+        group by all order by count(*) desc, component, modality""", pair)
+    if by_type:
+        cells = ", ".join(f"{rtype} {modality} {n}" for rtype, modality, n in by_type)
+        out.append(f"  events (articles and GDELT), by relation type and modality: {cells}")
+        quote = _rows(con, """
+            select quote, url, evidence_date from mart_dyad_evidence
+            where evidence_kind = 'event' and source = 'article' and modality = 'realized'
+              and country_a = ? and country_b = ? and quote is not null
+            order by evidence_date desc, record_id limit 1""", pair)
+        for text, url, day in quote:
+            out.append(f'    e.g. "{_clip(text, 220)}" ({url or "no url"}, {day})')
+    else:
+        out.append(f"  no events between {first} and {second} in the articles or GDELT files")
+    votes = _rows(con, """
+        select period, common_votes, agreement, kappa from mart_unga_agreement
+        where period_type = 'session' and country_a = ? and country_b = ? and agreement is not null
+        order by period desc limit 3""", pair)
+    for session, n, agree, kappa in votes:
+        out.append(f"  UN General Assembly session {session}: agreement {agree:.3f}, kappa {kappa:.3f} "
+                   f"over {n} common votes")
+    index = _rows(con, """
+        select period, tie_index, tie_rank, index_components, index_component_list, realized_events,
+               events_net_cooperation, sanctions_linked_to_both, sanctions_cross_program,
+               sanctions_relation_edges, unga_agreement, unga_kappa,
+               (select count(*) from mart_dyad_ties as other
+                 where other.period_type = 'year' and other.period = t.period and other.tie_index is not null)
+        from mart_dyad_ties as t
+        where period_type = 'year' and country_a = ? and country_b = ? and tie_index is not null
+        order by period desc limit 1""", pair)
+    for period, tie, rank, n, used, events, nc, both, cross, edges, agree, kappa, pairs in index:
+        parts = [f"realized events {events or 0}", f"net cooperation {_fmt(nc)}",
+                 f"sanctions tied to both {both}", f"cross-programme {cross}", f"relationship edges {edges}",
+                 f"UN agreement {_fmt(agree)}", f"kappa {_fmt(kappa)}"]
+        out.append(f"  tie index {period}: {tie:+.2f} (rank {rank} of {pairs} pairs; {n} components: {used})")
+        out.append("    components: " + "; ".join(parts))
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def headline(settings: Settings, top: int = 10) -> str:
     db = settings.published_db
     if not db.exists():
@@ -97,7 +151,8 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
     first, second = (name_a, name_b) if pair[0] == a else (name_b, name_a)
     ties = _rows(con, """
         select authority, linked_to_both, a_under_b_programs, b_under_a_programs, relation_edges
-        from mart_dyad_ties where country_a = ? and country_b = ? order by authority = 'all' desc, authority""",
+        from mart_dyad_sanctions_exposure where country_a = ? and country_b = ?
+        order by authority = 'all' desc, authority""",
                  pair)
     if not ties:
         out.append(f"  no sanctions co-exposure found between {first} and {second}")
@@ -111,6 +166,8 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
         where country_a = ? and country_b = ? order by component, primary_name, detail limit 5""", pair)
     for component, name, detail in examples:
         out.append(f"    e.g. {component}: {name} ({detail})")
+
+    out += _events_and_votes(con, pair, first, second)
 
     unmapped = dict(_rows(con, "select status, sum(occurrences) from mart_unmapped_countries group by 1"))
     unknown = _rows(con, "select coalesce(sum(designations), 0), count(*) from mart_unknown_programs")[0]
