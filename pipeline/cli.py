@@ -2,6 +2,7 @@
 
     pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--snapshot-date D] [--accept-small-lists]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
+    pipeline extract FILE... | --score
     pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N]
     pipeline validate
     pipeline report
@@ -153,6 +154,24 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Article events and claims as JSON lines; read errors go to stderr (exit 1), never dropped."""
+    if args.score:
+        from pipeline.extract.scoring import main as score_main
+
+        return score_main(["--errors"] if args.errors else [])
+    if not args.files:
+        raise PipelineError("pipeline extract takes article files (.md, .txt, .jsonl) or folders, or --score")
+    from pipeline.extract import extract_jsonl_lines
+
+    errors: list = []
+    for line in extract_jsonl_lines(args.files, errors):
+        print(line)
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipeline import flow
 
@@ -195,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", help="logical date of the run (default: now)")
     run.set_defaults(func=cmd_run)
     parse = sub.add_parser("parse", help="parse source files into staged Parquet tables (no Airflow)")
-    parse.add_argument("source", help="source id: us_ofac_sdn or un_sc")
+    parse.add_argument("source", help="source id (pipeline/sources/<id>): us_ofac_sdn, un_sc, gdelt_events, "
+                       "unga_votes, articles, ...")
     parse.add_argument("files", nargs="+")
     parse.add_argument("--out", required=True, help="output folder: <out>/<table>/...parquet")
     parse.add_argument("--snapshot-date", help="snapshot date for files that carry none (OFAC CSV)")
@@ -208,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--max-rows", type=int, default=100)
     query.set_defaults(func=cmd_query)
+    extract = sub.add_parser("extract", help="extract events and claims from news articles as JSON lines")
+    extract.add_argument("files", nargs="*", help=".md/.txt files with front matter, .jsonl files, or folders")
+    extract.add_argument("--score", action="store_true",
+                         help="print the extractor's accuracy scorecard on the project's labelled sentences")
+    extract.add_argument("--errors", action="store_true", help="with --score: list every miss")
+    extract.set_defaults(func=cmd_extract)
     validate = sub.add_parser("validate", help="run the mart expectation suites on the current publication")
     validate.set_defaults(func=cmd_validate)
     report = sub.add_parser("report", help="print the headline answers of the current publication")
