@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             "pipeline.parse": run_child(CHILD_IMPORT, "pipeline.parse")["hwm_kb"] / 1024,
             "pandas": run_child(CHILD_IMPORT, "pipeline.parse", "pandas")["hwm_kb"] / 1024,
             "ofac": run_child(CHILD_IMPORT, "pipeline.parse", "pandas",
-                              "pipeline.sources.ofac_advanced")["hwm_kb"] / 1024,
+                              "pipeline.sources.us_ofac_sdn.advanced_xml")["hwm_kb"] / 1024,
             "etree": run_child(CHILD_IMPORT, "xml.etree.ElementTree")["hwm_kb"] / 1024,
         }
         rows: list[Row] = []

@@ -306,10 +306,9 @@ def test_airflow_config_keys_exist(services: dict) -> None:
 
 def test_pipeline_settings(services: dict) -> None:
     sources = {}
-    for path in sorted((REPO / "pipeline" / "sources").glob("*.yml")):
+    for path in sorted((REPO / "pipeline" / "sources").glob("*/source.yml")):
         meta = yaml.safe_load(path.read_text())
-        if meta.get("id") == path.stem:  # a source's metadata; other YAMLs there are lookup tables
-            sources[meta["id"]] = meta["urls"]
+        sources[meta["id"]] = meta["urls"]
     for name, svc in _airflow_services(services).items():
         env = _env(svc)
         assert env["PIPELINE_HOME"] == "/data", name

@@ -104,7 +104,7 @@ def test_relation_type_mapping_is_data_and_uses_known_sets():
 
 def test_source_metadata_follows_the_contract():
     meta = yaml.safe_load((PACKAGE / "source.yml").read_text(encoding="utf-8"))
-    un_sc = yaml.safe_load((REPO / "pipeline" / "sources" / "un_sc.yml").read_text(encoding="utf-8"))
+    un_sc = yaml.safe_load((REPO / "pipeline" / "sources" / "un_sc" / "source.yml").read_text(encoding="utf-8"))
     assert set(un_sc) <= set(meta)
     assert meta["id"] == "gdelt_events" and meta["tables"] == list(SCHEMAS)
     assert {"min_rows", "max_rows", "min_rows_demo"} <= set(meta["expected"])

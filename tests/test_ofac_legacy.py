@@ -27,7 +27,8 @@ CLASSIC_2020 = SAMPLES / "sdn_classic_excerpt_2020-10-29.xml"
 CLASSIC_2024 = SAMPLES / "cons_classic_2024-05-06.xml"
 FETCHED = date(2024, 5, 3)  # the CSV set carries no date: the caller supplies the fetch date
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared OFAC samples not available")
+# The shared samples are required: without them every test here fails (the `samples` fixture).
+pytestmark = pytest.mark.usefixtures("samples")
 
 
 class Staged:
@@ -364,7 +365,12 @@ def test_sdn_2024_head(head_2024: Staged) -> None:
 def test_cons_csv(cons_csv: Staged) -> None:
     s = cons_csv
     assert s.result.counts["designations"] == 442  # cons_prim.csv rows (ends with 0x1A)
-    assert s.one("select distinct list from designations") == "SDN"  # the source's list code
+    # a consolidated file: each row gets the non-SDN list its programme tags name, else CONS
+    assert dict(s.rows("select list, count(*) from designations group by 1")) == {
+        "CONS": 296,
+        "NS-CMIC": 68,
+        "NS-PLC": 78,
+    }
     assert dict(s.rows("select entity_type, count(*) from designations group by 1")) == {
         "person": 79,
         "organization": 363,

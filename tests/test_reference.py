@@ -1,7 +1,7 @@
 """Tests of the reference tables (pipeline/reference/*.csv) and of the country resolver.
 
-The coverage tests read the real sample files under ``<workspace>/shared/data/samples`` and are
-skipped when that folder is absent.
+The coverage tests read the real sample files under ``<workspace>/shared/data/samples`` and fail
+when that folder is absent.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pipeline.reference import (
 )
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/samples"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"{SAMPLES} not present")
+needs_samples = pytest.mark.usefixtures("samples")  # fails, not skips, when they are missing
 
 SOURCE_TAGS = {"iso", "ofac", "un", "eu", "uk", "cameo", "cow", "common"}
 

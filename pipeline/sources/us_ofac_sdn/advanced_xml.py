@@ -10,7 +10,6 @@ vocabularies (``ReferenceValueSets``: countries, feature types...) are held in m
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -22,82 +21,18 @@ import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
+from pipeline.sources.us_ofac_sdn.lists import consolidated_list, list_codes
+from pipeline.sources.us_ofac_sdn.vocab import feature_rule, id_types, known_elements, mapping, read_yaml
 from pipeline.xmlsafe import expect_root, iter_records, local, text
 
-log = logging.getLogger(__name__)
-
 ROOT = "Sanctions"
-LATIN_SCRIPT = "Latin"
-
-# Feature types (by their name in FeatureTypeValues) that tie a party to a country.
-COUNTRY_FEATURES = {
-    "Nationality Country": "nationality",
-    "Citizenship Country": "citizenship",
-    "Nationality of Registration": "registration",
-    "Location": "address",
-    "Place of Birth": "birth",
-    "Vessel Flag": "flag",
-}
-# Feature types whose value is an identifier.
-ID_FEATURES = {
-    "SWIFT/BIC": "swift",
-    "Vessel Registration Identification": "imo",
-    "Aircraft Manufacturer's Serial Number (MSN)": "aircraft_msn",
-    "Aircraft Tail Number": "aircraft_tail",
-    "Vessel Call Sign": "call_sign",
-    "Website": "website",
-    "Email Address": "email",
-}
-ID_FEATURE_PREFIXES = {"Digital Currency Address": "crypto_wallet"}
-# Feature types read elsewhere or deliberately not staged (dates, descriptive attributes).
-IGNORED_FEATURES = {
-    "Birthdate", "Gender", "Title", "Additional Sanctions Information -", "Organization Established Date",
-    "Organization Type:", "Vessel Type", "Vessel Tonnage", "Vessel Gross Registered Tonnage",
-    "Vessel Owner", "Former Vessel Flag", "Aircraft Model", "Aircraft Manufacture Date",
-    "Aircraft Operator", "Secondary sanctions risk:",
-    "Transactions Prohibited For Persons Owned or Controlled By U.S. Financial Institutions:",
-    "Executive Order 13662 Directive Determination -", "Executive Order 13846 information:",
-    "Executive Order 14024 Directive Information", "Effective Date (EO 14024 Directive 1a):",
-    "Listing Date (EO 14024 Directive 1a):", "Phone Number", "BIK (RU)", "Registration Country",
-    "Previous Aircraft Tail Number", "Aircraft Construction Number (also called L/N or S/N or F/N)",
-    "Aircraft Mode S Transponder Code", "Other Vessel Call Sign", "Other Vessel Flag", "Other Vessel Type",
-    "Vessel Year of Build", "Aircraft Tail Number Previous",
-}
-ID_DOC_TYPES = {
-    "Passport": "passport", "Diplomatic Passport": "passport", "National ID No.": "national_id",
-    "Cedula No.": "national_id", "Identification Number": "national_id",
-    "Registration ID": "registration", "Registration Number": "registration",
-    "Business Registration Number": "registration", "Commercial Registry Number": "registration",
-    "Public Registration Number": "registration", "Company Number": "registration",
-    "Government Gazette Number": "registration", "Certificate of Incorporation Number": "registration",
-    "Tax ID No.": "tax_id", "V.A.T. Number": "tax_id", "RFC": "tax_id", "NIT #": "tax_id",
-    "Vessel Registration Identification": "imo", "SWIFT/BIC": "swift", "License": "license",
-    "Driver's License No.": "driving_licence", "Unknown": "other",
-}
-RELATION_TYPES = {
-    "Owned or Controlled By": "owned_by", "Associate Of": "associate_of", "Family member of": "family_of",
-    "Acting for or on behalf of": "acting_for", "Leader or official of": "leader_of",
-    "Providing support to": "supports", "Principal Executive Officer": "leader_of",
-    "playing a significant role in": "other", "Linked To": "linked_to",
-}
-ALIAS_TYPES = {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka", "Name": "aka"}
-PARTY_TYPES = {"Individual": "person", "Entity": "organization", "Vessel": "vessel", "Aircraft": "aircraft"}
-# The short code each OFAC list gets in designation ids and the `list` column.
-UMBRELLA_LIST = "CONS"
-LIST_CODES = {"SDN List": "SDN", "Consolidated List": "CONS", "Sectoral Sanctions Identifications List": "SSI",
-              "FSE List": "FSE", "Non-SDN Palestinian Legislative Council List": "NS-PLC",
-              "CAPTA List": "CAPTA", "Non-SDN Menu-Based Sanctions List": "NS-MBS",
-              "Non-SDN Chinese Military-Industrial Complex Companies List": "NS-CMIC"}
-
-KNOWN_PARTY_TAGS = {
-    "DistinctParty", "Comment", "Profile", "Identity", "Alias", "DocumentedName", "DocumentedNamePart",
-    "NamePartValue", "NamePartGroups", "MasterNamePartGroup", "NamePartGroup", "Feature", "FeatureVersion",
-    "VersionDetail", "VersionLocation", "DatePeriod", "Start", "End", "From", "To", "Year", "Month", "Day",
-    "IdentityReference", "ProfileRelationshipReference", "SanctionsEntryReference", "VersionReference",
-    "DocumentedNameReference", "IDRegDocumentReference", "ExRefValue", "ExRef",
-}
-SECTIONS = {"DateOfIssue", "ReferenceValueSets", "Locations", "IDRegDocuments", "DistinctParties",
-            "ProfileRelationships", "SanctionsEntries", "SanctionsEntryLinks"}
+LAYOUT = "advanced_xml"
+ALIAS_TYPES = mapping("alias_types.yml", LAYOUT)
+PARTY_TYPES = mapping("entity_types.yml", LAYOUT)
+ID_DOC_TYPES = id_types(LAYOUT)
+RELATION_TYPES = read_yaml("relation_types.yml")
+LIST_CODES = list_codes(LAYOUT)
+KNOWN_PARTY_TAGS = known_elements(LAYOUT)
 
 # Scratch tables: name -> Arrow schema.
 SPILL = {
@@ -344,9 +279,9 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
             continue
         detail = text(version.find("{*}VersionDetail"))
         location = version.find("{*}VersionLocation")
-        link_type = COUNTRY_FEATURES.get(feature_name)
-        id_type = ID_FEATURES.get(feature_name) or next(
-            (v for k, v in ID_FEATURE_PREFIXES.items() if feature_name.startswith(k)), None)
+        rule = feature_rule(LAYOUT, feature_name)
+        link_type = rule.value if rule and rule.action in ("country", "place") else None
+        id_type = rule.value if rule and rule.action == "id" else None
         if link_type and location is not None:
             spill.add("feat", {"fixed_ref": fixed_ref, "link_type": link_type,
                                "location_id": _int(location.get("LocationID"))})
@@ -362,7 +297,7 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
             ctx.add("identifiers", {"entity_key": key, "source_record_id": fixed_ref, "id_type": id_type,
                                     "id_value": detail.removeprefix("IMO ").strip(), "country_iso2": None,
                                     "raw_type": feature_name})
-        elif feature_name not in IGNORED_FEATURES and not link_type and not id_type:
+        elif rule is None:
             ctx.audit("unknown_feature", feature_name, None)
 
     spill.add("party", {"profile_id": _int(profile.get("ID")), "fixed_ref": fixed_ref,
@@ -394,7 +329,7 @@ def _finalize(spill: _Spill, refs: _Refs, ctx: ParseContext, f: InputFile) -> No
     # CONS_ADVANCED.XML files every party once more on the "Consolidated List" umbrella beside
     # its real list (SSI, NS-PLC, ...): that entry is a grouping, not a listing, and is counted
     # only for a party that has no other entry.
-    umbrella = ", ".join(_sql_str(name) for name, code in LIST_CODES.items() if code == UMBRELLA_LIST)
+    umbrella = ", ".join(_sql_str(name) for name, code in LIST_CODES.items() if code == consolidated_list())
     is_umbrella_dup = f"""e.list_name in ({umbrella}) and exists (
             select 1 from entry as other
             where other.profile_id = e.profile_id and other.list_name not in ({umbrella}))"""

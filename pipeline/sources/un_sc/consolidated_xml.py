@@ -2,45 +2,51 @@
 
 Layout: ``CONSOLIDATED_LIST[@dateGenerated]/INDIVIDUALS/INDIVIDUAL*`` and ``ENTITIES/ENTITY*``,
 no namespace. Countries are English names only; ``UN_LIST_TYPE`` is the regime (the programme).
-Empty placeholder elements and padded values are common and handled by ``xmlsafe.text``.
+Empty placeholder elements and padded values are common and handled by ``xmlsafe.text``. The
+vocabularies (document types, alias qualities, known element names) are data in ``lookups/``.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
+
+import yaml
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.xmlsafe import expect_root, iter_records, local, text
 
 ROOT = "CONSOLIDATED_LIST"
+# The record elements -> designations.entity_type.
 ENTITY_TYPE = {"INDIVIDUAL": "person", "ENTITY": "organization"}
-
-# Record fields we read or deliberately skip; anything else is audited as unknown.
-KNOWN_FIELDS = {
-    "DATAID", "VERSIONNUM", "FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME",
-    "UN_LIST_TYPE", "REFERENCE_NUMBER", "LISTED_ON", "GENDER", "NAME_ORIGINAL_SCRIPT",
-    "COMMENTS1", "TITLE", "DESIGNATION", "NATIONALITY", "LIST_TYPE", "LAST_DAY_UPDATED",
-    "INDIVIDUAL_ALIAS", "ENTITY_ALIAS", "INDIVIDUAL_ADDRESS", "ENTITY_ADDRESS",
-    "INDIVIDUAL_DATE_OF_BIRTH", "INDIVIDUAL_PLACE_OF_BIRTH", "INDIVIDUAL_DOCUMENT",
-    "SORT_KEY", "SORT_KEY_LAST_MOD", "SUBMITTED_BY", "SUBMITTED_ON", "DELISTED_ON",
-}
-KNOWN_SUBFIELDS = {
-    "VALUE", "QUALITY", "ALIAS_NAME", "DATE_OF_BIRTH", "CITY_OF_BIRTH", "COUNTRY_OF_BIRTH",
-    "NOTE", "STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY", "TYPE_OF_DATE", "DATE",
-    "YEAR", "FROM_YEAR", "TO_YEAR", "TYPE_OF_DOCUMENT", "TYPE_OF_DOCUMENT2", "NUMBER",
-    "ISSUING_COUNTRY", "DATE_OF_ISSUE", "CITY_OF_ISSUE", "COUNTRY_OF_ISSUE",
-}
-ALIAS_QUALITY = {"good": ("aka", "strong"), "a.k.a.": ("aka", "strong"), "low": ("aka", "weak"),
-                 "f.k.a.": ("fka", None), "n.k.a.": ("nka", None)}
-# TYPE_OF_DOCUMENT values (the English list carries some French and Spanish labels too).
-DOCUMENT_TYPES = {"passport": "passport", "numéro de passeport": "passport", "número de pasaporte": "passport",
-                  "national identification number": "national_id", "national identification no": "national_id",
-                  "identification number": "national_id", "national identity card": "national_id",
-                  "tax identification number": "tax_id", "registration number": "registration"}
+LOOKUPS = Path(__file__).resolve().parent / "lookups"
 _DATE_GENERATED = re.compile(rb'dateGenerated\s*=\s*["\'](\d{4}-\d{2}-\d{2})')
+
+
+@functools.cache
+def _csv(name: str) -> tuple[dict[str, str], ...]:
+    with open(LOOKUPS / name, encoding="utf-8", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+@functools.cache
+def _elements() -> dict[str, frozenset[str]]:
+    data = yaml.safe_load((LOOKUPS / "xml_elements.yml").read_text(encoding="utf-8"))
+    return {group: frozenset(names) for group, names in data.items()}
+
+
+# TYPE_OF_DOCUMENT values, lower-cased (the English list carries some French and Spanish labels).
+DOCUMENT_TYPES = {row["type_of_document"]: row["id_type"] for row in _csv("document_types.csv")}
+# ALIAS/QUALITY, lower-cased -> (names.name_type, names.quality).
+ALIAS_QUALITY = {row["quality"]: (row["name_type"], row["name_quality"] or None) for row in _csv("alias_qualities.csv")}
+# Record fields we read or deliberately skip; anything else is audited as unknown.
+KNOWN_FIELDS = _elements()["fields"]
+KNOWN_SUBFIELDS = _elements()["subfields"]
 
 
 def _date(value: str | None) -> date | None:
@@ -59,21 +65,20 @@ def _snapshot(f: InputFile) -> date | None:
     return date.fromisoformat(match.group(1).decode()) if match else None
 
 
-def parse(files: list[InputFile], ctx: ParseContext) -> None:
-    for f in files:
-        ctx.start_file(f)
-        expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
-        snapshot = _snapshot(f)
-        if snapshot is None:
-            raise SourceError(ctx.source, f.name, "dateGenerated", "the root element has no dateGenerated date")
-        ctx.set_snapshot(snapshot)
-        seen = 0
-        records = iter_records(f.path, ctx.source, {"INDIVIDUAL", "ENTITY"}, lambda: ctx.record, name=f.name)
-        for _parents, elem in records:
-            _record(elem, ctx)
-            seen += 1
-        if seen == 0:
-            raise SourceError(ctx.source, f.name, "has records", "no INDIVIDUAL or ENTITY element")
+def parse_consolidated_xml(f: InputFile, ctx: ParseContext) -> None:
+    """Stream one ``consolidated.xml`` into the staged tables."""
+    expect_root(f.path, ctx.source, (ROOT,), ctx.max_bytes, name=f.name)
+    snapshot = _snapshot(f)
+    if snapshot is None:
+        raise SourceError(ctx.source, f.name, "dateGenerated", "the root element has no dateGenerated date")
+    ctx.set_snapshot(snapshot)
+    seen = 0
+    records = iter_records(f.path, ctx.source, set(ENTITY_TYPE), lambda: ctx.record, name=f.name)
+    for _parents, elem in records:
+        _record(elem, ctx)
+        seen += 1
+    if seen == 0:
+        raise SourceError(ctx.source, f.name, "has records", "no INDIVIDUAL or ENTITY element")
 
 
 def _values(elem: ET.Element, tag: str) -> list[str]:

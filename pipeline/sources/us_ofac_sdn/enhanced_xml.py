@@ -7,8 +7,8 @@ record; only the small reference vocabulary (``referenceValues``: countries with
 alias types...) is held in memory, plus the entity ids and relationship targets (two integers a
 relationship) to report relationships whose target is not in the file (a filtered export).
 
-Vocabularies (lists, id document types, relation types, feature types) are the advanced-XML
-parser's, extended with the names only this layout uses, so both layouts stage the same values.
+Vocabularies (lists, id document types, relation types, feature types) are the advanced XML's in
+``lookups/``, extended with the names only this layout uses, so both layouts stage the same values.
 """
 
 from __future__ import annotations
@@ -19,69 +19,19 @@ from datetime import date, datetime
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
-from pipeline.sources.ofac_advanced import (
-    COUNTRY_FEATURES,
-    ID_DOC_TYPES,
-    ID_FEATURE_PREFIXES,
-    ID_FEATURES,
-    IGNORED_FEATURES,
-    LIST_CODES,
-    PARTY_TYPES,
-    RELATION_TYPES,
-)
-from pipeline.sources.ofac_legacy import ID_TYPES as LEGACY_ID_TYPES
+from pipeline.sources.us_ofac_sdn.lists import list_codes
+from pipeline.sources.us_ofac_sdn.vocab import feature_rule, id_types, known_elements, mapping, read_yaml
 from pipeline.xmlsafe import expect_root, iter_records, local, text
 
 ROOT = "sanctionsData"
+LAYOUT = "enhanced_xml"
 LATIN_SCRIPT = "Latin"
-
-# List names as this layout writes them, beyond the advanced XML's.
-ENHANCED_LIST_CODES = {**LIST_CODES, "Non-SDN CMIC List": "NS-CMIC"}
-ENTITY_TYPES = PARTY_TYPES  # generalInfo/entityType: Individual | Entity | Vessel | Aircraft
-ALIAS_TYPES = {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka"}
-
-# Country features. "Registration Country" is typed COUNTRY in this layout's featureTypes (the
-# advanced parser ignores it): it is the registration jurisdiction.
-ENHANCED_COUNTRY_FEATURES = {**COUNTRY_FEATURES, "Registration Country": "registration"}
-# Features whose value is free text naming a place: the country, if any, is the last comma part.
-PLACE_FEATURES = {"Place of Birth", "Location"}
-# Identifier features (the advanced ones, plus known identifiers kept as 'other', as the legacy
-# parser does: raw_type says which).
-ENHANCED_ID_FEATURES = {
-    **ID_FEATURES,
-    "MMSI": "other", "ISIN": "other", "Equity Ticker": "other", "D-U-N-S Number": "other",
-    "MICEX Code": "other", "UN/LOCODE": "other", "BIK (RU)": "other",
-}
-# Descriptive or lookup features with no staged column: known, deliberately not staged.
-ENHANCED_IGNORED_FEATURES = (IGNORED_FEATURES - set(ENHANCED_COUNTRY_FEATURES) - set(ENHANCED_ID_FEATURES)) | {
-    "Target Type", "IFCA Determination -", "CAATSA Section 235 Information:", "PEESA Information:",
-    "Executive Order 14014 Directive Information:", "Executive Order 14024 Directive Information -",
-    "Executive Order 14059 information:", "Issuer Name", "VESSEL TYPE",
-}
-IGNORED_FEATURE_PREFIXES = ("Effective Date (", "Listing Date (", "Purchase/Sales For Divestment Date")
-# Identity document types: the advanced parser's, completed with the legacy table (same values
-# where both have a type), plus the ones only seen here.
-DOC_TYPES = {**LEGACY_ID_TYPES, **ID_DOC_TYPES, "Birth Certificate Number": "other"}
-
-# Every element name of the layout the parser reads or deliberately skips (namespace-free).
-HEADER_TAGS = {"publicationInfo", "dataAsOf", "filters", "sanctionsLists", "sanctionsList", "sanctionsPrograms",
-               "sanctionsProgram"}
-REFERENCE_TAGS = {"referenceValues", "referenceValue", "type", "value", "code", "isoCode",
-                  "featureTypes", "featureType", "detailType", "publishExclude", "publishDescription", "publishOrder"}
-ENTITY_TAGS = {
-    "entities", "entity", "generalInfo", "identityId", "entityType", "remarks", "title",
-    "sanctionsLists", "sanctionsList", "sanctionsPrograms", "sanctionsProgram", "sanctionsTypes", "sanctionsType",
-    "legalAuthorities", "legalAuthority",
-    "names", "name", "isPrimary", "aliasType", "isLowQuality", "translations", "translation", "script",
-    "formattedFirstName", "formattedLastName", "formattedFullName", "nameParts", "namePart", "type", "value",
-    "addresses", "address", "country", "addressParts", "addressPart",
-    "features", "feature", "versionId", "valueRefId", "valueDate", "reliability", "comments",
-    "fromDateBegin", "fromDateEnd", "toDateBegin", "toDateEnd", "isApproximate", "isDateRange",
-    "identityDocuments", "identityDocument", "documentNumber", "isValid", "issuingCountry", "issuingLocation",
-    "issueDate", "expirationDate", "idFeatures", "idFeature",
-    "relationships", "relationship", "relatedEntity", "quality",
-}
-KNOWN_TAGS = {ROOT} | HEADER_TAGS | REFERENCE_TAGS | ENTITY_TAGS
+LIST_CODES = list_codes(LAYOUT)
+ENTITY_TYPES = mapping("entity_types.yml", LAYOUT)  # generalInfo/entityType
+ALIAS_TYPES = mapping("alias_types.yml", LAYOUT)
+RELATION_TYPES = read_yaml("relation_types.yml")
+DOC_TYPES = id_types(LAYOUT)
+KNOWN_TAGS = {ROOT} | known_elements(LAYOUT)
 RECORD_TAGS = {"publicationInfo", "referenceValue", "featureType", "entity"}
 
 # Bidirectional formatting marks OFAC wraps right-to-left names in (U+202B ... U+202C): not part
@@ -268,7 +218,7 @@ def _entity(elem: ET.Element, refs: _Refs, ctx: ParseContext, f: InputFile, unkn
         ctx.audit("missing_field", "sanctionsLists/sanctionsList", None)
     for listing in lists:
         list_name = text(listing) or (refs.values.get(listing.get("refId") or "", ("", "", None))[1])
-        list_code = ENHANCED_LIST_CODES.get(list_name or "")
+        list_code = LIST_CODES.get(list_name or "")
         if list_code is None:
             ctx.audit("unknown_value", "sanctionsList", list_name)
             list_code = list_name or f"List {listing.get('refId')}"
@@ -361,13 +311,13 @@ def _features(elem: ET.Element, refs: _Refs, rec: _Entity) -> None:
         feature_name = _feature_name(text(feature.find("{*}type")))
         value = _clean(text(feature.find("{*}value")))
         ref_id = text(feature.find("{*}valueRefId"))
-        link_type = ENHANCED_COUNTRY_FEATURES.get(feature_name)
-        id_type = ENHANCED_ID_FEATURES.get(feature_name) or next(
-            (v for k, v in ID_FEATURE_PREFIXES.items() if feature_name.startswith(k)), None)
+        rule = feature_rule(LAYOUT, feature_name)
+        link_type = rule.value if rule and rule.action in ("country", "place") else None
+        id_type = rule.value if rule and rule.action == "id" else None
         if link_type:
             if ref_id:
                 _country_ref(rec, refs, link_type, ref_id, value, f"feature {feature_name}")
-            elif value and feature_name in PLACE_FEATURES:
+            elif value and rule.action == "place":
                 rec.place(link_type, value, feature_name)
             elif value:
                 rec.link(link_type, value)  # a country name, e.g. a vessel flag
@@ -377,7 +327,7 @@ def _features(elem: ET.Element, refs: _Refs, rec: _Entity) -> None:
                                feature_name)
             else:
                 ctx.audit("empty_identifier", feature_name, None)
-        elif feature_name not in ENHANCED_IGNORED_FEATURES and not feature_name.startswith(IGNORED_FEATURE_PREFIXES):
+        elif rule is None:
             ctx.audit("unknown_feature", feature_name or "feature/type", None)
 
 
