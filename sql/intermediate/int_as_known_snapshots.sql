@@ -16,7 +16,7 @@ final as (
         max(snapshots.snapshot_date) as snapshot_date
     from as_of_dates
     inner join snapshots
-        on snapshots.snapshot_date <= as_of_dates.as_of_date
+        on as_of_dates.as_of_date >= snapshots.snapshot_date
     group by as_of_dates.as_of_date, snapshots.source
 )
 

@@ -83,7 +83,9 @@ program_target_counts as (
             and programs.designation_id = own_countries.designation_id
             and program_targets.target_iso2 = own_countries.country_iso2
     where program_targets.target_iso2 is not null
-    window by_program as (partition by programs.source, programs.snapshot_date, programs.designation_id, programs.program)
+    window by_program as (
+        partition by programs.source, programs.snapshot_date, programs.designation_id, programs.program
+    )
 ),
 
 program_links as (

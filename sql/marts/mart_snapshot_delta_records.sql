@@ -54,10 +54,10 @@ compared as (
             when previous_records.designation_id is null then 'added'
             when current_records.designation_id is null then 'removed'
             when
-                current_records.primary_name is distinct from previous_records.primary_name
-                or current_records.names is distinct from previous_records.names
-                or current_records.program_set is distinct from previous_records.program_set
-                or current_records.country_links is distinct from previous_records.country_links
+                current_records.primary_name != previous_records.primary_name
+                or current_records.names != previous_records.names
+                or current_records.program_set != previous_records.program_set
+                or current_records.country_links != previous_records.country_links
                 then 'changed'
         end as change_type
     from current_records
@@ -82,19 +82,17 @@ final as (
         coalesce(primary_name, previous_primary_name) as primary_name,
         previous_primary_name,
         -- what changed: only for 'changed' rows (null for added and removed ones)
-        case when change_type = 'changed' then
-            primary_name is distinct from previous_primary_name or names is distinct from previous_names
-        end as names_changed,
-        case when change_type = 'changed' then programs is distinct from previous_programs end as programs_changed,
         case
-            when change_type = 'changed' then country_links is distinct from previous_country_links
-        end as countries_changed,
-        list_filter(names, x -> not list_contains(previous_names, x)) as names_added,
-        list_filter(previous_names, x -> not list_contains(names, x)) as names_removed,
-        list_filter(programs, x -> not list_contains(previous_programs, x)) as programs_added,
-        list_filter(previous_programs, x -> not list_contains(programs, x)) as programs_removed,
-        list_filter(country_links, x -> not list_contains(previous_country_links, x)) as country_links_added,
-        list_filter(previous_country_links, x -> not list_contains(country_links, x)) as country_links_removed
+            when change_type = 'changed' then primary_name != previous_primary_name or names != previous_names
+        end as names_changed,
+        case when change_type = 'changed' then programs != previous_programs end as programs_changed,
+        case when change_type = 'changed' then country_links != previous_country_links end as countries_changed,
+        list_filter(names, lambda x: not list_contains(previous_names, x)) as names_added,
+        list_filter(previous_names, lambda x: not list_contains(names, x)) as names_removed,
+        list_filter(programs, lambda x: not list_contains(previous_programs, x)) as programs_added,
+        list_filter(previous_programs, lambda x: not list_contains(programs, x)) as programs_removed,
+        list_filter(country_links, lambda x: not list_contains(previous_country_links, x)) as country_links_added,
+        list_filter(previous_country_links, lambda x: not list_contains(country_links, x)) as country_links_removed
     from compared
     where change_type is not null
 )
