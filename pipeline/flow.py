@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import raw
-from pipeline.errors import ValidationFailed
+from pipeline.errors import PipelineError, ValidationFailed
 from pipeline.publish import safe_run_id
 from pipeline.settings import Settings
 from pipeline.sources import load_meta
@@ -39,17 +39,24 @@ def data_docs_dir(settings: Settings) -> Path:
 
 
 def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
-    """The inputs configured for a source and whether they are the shipped demo files.
+    """The inputs of a source (configured, else the official URLs in live mode, else the shipped
+    demo files) and whether they are the demo files.
 
     A configured input may be a file, a folder (its files, in name order; not its sub-folders,
     hidden files or READMEs) or an ``http(s)://`` URL.
     """
     configured = settings.source_inputs.get(source_id)
-    demo = not configured
-    if demo:
-        items = [str(settings.demo_dir / rel) for rel in load_meta(source_id).demo_inputs]
-    else:
+    meta = load_meta(source_id)
+    demo = not configured and not settings.live
+    if configured:
         items = [i.strip() for i in configured.split(";") if i.strip()]
+    elif settings.live:
+        if not meta.live:
+            raise PipelineError(f"[{source_id}] live mode fetches only sources whose source.yml urls are files; "
+                                f"give this one an input (PIPELINE_INPUT_{source_id.upper()})")
+        items = list(meta.urls)
+    else:
+        items = [str(settings.demo_dir / rel) for rel in meta.demo_inputs]
     inputs: list[str] = []
     for item in items:
         path = Path(item)

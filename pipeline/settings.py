@@ -64,6 +64,7 @@ class Settings:
     snapshot_date: date | None = None
     accept_small_lists: bool = False
     headline_pair: tuple[str, str] = ("RU", "IR")
+    live: bool = False
 
     @property
     def lake_dir(self) -> Path:
@@ -113,7 +114,9 @@ def load() -> Settings:
     ``PIPELINE_SOURCES``       comma-separated source ids to run (default: every source whose
                                ``source.yml`` says ``default: true``)
     ``PIPELINE_INPUT_<ID>``    input for one source: local paths or ``http(s)://`` URLs,
-                               ``;``-separated (default: the demo files shipped in ``data/demo``)
+                               ``;``-separated (default: the demo files shipped in ``data/demo``,
+                               or in live mode the official URLs of the source's ``source.yml``)
+    ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs
     ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB)
     ``PIPELINE_KEEP_RELEASES`` how many old releases to keep beside ``current`` (default 3)
     ``PIPELINE_SNAPSHOT_DATE`` snapshot date (YYYY-MM-DD) for files whose layout carries none
@@ -124,8 +127,9 @@ def load() -> Settings:
     """
     from pipeline.sources import default_sources
 
+    live = os.environ.get("PIPELINE_LIVE", "") in ("1", "true", "yes")
     configured = os.environ.get("PIPELINE_SOURCES", "")
-    sources = tuple(s.strip() for s in configured.split(",") if s.strip()) or default_sources()
+    sources = tuple(s.strip() for s in configured.split(",") if s.strip()) or default_sources(live)
     inputs = {
         sid: os.environ[f"PIPELINE_INPUT_{sid.upper()}"]
         for sid in sources
@@ -144,4 +148,5 @@ def load() -> Settings:
         snapshot_date=_env_date("PIPELINE_SNAPSHOT_DATE"),
         accept_small_lists=os.environ.get("PIPELINE_ACCEPT_SMALL_LISTS", "") in ("1", "true", "yes"),
         headline_pair=_env_pair("PIPELINE_HEADLINE_PAIR", ("RU", "IR")),
+        live=live,
     )

@@ -315,9 +315,10 @@ def test_pipeline_settings(services: dict) -> None:
         assert env["GX_ANALYTICS_ENABLED"] == "False", name
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/pipeline/dags", name
         assert any(v.startswith("pipeline-data:/data") for v in svc["volumes"]), f"{name} lacks the lake volume"
-        for source in env.get("PIPELINE_SOURCES", ",".join(sources)).split(","):
-            value = env[f"PIPELINE_INPUT_{source.upper()}"]
-            assert value.split(";") == sources[source], f"{name}: {source} input is not the official URL"
+        # Live mode takes every URL from source.yml: no second list of sources or URLs here.
+        assert env["PIPELINE_LIVE"] == "1", name
+        assert not [k for k in env if k.startswith("PIPELINE_INPUT_") or k == "PIPELINE_SOURCES"], name
+    assert sources["us_ofac_sdn"] and sources["un_sc"]
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ def known_sources() -> tuple[str, ...]:
     return tuple(sorted(folders | legacy))
 
 
-def default_sources() -> tuple[str, ...]:
-    """The sources ``pipeline run`` uses when ``PIPELINE_SOURCES`` is not set (``default: true``)."""
-    return tuple(s for s in known_sources() if load_meta(s).default)
+def default_sources(live: bool = False) -> tuple[str, ...]:
+    """The sources ``pipeline run`` uses when ``PIPELINE_SOURCES`` is not set (``default: true``);
+    in live mode only those whose ``urls`` are files to fetch (``live``)."""
+    return tuple(s for s in known_sources() if load_meta(s).default and (load_meta(s).live or not live))
 
 
 def source_module(source_id: str):

@@ -1,8 +1,9 @@
-"""What every source module shares: its metadata and the context a parser writes through.
+"""What every source shares: its metadata and the context a parser writes through.
 
-A source is one module ``pipeline/sources/<id>.py`` exposing ``parse(files, ctx)`` plus its
-metadata ``pipeline/sources/<id>.yml`` (title, publisher, URLs, formats, licence, expected
-row counts). Adding a source touches that pair and a fixture, nothing downstream.
+A source is a folder ``pipeline/sources/<id>/``: ``source.yml`` (title, publisher, URLs,
+formats, licence, expected row counts, staged tables), one parser module per layout and its
+lookups as data (docs/adding_a_source.md). Adding a source touches that folder, a demo file and a
+fixture, nothing downstream.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class SourceMeta:
     raw_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tables: tuple[str, ...] = ()
     default: bool = True
+    #: Live mode (``PIPELINE_LIVE=1``) fetches ``urls``; false when they are landing pages.
+    live: bool = True
     notes: str = ""
 
     @property
@@ -92,6 +95,7 @@ def load_meta(source_id: str) -> SourceMeta:
         raw_kinds={k: tuple(v or ()) for k, v in (data.get("raw_kinds") or {}).items()},
         tables=tuple(data.get("tables") or ("designations", "names", "country_links", "identifiers", "relations")),
         default=bool(data.get("default", True)),
+        live=bool(data.get("live", True)) and bool(data.get("urls")),
         notes=data.get("notes", ""),
     )
 
@@ -118,7 +122,7 @@ class ParseContext:
     progress_every: int = 5000
     record: str | None = None
     #: The list of the file being parsed, when the layout does not say it per record (classic
-    #: XML, CSV: see ``ofac_lists.yml``); ``None`` means the source's own list.
+    #: XML, CSV: see ``us_ofac_sdn/lookups/lists.yml``); ``None`` means the source's own list.
     list_code: str | None = None
     _seen: int = 0
     _current_file: str = ""
