@@ -277,12 +277,12 @@ def mart_frames(db_path: Path, names: list[str]):
 
 
 def check_marts(db_path: str, settings: Settings) -> dict:
-    from expectations.marts import mart_suites
+    from expectations.marts import mart_suites, prepare_all
     from pipeline.validation import validate_stage
 
     suites = mart_suites()
-    reports = validate_stage("marts", mart_frames(Path(db_path), list(suites)), suites,
-                             docs_dir=data_docs_dir(settings))
+    frames = prepare_all(mart_frames(Path(db_path), list(suites)))
+    reports = validate_stage("marts", frames, suites, docs_dir=data_docs_dir(settings))
     return {"suites": [r.suite for r in reports]}
 
 

@@ -1,7 +1,8 @@
 """Great Expectations suites (expectations/*) and the runner (pipeline/validation.py).
 
 Every suite runs once on a frame that must pass and once on one that must fail, and the failure
-must name the suite, the expectation type and the column.
+must name the suite, the expectation type and the column. The mart suites are tested in
+tests/test_mart_suites.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
 
-from expectations.marts import mart_suites  # noqa: E402
 from expectations.raw import raw_files_suite  # noqa: E402
 from expectations.staged import staged_suites  # noqa: E402
 from pipeline.errors import ValidationFailed  # noqa: E402
@@ -157,59 +157,6 @@ def country_links(codes: list[str | None]) -> pd.DataFrame:
             for i, code in enumerate(codes, start=1)
         ],
     )
-
-
-def rankings(**overrides: list) -> pd.DataFrame:
-    rows = {
-        "as_of_date": [SNAPSHOT, SNAPSHOT, SNAPSHOT],
-        "authority": ["all", "all", "us_ofac"],
-        "basis": ["program_target", "program_target", "nationality"],
-        "entity_type": ["all", "all", "person"],
-        "country_iso2": ["RU", "IR", "RU"],
-        "country_name": ["Russia", "Iran", "Russia"],
-        "designations": [1200, 800, 300],
-        "rank": [1, 2, 1],
-        "share": [0.6, 0.4, 1.0],
-    }
-    rows.update(overrides)
-    return pd.DataFrame(rows)
-
-
-def dyad_ties(**overrides: list) -> pd.DataFrame:
-    rows = {
-        "authority": ["all", "us_ofac"],
-        "country_a": ["IR", "CN"],
-        "country_b": ["RU", "KP"],
-        "country_a_name": ["Iran", "China"],
-        "country_b_name": ["Russia", "North Korea"],
-        "linked_to_both": [12, 3],
-        "a_under_b_programs": [4, 0],
-        "b_under_a_programs": [2, 1],
-        "relation_edges": [7, 0],
-    }
-    rows.update(overrides)
-    return pd.DataFrame(rows)
-
-
-def unmapped(**overrides: list) -> pd.DataFrame:
-    rows = {
-        "source": ["un_sc"],
-        "link_type": ["nationality"],
-        "raw_value": ["Atlantis"],
-        "occurrences": [2],
-    }
-    rows.update(overrides)
-    return pd.DataFrame(rows)
-
-
-def mart_frames(**replace: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    frames = {
-        "mart_country_rankings": rankings(),
-        "mart_dyad_ties": dyad_ties(),
-        "mart_unmapped_countries": unmapped(),
-    }
-    frames.update(replace)
-    return frames
 
 
 def suites(**kw) -> dict:
@@ -520,72 +467,6 @@ def test_suite_names_must_match_stage_and_table():
         validate_stage("marts", staged_frames(), suites())
 
 
-# --------------------------------------------------------------------------- marts
-
-
-def test_mart_suites_pass_on_good_marts():
-    reports = validate_stage("marts", mart_frames(), mart_suites())
-    assert [r.suite for r in reports] == [
-        "marts.mart_country_rankings",
-        "marts.mart_dyad_ties",
-        "marts.mart_unmapped_countries",
-    ]
-    assert all(r.success and not r.warnings for r in reports)
-
-
-def test_empty_unmapped_countries_mart_passes():
-    validate_stage(
-        "marts", mart_frames(mart_unmapped_countries=unmapped().iloc[0:0]), mart_suites()
-    )
-
-
-def test_country_rankings_fail_on_bad_share_basis_and_duplicates():
-    df = rankings(
-        share=[0.0, 0.4, 1.0],
-        basis=["program_target", "program_target", "residence"],
-        country_iso2=["RU", "RU", "RU"],
-    )
-    err = fails(
-        "marts",
-        mart_frames(mart_country_rankings=df),
-        mart_suites(),
-        "marts.mart_country_rankings",
-        "expect_column_values_to_be_between",
-        "share",
-        "expect_column_values_to_be_in_set",
-        "basis",
-        "'residence'",
-        "expect_compound_columns_to_be_unique",
-    )
-    assert len(err.failures) == 3
-
-
-def test_dyad_ties_fail_on_unordered_pair_and_negative_count():
-    df = dyad_ties(country_a=["RU", "CN"], country_b=["IR", "KP"], relation_edges=[7, -1])
-    err = fails(
-        "marts",
-        mart_frames(mart_dyad_ties=df),
-        mart_suites(),
-        "marts.mart_dyad_ties",
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "country_a < country_b",
-        "expect_column_values_to_be_between",
-        "relation_edges",
-    )
-    assert len(err.failures) == 2
-
-
-def test_unmapped_countries_fail_on_zero_occurrences():
-    fails(
-        "marts",
-        mart_frames(mart_unmapped_countries=unmapped(occurrences=[0])),
-        mart_suites(),
-        "marts.mart_unmapped_countries",
-        "expect_column_values_to_be_between",
-        "occurrences",
-    )
-
-
 # --------------------------------------------------------------------------- runner
 
 
@@ -617,7 +498,7 @@ def test_validation_is_quiet(capsys):
 
 def test_data_docs_are_built(tmp_path):
     docs = tmp_path / "docs"
-    reports = validate_stage("marts", mart_frames(), mart_suites(), docs_dir=docs)
+    reports = validate_stage("staged", staged_frames(), suites(), docs_dir=docs)
     index = docs / "index.html"
     assert index.is_file()
     assert all(r.data_docs == str(index.resolve()) for r in reports)
