@@ -1,7 +1,7 @@
 -- grain: one row per as-of date (every snapshot date in the lake) and source: the latest snapshot
 -- of that source published on or before the date (a source with none by then has no row)
 with snapshots as (
-    select * from int_source_snapshots
+    select * from {{ ref('int_source_snapshots') }}
 ),
 
 as_of_dates as (

@@ -1,6 +1,6 @@
 -- grain: one row per source: its latest staged snapshot, the one the marts describe
 with designations as (
-    select * from stg_sanctions__designations
+    select * from {{ ref('stg_sanctions__designations') }}
 ),
 
 final as (

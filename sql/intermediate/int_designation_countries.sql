@@ -3,18 +3,18 @@
 -- programme counts only for the targets the designation's own links name, or all if none),
 -- nationality (nationality, citizenship, registration, flag), any (every link incl. address, birth)
 with designations as (
-    select * from int_designations_current
+    select * from {{ ref('int_designations_current') }}
 ),
 
 programs as (
-    select * from int_designation_programs
+    select * from {{ ref('int_designation_programs') }}
 ),
 
 own_links as (
     select distinct
         designation_id,
         country_iso2
-    from int_designation_entity_links
+    from {{ ref('int_designation_entity_links') }}
 ),
 
 program_target_counts as (
@@ -57,7 +57,7 @@ entity_links as (
         designation_id,
         country_iso2,
         link_type
-    from int_designation_entity_links
+    from {{ ref('int_designation_entity_links') }}
 ),
 
 all_links as (

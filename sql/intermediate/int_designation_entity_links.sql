@@ -1,11 +1,11 @@
 -- grain: one row per current designation, country and link type from the entity's own
 -- attributes (nationality, citizenship, registration, flag, address, birth); mapped countries only
 with designations as (
-    select * from int_designations_current
+    select * from {{ ref('int_designations_current') }}
 ),
 
 links as (
-    select * from int_country_links_current
+    select * from {{ ref('int_country_links_current') }}
 ),
 
 final as (

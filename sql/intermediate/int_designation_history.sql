@@ -1,10 +1,10 @@
 -- grain: one row per designation (source, designation_id) ever seen in any snapshot of its source
 with records as (
-    select * from int_snapshot_designations
+    select * from {{ ref('int_snapshot_designations') }}
 ),
 
 snapshots as (
-    select * from int_source_snapshots
+    select * from {{ ref('int_source_snapshots') }}
 ),
 
 seen as (

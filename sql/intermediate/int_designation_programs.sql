@@ -1,11 +1,11 @@
 -- grain: one row per current designation and programme, with the programme's target country
 -- (one row per target for multi-target programmes; target null for thematic or unknown ones)
 with designations as (
-    select * from int_designations_current
+    select * from {{ ref('int_designations_current') }}
 ),
 
 program_targets as (
-    select * from stg_ref__program_targets
+    select * from {{ ref('stg_ref__program_targets') }}
 ),
 
 unnested as (

@@ -8,15 +8,15 @@
 -- 'relation_edge' (a listed relationship between an entity tied to one country and an entity
 -- tied to the other, both by their own attributes; one row per edge)
 with links as (
-    select * from int_designation_countries
+    select * from {{ ref('int_designation_countries') }}
 ),
 
 own_links as (
-    select * from int_designation_entity_links
+    select * from {{ ref('int_designation_entity_links') }}
 ),
 
 designations as (
-    select * from int_designations_current
+    select * from {{ ref('int_designations_current') }}
 ),
 
 any_links as (
@@ -65,7 +65,7 @@ nationals_under_programs as (
 ),
 
 relations_resolved as (
-    select * from int_relations_resolved
+    select * from {{ ref('int_relations_resolved') }}
     where related_entity_key is not null
 ),
 

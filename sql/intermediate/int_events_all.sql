@@ -1,19 +1,19 @@
 -- grain: one row per event between two different countries, from GDELT or from an article
 -- (source, event_id); the latest staged snapshot of an event wins
 with gdelt_events as (
-    select * from stg_gdelt__events
+    select * from {{ ref('stg_gdelt__events') }}
 ),
 
 article_events as (
-    select * from stg_articles__events
+    select * from {{ ref('stg_articles__events') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 relation_types as (
-    select * from ref.cameo_relation_types
+    select * from {{ source('ref', 'cameo_relation_types') }}
 ),
 
 gdelt_latest as (

@@ -2,25 +2,12 @@
 -- relation the source gives by name only (OFAC CSV / classic "Linked To:" remarks) is resolved
 -- to the listed entity whose primary name, else whose alias, is exactly that name (after trim
 -- and upper-casing), when exactly one entity of the snapshot carries it; else it stays unresolved
-with relations as (
-    select * from stg_sanctions__relations
+with current_relations as (
+    {{ latest_snapshot(ref('stg_sanctions__relations')) }}
 ),
 
 names as (
-    select * from stg_sanctions__names
-),
-
-current_snapshots as (
-    select * from int_current_snapshots
-),
-
-current_relations as (
-    select relations.*
-    from relations
-    inner join current_snapshots
-        on
-            relations.source = current_snapshots.source
-            and relations.snapshot_date = current_snapshots.snapshot_date
+    {{ latest_snapshot(ref('stg_sanctions__names')) }}
 ),
 
 current_names as (
@@ -30,10 +17,6 @@ current_names as (
         upper(trim(names.name)) as name_key,
         names.name_type = 'primary' as is_primary
     from names
-    inner join current_snapshots
-        on
-            names.source = current_snapshots.source
-            and names.snapshot_date = current_snapshots.snapshot_date
 ),
 
 unique_names as (

@@ -3,15 +3,15 @@
 -- programme counts only for the targets the designation's own links name, or all if none),
 -- nationality (nationality, citizenship, registration, flag), any (every mapped link)
 with designations as (
-    select * from stg_sanctions__designations
+    select * from {{ ref('stg_sanctions__designations') }}
 ),
 
 links as (
-    select * from stg_sanctions__country_links
+    select * from {{ ref('stg_sanctions__country_links') }}
 ),
 
 program_targets as (
-    select * from stg_ref__program_targets
+    select * from {{ ref('stg_ref__program_targets') }}
 ),
 
 -- which link types count for which basis besides 'any' (which takes every link)

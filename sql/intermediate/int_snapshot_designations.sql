@@ -1,15 +1,15 @@
 -- grain: one row per designation per source snapshot (every snapshot in the lake), with the
 -- sorted sets a snapshot delta compares: names, programmes and mapped country links
 with designations as (
-    select * from stg_sanctions__designations
+    select * from {{ ref('stg_sanctions__designations') }}
 ),
 
 names as (
-    select * from stg_sanctions__names
+    select * from {{ ref('stg_sanctions__names') }}
 ),
 
 links as (
-    select * from stg_sanctions__country_links
+    select * from {{ ref('stg_sanctions__country_links') }}
 ),
 
 name_sets as (

@@ -1,6 +1,6 @@
 -- grain: one row per source and staged snapshot (every snapshot in the lake), with its neighbours
 with designations as (
-    select * from stg_sanctions__designations
+    select * from {{ ref('stg_sanctions__designations') }}
 ),
 
 snapshots as (

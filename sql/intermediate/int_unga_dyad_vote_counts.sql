@@ -3,7 +3,7 @@
 -- this 3 x 3 table per pair and period holds everything the agreement scores need (the dyad-vote rows
 -- themselves are never materialised: about 18,000 pairs per roll call)
 with votes as (
-    select * from int_unga_votes
+    select * from {{ ref('int_unga_votes') }}
 ),
 
 country_votes as (

@@ -2,11 +2,11 @@
 -- a roll call is contested when its voters (yes, abstain or no, any country) did not all vote alike;
 -- uncontested roll calls carry no information on alignment and are left out of the agreement scores
 with rollcalls as (
-    select * from stg_unga__rollcalls
+    select * from {{ ref('stg_unga__rollcalls') }}
 ),
 
 votes as (
-    select * from stg_unga__votes
+    select * from {{ ref('stg_unga__votes') }}
 ),
 
 newest as (

@@ -1,10 +1,10 @@
 -- grain: one row per roll call and voting country, from the snapshot int_unga_rollcalls took the roll call from
 with votes as (
-    select * from stg_unga__votes
+    select * from {{ ref('stg_unga__votes') }}
 ),
 
 rollcalls as (
-    select * from int_unga_rollcalls
+    select * from {{ ref('int_unga_rollcalls') }}
 ),
 
 final as (

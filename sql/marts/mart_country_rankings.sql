@@ -3,15 +3,15 @@
 -- countries counts once for each; share = designations / designations in the slice that have
 -- at least one country under that basis.
 with links as (
-    select * from int_designation_countries
+    select * from {{ ref('int_designation_countries') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 current_snapshots as (
-    select * from int_current_snapshots
+    select * from {{ ref('int_current_snapshots') }}
 ),
 
 as_of as (

@@ -3,15 +3,15 @@
 -- source's latest snapshot on or before the date: the ranking as it could be known that day.
 -- Same columns and counting rules as mart_country_rankings.
 with links as (
-    select * from int_snapshot_designation_countries
+    select * from {{ ref('int_snapshot_designation_countries') }}
 ),
 
 known_snapshots as (
-    select * from int_as_known_snapshots
+    select * from {{ ref('int_as_known_snapshots') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 known_links as (

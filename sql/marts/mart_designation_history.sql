@@ -1,7 +1,7 @@
 -- grain: one row per designation ever seen in any snapshot of its source, with its official
 -- listing date, first and last snapshot seen, removal (first snapshot without it) and status
 with history as (
-    select * from int_designation_history
+    select * from {{ ref('int_designation_history') }}
 ),
 
 final as (

@@ -1,11 +1,11 @@
 -- grain: one row per designation in the latest snapshot of its source, with its countries by
 -- attribution basis (a flat table for BI tools)
 with designations as (
-    select * from int_designations_current
+    select * from {{ ref('int_designations_current') }}
 ),
 
 links as (
-    select * from int_designation_countries
+    select * from {{ ref('int_designation_countries') }}
 ),
 
 countries_by_basis as (

@@ -1,11 +1,11 @@
 -- grain: one row per source ('gdelt', 'article' or 'all'), month, unordered country pair
 -- (country_a < country_b) and direction ('a_to_b', 'b_to_a', or 'both' = every event of the pair)
 with events as (
-    select * from int_events_all
+    select * from {{ ref('int_events_all') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 oriented as (

@@ -5,23 +5,23 @@
 -- bloc of ref.unga_blocs, since every pair of ~190 states on thousands of roll calls would be
 -- ~100 million rows); evidence_date places it in mart_dyad_ties' year and month periods
 with sanctions as (
-    select * from int_dyad_sanctions_evidence
+    select * from {{ ref('int_dyad_sanctions_evidence') }}
 ),
 
 events as (
-    select * from int_events_all
+    select * from {{ ref('int_events_all') }}
 ),
 
 unga_votes as (
-    select * from int_unga_votes
+    select * from {{ ref('int_unga_votes') }}
 ),
 
 rollcalls as (
-    select * from int_unga_rollcalls
+    select * from {{ ref('int_unga_rollcalls') }}
 ),
 
 blocs as (
-    select * from stg_unga__blocs
+    select * from {{ ref('stg_unga__blocs') }}
 ),
 
 sanctions_evidence as (

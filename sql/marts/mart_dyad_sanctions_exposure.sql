@@ -3,11 +3,11 @@
 -- designations (relation_edges counts distinct relationship edges); mart_dyad_evidence lists the
 -- records behind every number, mart_dyad_ties carries the same components per year and month
 with evidence as (
-    select * from int_dyad_sanctions_evidence
+    select * from {{ ref('int_dyad_sanctions_evidence') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 counted as (

@@ -6,16 +6,16 @@
 -- (z = (x - mean) / population sd; 0 when every pair has the same value); weights and
 -- transforms are data (ref.tie_index_weights, pipeline/reference/tie_index_weights.csv)
 with events_monthly as (
-    select * from mart_dyad_events_monthly
+    select * from {{ ref('mart_dyad_events_monthly') }}
     where direction = 'both'
 ),
 
 sanctions as (
-    select * from int_dyad_sanctions_evidence
+    select * from {{ ref('int_dyad_sanctions_evidence') }}
 ),
 
 unga as (
-    select * from mart_unga_agreement
+    select * from {{ ref('mart_unga_agreement') }}
     where period_type = 'year'
 ),
 
@@ -24,11 +24,11 @@ weights as (
         component,
         cast(weight as double) as weight,
         transform
-    from ref.tie_index_weights
+    from {{ source('ref', 'tie_index_weights') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 event_periods as (

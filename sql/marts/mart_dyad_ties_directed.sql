@@ -4,17 +4,17 @@
 -- their Goldstein-weighted cooperation and conflict, and the second country's programmes'
 -- designations of entities tied to the first (in force at the period's end)
 with events_monthly as (
-    select * from mart_dyad_events_monthly
+    select * from {{ ref('mart_dyad_events_monthly') }}
     where source = 'all' and direction in ('a_to_b', 'b_to_a')
 ),
 
 sanctions as (
-    select * from int_dyad_sanctions_evidence
+    select * from {{ ref('int_dyad_sanctions_evidence') }}
     where component in ('a_under_b_programs', 'b_under_a_programs')
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 oriented as (

@@ -2,38 +2,38 @@
 -- the first country's designations in force rose above the second's (countries that reached the
 -- top 10 at some point), e.g. "Russia overtakes Iran, March 2022"
 with monthly as (
-    select * from mart_country_rankings_monthly
+    select * from {{ ref('mart_country_rankings_monthly') }}
 ),
 
 contenders as (
-    select distinct authority, basis, country_iso2, country_name
+    select distinct
+        authority,
+        basis,
+        country_iso2,
+        country_name
     from monthly
     where rank <= 10
 ),
 
-months as (
-    select distinct authority, basis, month from monthly
+country_months as (
+    select * from {{ ref('int_country_months') }}
 ),
 
+-- every month of the series, zero months included, for the contenders only
 grid as (
     select
-        months.authority,
-        months.basis,
-        months.month,
+        country_months.authority,
+        country_months.basis,
+        country_months.month,
         contenders.country_iso2,
         contenders.country_name,
-        coalesce(monthly.designations, 0) as designations
-    from months
+        country_months.designations
+    from country_months
     inner join contenders
         on
-            months.authority = contenders.authority
-            and months.basis = contenders.basis
-    left join monthly
-        on
-            months.authority = monthly.authority
-            and months.basis = monthly.basis
-            and months.month = monthly.month
-            and contenders.country_iso2 = monthly.country_iso2
+            country_months.authority = contenders.authority
+            and country_months.basis = contenders.basis
+            and country_months.country_iso2 = contenders.country_iso2
 ),
 
 pairs as (
@@ -41,11 +41,11 @@ pairs as (
         a.authority,
         a.basis,
         a.month,
-        a.country_iso2 as country_iso2,
-        a.country_name as country_name,
+        a.country_iso2,
+        a.country_name,
         b.country_iso2 as overtaken_iso2,
         b.country_name as overtaken_name,
-        a.designations as designations,
+        a.designations,
         b.designations as overtaken_designations,
         lag(a.designations) over pair_series as previous_designations,
         lag(b.designations) over pair_series as previous_overtaken_designations

@@ -1,11 +1,11 @@
 -- grain: one row per source snapshot and designation added, removed or changed since the
 -- source's previous snapshot (in the first snapshot of a source every designation is 'added')
 with records as (
-    select * from int_snapshot_designations
+    select * from {{ ref('int_snapshot_designations') }}
 ),
 
 snapshots as (
-    select * from int_source_snapshots
+    select * from {{ ref('int_source_snapshots') }}
 ),
 
 current_records as (

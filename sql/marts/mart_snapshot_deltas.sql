@@ -2,11 +2,11 @@
 -- source's previous snapshot, changes broken down by what changed (names, programmes, countries).
 -- The first snapshot of a source has no previous one: every designation in it counts as added.
 with snapshots as (
-    select * from int_source_snapshots
+    select * from {{ ref('int_source_snapshots') }}
 ),
 
 delta_records as (
-    select * from mart_snapshot_delta_records
+    select * from {{ ref('mart_snapshot_delta_records') }}
 ),
 
 counted as (

@@ -10,11 +10,11 @@
 -- where D_o = mean(|a - b| / 2). Below min_common_votes (a constant of this model, 10) the scores are NULL and
 -- the row stays with its n; kappa or pi is NULL also when its expected disagreement is 0.
 with counts as (
-    select * from int_unga_dyad_vote_counts
+    select * from {{ ref('int_unga_dyad_vote_counts') }}
 ),
 
 countries as (
-    select * from stg_ref__countries
+    select * from {{ ref('stg_ref__countries') }}
 ),
 
 settings as (

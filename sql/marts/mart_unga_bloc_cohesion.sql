@@ -1,11 +1,11 @@
 -- grain: one row per voting bloc (stg_unga__blocs) and period (session or year) in mart_unga_agreement:
 -- the bloc's cohesion, i.e. the mean agreement and kappa over its member pairs that have scores
 with blocs as (
-    select * from stg_unga__blocs
+    select * from {{ ref('stg_unga__blocs') }}
 ),
 
 agreement as (
-    select * from mart_unga_agreement
+    select * from {{ ref('mart_unga_agreement') }}
 ),
 
 bloc_members as (

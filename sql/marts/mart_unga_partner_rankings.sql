@@ -1,7 +1,7 @@
 -- grain: one row per country, period (session or year) and partner country with a score in mart_unga_agreement
 -- (at least min_common_votes common votes): partners ranked by agreement, most aligned first
 with agreement as (
-    select * from mart_unga_agreement
+    select * from {{ ref('mart_unga_agreement') }}
 ),
 
 scored as (

@@ -1,7 +1,7 @@
 -- grain: one row per authority and programme tag found in the current designations but missing
 -- from the programme table (so its target country is unknown), with how many designations carry it
 with programs as (
-    select * from int_designation_programs
+    select * from {{ ref('int_designation_programs') }}
 ),
 
 final as (

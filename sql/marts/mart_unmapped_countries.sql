@@ -2,7 +2,7 @@
 -- the latest snapshot of each source (never dropped, never turned into a fake country); status
 -- non_country = the crosswalk deliberately maps it to no country, unknown = the crosswalk lacks it
 with links as (
-    select * from int_country_links_current
+    select * from {{ ref('int_country_links_current') }}
 ),
 
 final as (

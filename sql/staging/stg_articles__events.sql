@@ -1,11 +1,11 @@
 -- grain: one row per article-derived dyadic event (record_id) per staged article_events snapshot,
 -- with its article's url and publication date
 with source as (
-    select * from lake.article_events
+    select * from {{ source('lake', 'article_events') }}
 ),
 
 articles as (
-    select * from lake.articles
+    select * from {{ source('lake', 'articles') }}
 ),
 
 latest_articles as (

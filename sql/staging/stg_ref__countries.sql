@@ -1,6 +1,6 @@
 -- grain: one row per ISO 3166-1 country or territory (the project's crosswalk)
 with source as (
-    select * from ref.countries
+    select * from {{ source('ref', 'countries') }}
 ),
 
 renamed as (

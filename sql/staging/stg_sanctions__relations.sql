@@ -1,6 +1,6 @@
 -- grain: one row per link between two entities of one source, per staged source snapshot
 with source as (
-    select * from lake.relations
+    select * from {{ source('lake', 'relations') }}
 ),
 
 renamed as (
