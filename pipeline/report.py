@@ -8,7 +8,6 @@ from pipeline.publish import current_release_info
 from pipeline.settings import Settings
 
 
-
 def _demo_sources(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """Sources whose current snapshot was parsed from the shipped demo files (by sha256)."""
     from pipeline.parse import sha256_of
@@ -162,8 +161,9 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             f"{a_under_b}; {second}-linked under {first} programmes: {b_under_a}; relationship edges: {edges}"
         )
     examples = _rows(con, """
-        select component, primary_name, detail from mart_dyad_evidence
-        where country_a = ? and country_b = ? order by component, primary_name, detail limit 5""", pair)
+        select component, name, detail from mart_dyad_evidence
+        where evidence_kind = 'sanctions' and country_a = ? and country_b = ?
+        order by component, name, detail limit 5""", pair)
     for component, name, detail in examples:
         out.append(f"    e.g. {component}: {name} ({detail})")
 

@@ -20,7 +20,8 @@ designations as (
 ),
 
 any_links as (
-    select * from links where basis = 'any'
+    select * from links
+    where basis = 'any'
 ),
 
 both_countries as (
@@ -85,7 +86,7 @@ edge_ends as (
         || ' (' || relations_resolved.related_entity_key || ')' as detail,
         least(relations_resolved.entity_key, relations_resolved.related_entity_key)
         || '~' || greatest(relations_resolved.entity_key, relations_resolved.related_entity_key)
-        as edge_key
+            as edge_key
     from relations_resolved
     inner join own_links as from_side
         on relations_resolved.entity_key = from_side.entity_key

@@ -14,7 +14,8 @@ country_votes as (
         country_iso2,
         vote_code
     from votes
-    where is_contested
+    where
+        is_contested
         and country_iso2 is not null
         and vote_code between 1 and 3
 ),
@@ -29,8 +30,9 @@ pairs as (
         b.vote_code as vote_b
     from country_votes as a
     inner join country_votes as b
-        on a.rcid = b.rcid
-        and a.country_iso2 < b.country_iso2
+        on
+            a.rcid = b.rcid
+            and a.country_iso2 < b.country_iso2
 ),
 
 counted as (

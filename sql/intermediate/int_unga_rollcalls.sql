@@ -26,9 +26,10 @@ tallied as (
         count(distinct votes.vote_code) filter (where votes.vote_code between 1 and 3) as distinct_votes
     from votes
     inner join newest
-        on votes.rcid = newest.rcid
-        and votes.source = newest.source
-        and votes.snapshot_date = newest.snapshot_date
+        on
+            votes.rcid = newest.rcid
+            and votes.source = newest.source
+            and votes.snapshot_date = newest.snapshot_date
     group by votes.rcid
 ),
 

@@ -22,9 +22,10 @@ final as (
         votes.raw_file
     from votes
     inner join rollcalls
-        on votes.rcid = rollcalls.rcid
-        and votes.source = rollcalls.source
-        and votes.snapshot_date = rollcalls.snapshot_date
+        on
+            votes.rcid = rollcalls.rcid
+            and votes.source = rollcalls.source
+            and votes.snapshot_date = rollcalls.snapshot_date
 )
 
 select * from final

@@ -61,13 +61,19 @@ counted as (
         count(*) filter (where modality = 'alleged') as alleged_events,
         count(*) filter (where modality = 'denied') as denied_events,
         count(*) filter (where modality = 'realized' and relation_type = 'arms_transfer') as arms_transfer_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'military_cooperation') as military_cooperation_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'technology_transfer') as technology_transfer_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'financial_integration') as financial_integration_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'economic_cooperation') as economic_cooperation_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'energy_cooperation') as energy_cooperation_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'military_cooperation')
+            as military_cooperation_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'technology_transfer')
+            as technology_transfer_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'financial_integration')
+            as financial_integration_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'economic_cooperation')
+            as economic_cooperation_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'energy_cooperation')
+            as energy_cooperation_events,
         count(*) filter (where modality = 'realized' and relation_type = 'agreement') as agreement_events,
-        count(*) filter (where modality = 'realized' and relation_type = 'diplomatic_support') as diplomatic_support_events,
+        count(*) filter (where modality = 'realized' and relation_type = 'diplomatic_support')
+            as diplomatic_support_events,
         count(*) filter (where modality = 'realized' and relation_type = 'sanctions') as sanctions_events,
         count(*) filter (where modality = 'realized' and relation_type = 'criticism') as criticism_events,
         count(*) filter (where modality = 'realized' and relation_type = 'threat') as threat_events,

@@ -82,11 +82,20 @@ bloc_pairs as (
 ),
 
 pairs_of_interest as (
-    select country_a, country_b from sanctions_evidence
+    select
+        country_a,
+        country_b
+    from sanctions_evidence
     union
-    select country_a, country_b from event_evidence
+    select
+        country_a,
+        country_b
+    from event_evidence
     union
-    select country_a, country_b from bloc_pairs
+    select
+        country_a,
+        country_b
+    from bloc_pairs
 ),
 
 vote_evidence as (

@@ -31,11 +31,24 @@ countries as (
     select * from {{ ref('stg_ref__countries') }}
 ),
 
+events_by_period as (
+    select
+        'month' as period_type,
+        month as period_start,
+        *
+    from events_monthly
+    union all
+    select
+        'year' as period_type,
+        cast(date_trunc('year', month) as date) as period_start,
+        *
+    from events_monthly
+),
+
 event_periods as (
     select
         period_type,
-        case when period_type = 'year' then cast(date_trunc('year', month) as date) else month end
-        as period_start,
+        period_start,
         country_a,
         country_b,
         sum(events) filter (where source = 'all') as events,
@@ -59,8 +72,7 @@ event_periods as (
         sum(use_of_force_events) filter (where source = 'all') as use_of_force_events,
         sum(cooperation) filter (where source = 'all') as events_cooperation,
         sum(conflict) filter (where source = 'all') as events_conflict
-    from events_monthly
-    cross join (values ('year'), ('month')) as period_types (period_type)
+    from events_by_period
     group by all
 ),
 
@@ -91,11 +103,26 @@ unga_periods as (
 ),
 
 grid as (
-    select period_type, period_start, country_a, country_b from event_periods
+    select
+        period_type,
+        period_start,
+        country_a,
+        country_b
+    from event_periods
     union
-    select period_type, period_start, country_a, country_b from sanction_periods
+    select
+        period_type,
+        period_start,
+        country_a,
+        country_b
+    from sanction_periods
     union
-    select period_type, period_start, country_a, country_b from unga_periods
+    select
+        period_type,
+        period_start,
+        country_a,
+        country_b
+    from unga_periods
 ),
 
 -- sanctions co-exposure in force at the end of each period of the grid
@@ -135,8 +162,9 @@ components as (
         event_periods.* exclude (period_type, period_start, country_a, country_b),
         case
             when event_periods.events_cooperation + event_periods.events_conflict > 0
-                then (event_periods.events_cooperation - event_periods.events_conflict)
-                / (event_periods.events_cooperation + event_periods.events_conflict)
+                then
+                    (event_periods.events_cooperation - event_periods.events_conflict)
+                    / (event_periods.events_cooperation + event_periods.events_conflict)
         end as events_net_cooperation,
         coalesce(sanctions_in_force.sanctions_linked_to_both, 0) as sanctions_linked_to_both,
         coalesce(sanctions_in_force.sanctions_cross_program, 0) as sanctions_cross_program,
@@ -154,7 +182,13 @@ components as (
 
 -- one row per pair, period and component the pair has (absent components stay out)
 long as (
-    select period_type, period_start, country_a, country_b, component, raw_value
+    select
+        period_type,
+        period_start,
+        country_a,
+        country_b,
+        component,
+        raw_value
     from components
     unpivot include nulls (
         raw_value for component in (
@@ -191,7 +225,8 @@ standardized as (
         *,
         coalesce(
             (value - avg(value) over period_component)
-            / nullif(stddev_pop(value) over period_component, 0),
+            -- a spread below 1e-12 is float noise around "every pair has the same value"
+            / nullif(round(stddev_pop(value) over period_component, 12), 0),
             0
         ) as z
     from present
@@ -204,7 +239,8 @@ indexed as (
         period_start,
         country_a,
         country_b,
-        sum(weight * z) / nullif(sum(weight), 0) as tie_index,
+        -- rounded: a float sum's last digits depend on the order of summation, and ranks must not
+        round(sum(weight * z) / nullif(sum(weight), 0), 9) as tie_index,
         count(*) as index_components,
         string_agg(component, ',' order by component) as index_component_list
     from standardized
@@ -224,7 +260,7 @@ final as (
         components.country_b,
         coalesce(countries_a.country_name, components.country_a) as country_a_name,
         coalesce(countries_b.country_name, components.country_b) as country_b_name,
-        components.* exclude (period_type, period_start, country_a, country_b, has_sanctions),
+        components.* exclude (period_type, period_start, country_a, country_b, has_sanctions),  -- noqa: RF02
         indexed.tie_index,
         coalesce(indexed.index_components, 0) as index_components,
         indexed.index_component_list,

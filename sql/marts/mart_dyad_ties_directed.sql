@@ -25,9 +25,9 @@ oriented as (
             else events_monthly.month
         end as period_start,
         case when events_monthly.direction = 'a_to_b' then events_monthly.country_a else events_monthly.country_b end
-        as from_country,
+            as from_country,
         case when events_monthly.direction = 'a_to_b' then events_monthly.country_b else events_monthly.country_a end
-        as to_country,
+            as to_country,
         events_monthly.*
     from events_monthly
     cross join (values ('year'), ('month')) as period_types (period_type)
@@ -69,7 +69,12 @@ sanction_rows as (
 ),
 
 grid as (
-    select period_type, period_start, from_country, to_country from event_periods
+    select
+        period_type,
+        period_start,
+        from_country,
+        to_country
+    from event_periods
     union
     select distinct
         period_types.period_type,
@@ -114,8 +119,9 @@ final as (
         event_periods.* exclude (period_type, period_start, from_country, to_country),
         case
             when event_periods.events_cooperation + event_periods.events_conflict > 0
-                then (event_periods.events_cooperation - event_periods.events_conflict)
-                / (event_periods.events_cooperation + event_periods.events_conflict)
+                then
+                    (event_periods.events_cooperation - event_periods.events_conflict)
+                    / (event_periods.events_cooperation + event_periods.events_conflict)
         end as events_net_cooperation,
         coalesce(sanctions_in_force.from_entities_under_to_programs, 0) as from_entities_under_to_programs
     from grid

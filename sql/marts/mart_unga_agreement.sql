@@ -81,13 +81,15 @@ expected as (
         m1.country_a,
         m1.country_b,
         cast(sum(m1.a_calls * m2.b_calls * abs(m1.vote - m2.vote)) as double) as own_marginals_sum,
-        cast(sum((m1.a_calls + m1.b_calls) * (m2.a_calls + m2.b_calls) * abs(m1.vote - m2.vote)) as double) as pooled_sum
+        cast(sum((m1.a_calls + m1.b_calls) * (m2.a_calls + m2.b_calls) * abs(m1.vote - m2.vote)) as double)
+            as pooled_sum
     from marginals as m1
     inner join marginals as m2
-        on m1.period_type = m2.period_type
-        and m1.period = m2.period
-        and m1.country_a = m2.country_a
-        and m1.country_b = m2.country_b
+        on
+            m1.period_type = m2.period_type
+            and m1.period = m2.period
+            and m1.country_a = m2.country_a
+            and m1.country_b = m2.country_b
     group by m1.period_type, m1.period, m1.country_a, m1.country_b
 ),
 
@@ -106,10 +108,11 @@ scored as (
         expected.pooled_sum / (4 * observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_pi
     from observed
     inner join expected
-        on observed.period_type = expected.period_type
-        and observed.period = expected.period
-        and observed.country_a = expected.country_a
-        and observed.country_b = expected.country_b
+        on
+            observed.period_type = expected.period_type
+            and observed.period = expected.period
+            and observed.country_a = expected.country_a
+            and observed.country_b = expected.country_b
     cross join settings
 ),
 

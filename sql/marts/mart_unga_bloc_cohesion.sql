@@ -24,8 +24,9 @@ bloc_pairs as (
         b.country_iso2 as country_b
     from blocs as a
     inner join blocs as b
-        on a.bloc = b.bloc
-        and a.country_iso2 < b.country_iso2
+        on
+            a.bloc = b.bloc
+            and a.country_iso2 < b.country_iso2
 ),
 
 periods as (
@@ -46,10 +47,11 @@ pair_scores as (
     from bloc_pairs
     cross join periods
     left join agreement
-        on bloc_pairs.country_a = agreement.country_a
-        and bloc_pairs.country_b = agreement.country_b
-        and periods.period_type = agreement.period_type
-        and periods.period = agreement.period
+        on
+            bloc_pairs.country_a = agreement.country_a
+            and bloc_pairs.country_b = agreement.country_b
+            and periods.period_type = agreement.period_type
+            and periods.period = agreement.period
 ),
 
 cohesion as (
