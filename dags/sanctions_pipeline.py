@@ -20,9 +20,11 @@ from airflow.sdk import Asset, dag, get_current_context, task
 from pipeline import settings as pipeline_settings
 
 SETTINGS = pipeline_settings.load()
+# The asset's identity must not depend on where PIPELINE_HOME lives: a moved or copied home keeps
+# publishing the same asset (the file is ``<PIPELINE_HOME>/publish/current/sanctions.duckdb``).
 PUBLISHED_DB = Asset(
     name="sanctions_published_db",
-    uri=f"file://{SETTINGS.published_db}",
+    uri="x-sanctions-pipeline://publish/current/sanctions.duckdb",
     group="gold",
 )
 
@@ -34,12 +36,21 @@ def _materialise(mapped) -> list[dict]:
 
 
 def _run(step: str, call):
-    """Run ``call(settings, run_id)`` for this run; record a failure for the CLI."""
+    """Run ``call(settings, run_id)`` for this run; record a failure for the CLI.
+
+    The first step first removes what earlier runs left behind (unless a ``pipeline run`` that
+    holds the run lock is live: it has done so itself).
+    """
     from pipeline import flow
 
     run_id = get_current_context()["run_id"]
     settings = pipeline_settings.load()
     try:
+        if step == "land":
+            from pipeline.housekeeping import sweep_if_idle
+            from pipeline.publish import safe_run_id
+
+            sweep_if_idle(settings, keep=safe_run_id(run_id))
         return call(settings, run_id)
     except Exception as exc:
         flow.record_failure(settings, run_id, step, exc)
@@ -60,10 +71,21 @@ def _run(step: str, call):
 def sanctions_pipeline():
     @task(retries=3, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True)
     def land() -> list[dict]:
-        """Fetch or copy every source's inputs into the content-addressed raw store."""
-        from pipeline import flow
+        """Fetch or copy every source's inputs into the content-addressed raw store.
 
-        return _run("land", lambda s, _r: flow.land_sources(s))
+        Only a transient network failure (already tried again inside ``raw.land``) is retried
+        later; a permanent one (size cap, missing file, HTTP 4xx, full disk) fails at once."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline import flow
+        from pipeline.raw import FetchError
+
+        try:
+            return _run("land", lambda s, _r: flow.land_sources(s))
+        except Exception as exc:
+            if isinstance(exc, FetchError) and exc.transient:
+                raise
+            raise AirflowFailException(str(exc)) from exc
 
     @task
     def validate_raw(batches: list[dict]) -> dict:

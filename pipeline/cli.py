@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -92,22 +91,19 @@ def _apply_run_options(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.airflow_run import run_pipeline
+    from pipeline.airflow_run import last_error, run_pipeline
     from pipeline.report import headline
 
     _apply_run_options(args)
     settings = settings_mod.load()
-    error_file = settings.home / "last_error.json"
-    if error_file.exists():
-        error_file.unlink()
     started = time.perf_counter()
     code = run_pipeline(settings, args.date)
     elapsed = time.perf_counter() - started
     print()
     if code != 0:
         print(f"The pipeline run FAILED after {elapsed:.0f}s.", file=sys.stderr)
-        if error_file.exists():
-            err = json.loads(error_file.read_text())
+        err = last_error(settings)
+        if err:
             print(f"Step '{err['step']}' stopped the run:\n{err['error']}", file=sys.stderr)
         if settings.published_db.exists():
             print(f"The last good publication is unchanged: {settings.published_db}", file=sys.stderr)
@@ -118,11 +114,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from pipeline.errors import parse_kept
     from pipeline.parse import parse_files
 
     snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
-    result = parse_files(args.source, [Path(f) for f in args.files], Path(args.out), snapshot_date=snapshot,
-                         strict=args.strict)
+    try:
+        result = parse_files(args.source, [Path(f) for f in args.files], Path(args.out), snapshot_date=snapshot,
+                             strict=args.strict)
+    except PipelineError as exc:
+        # no publication is involved here; a failed parse leaves no part in --out (StagedWriter.abort)
+        exc.kept = parse_kept(args.out)
+        raise
     print(f"{args.source}: snapshot {result.snapshot_date} from {', '.join(result.files)}")
     for table, n in result.counts.items():
         print(f"  {table:<14}{n:>8} rows -> {Path(args.out) / table}/")

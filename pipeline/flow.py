@@ -245,8 +245,12 @@ def _merged_staged(settings: Settings, run_id: str) -> Path:
     shutil.rmtree(merged, ignore_errors=True)
     candidates = candidate_dir(settings, run_id)
     own = {p.relative_to(candidates): p for p in candidates.glob(PART_GLOB)} if candidates.exists() else {}
+    # A snapshot is one list: this run's files for a (source, snapshot date) replace every part
+    # the lake holds for it (another file of the same day), never merge with them.
+    replaced = {rel.parent for rel in own}
     healed = run_dir(settings, run_id) / "healed"
-    for rel, part in [*lake_view(settings, healed, covered=set(own)), *own.items()]:
+    lake = [(rel, part) for rel, part in lake_view(settings, healed, covered=set(own)) if rel.parent not in replaced]
+    for rel, part in [*lake, *own.items()]:
         target = merged / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
@@ -290,10 +294,13 @@ def check_marts(db_path: str, settings: Settings) -> dict:
 
 def commit_staged(settings: Settings, run_id: str) -> int:
     """Move the run's candidate partitions, and the snapshots it healed, into the lake (same file
-    names: idempotent)."""
+    names: idempotent). Parts of an earlier file for the same source and snapshot date move to
+    ``lake/superseded/<run>/``: kept, but no longer part of the snapshot."""
     from pipeline.housekeeping import move_parts
 
-    return sum(move_parts(run_dir(settings, run_id) / folder, settings.staged_dir)
+    superseded = settings.lake_dir / "superseded" / safe_run_id(run_id)
+    return sum(move_parts(run_dir(settings, run_id) / folder, settings.staged_dir,
+                          superseded if folder == "staged" else None)
                for folder in ("staged", "healed") if (run_dir(settings, run_id) / folder).is_dir())
 
 

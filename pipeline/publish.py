@@ -53,47 +53,64 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
     final = releases / name
     staging = releases / f".tmp-{name}"
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "marts").mkdir(parents=True)
-    db_path = staging / "sanctions.duckdb"
-    shutil.copyfile(build_db, db_path)
-
-    con = duckdb.connect(str(db_path), read_only=True)
     try:
-        marts = mart_names(con)
-        counts = {}
-        for mart in marts:
-            target = staging / "marts" / f"{mart}.parquet"
-            con.execute(f"copy (select * from {mart}) to '{target}' (format parquet, compression zstd)")
-            counts[mart] = con.execute(f"select count(*) from {mart}").fetchall()[0][0]
-        snapshots = {s: str(d) for s, d in con.execute("select * from int_current_snapshots order by 1").fetchall()}
-    finally:
-        con.close()
-    if data_docs and data_docs.exists():
-        shutil.copytree(data_docs, staging / "data_docs")
-    digest = hashlib.sha256(db_path.read_bytes()).hexdigest()
-    manifest = {
-        "run_id": run_id,
-        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": "sanctions.duckdb",
-        "database_sha256": digest,
-        "storage_version": settings.storage_version,
-        "source_snapshots": snapshots,
-        "mart_rows": counts,
-        **(info or {}),
-    }
-    (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
+        (staging / "marts").mkdir(parents=True)
+        db_path = staging / "sanctions.duckdb"
+        shutil.copyfile(build_db, db_path)
+
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            marts = mart_names(con)
+            counts = {}
+            for mart in marts:
+                target = staging / "marts" / f"{mart}.parquet"
+                con.execute(f"copy (select * from {mart}) to '{target}' (format parquet, compression zstd)")
+                counts[mart] = con.execute(f"select count(*) from {mart}").fetchall()[0][0]
+            snapshots = {s: str(d) for s, d in con.execute("select * from int_current_snapshots order by 1").fetchall()}
+        finally:
+            con.close()
+        if data_docs and data_docs.exists():
+            shutil.copytree(data_docs, staging / "data_docs")
+        digest = _sha256(db_path)
+        manifest = {
+            "run_id": run_id,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": "sanctions.duckdb",
+            "database_sha256": digest,
+            "storage_version": settings.storage_version,
+            "source_snapshots": snapshots,
+            "mart_rows": counts,
+            **(info or {}),
+        }
+        (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        # A full disk or a kill mid-way leaves no half-written release behind.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
     link_tmp = settings.publish_dir / f".current-{name}"
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()
-    link_tmp.symlink_to(Path("releases") / name)
-    os.replace(link_tmp, settings.current_release)
+    try:
+        link_tmp.symlink_to(Path("releases") / name)
+        os.replace(link_tmp, settings.current_release)
+    finally:
+        if link_tmp.is_symlink():
+            link_tmp.unlink()
     log.info("published release %s (%d marts) -> %s", name, len(marts), settings.current_release)
     _prune(releases, keep=settings.keep_releases, current=final)
     return final
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _prune(releases: Path, keep: int, current: Path) -> None:

@@ -8,11 +8,14 @@ called outside; its origin (URL or path), fetch time, size and hash are appended
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import os
 import shutil
 import tempfile
+import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 _SAFE_SUFFIXES = {".xml", ".csv", ".json", ".zip", ".gz", ".txt", ".tsv"}
 _CHUNK = 1 << 20
+_TRANSIENT_HTTP = {408, 425, 429}
+_MAX_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,54 +52,128 @@ class RawFile:
         return asdict(self)
 
 
-def _copy_hashing(reader, writer, cap: int, source: str, name: str) -> tuple[str, int]:
+class FetchError(SourceError):
+    """A download that failed; ``transient`` when trying again later may succeed (timeouts,
+    connection resets, HTTP 5xx/408/429), not when it cannot (HTTP 4xx)."""
+
+    def __init__(self, source: str, file: str, detail: str, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(source, file, "fetch", detail)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class _WriteFailed(Exception):
+    """Writing the local copy failed (e.g. a full disk): never a network error, never retried."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _too_large(source: str, name: str, size: int, cap: int) -> SourceError:
+    return SourceError(source, name, "size cap",
+                       f"{size} bytes is over the {cap}-byte cap (PIPELINE_MAX_RAW_BYTES); nothing was copied")
+
+
+def _copy_hashing(reader, writer, cap: int, source: str, name: str, dest: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     while chunk := reader.read(_CHUNK):
         size += len(chunk)
         if size > cap:
-            raise SourceError(source, name, "size cap", f"more than {cap} bytes")
+            raise _too_large(source, name, size, cap)
         digest.update(chunk)
-        writer.write(chunk)
+        try:
+            writer.write(chunk)
+        except OSError as exc:
+            raise _WriteFailed(OSError(exc.errno, exc.strerror, str(dest))) from exc
         if size % (64 * _CHUNK) < _CHUNK and size > _CHUNK:
             log.info("[%s] %s: %.0f MiB fetched", source, name, size / _CHUNK)
     return digest.hexdigest(), size
 
 
-def land(source: str, origin: str, settings: Settings, timeout: float = 120.0) -> RawFile:
-    """Copy (local path) or download (``http(s)://`` URL) one file into the raw store."""
+def _retry_after(headers) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    return float(value) if value and value.strip().isdigit() else None
+
+
+def _download(origin: str, out, dest: Path, source: str, name: str, cap: int, timeout: float) -> tuple[str, int]:
+    """One download attempt into ``out``; network failures become :class:`FetchError`."""
+    request = urllib.request.Request(origin, headers={"User-Agent": "sanctions-pipeline"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.strip().isdigit() and int(declared) > cap:
+                raise _too_large(source, name, int(declared), cap)
+            sha, size = _copy_hashing(resp, out, cap, source, name, dest)
+            if declared and declared.strip().isdigit() and size != int(declared):
+                raise FetchError(source, name, f"{origin}: got {size} of {declared} bytes", transient=True)
+            return sha, size
+    except urllib.error.HTTPError as exc:
+        transient = exc.code in _TRANSIENT_HTTP or exc.code >= 500
+        raise FetchError(source, name, f"{origin}: HTTP {exc.code} {exc.reason}", transient,
+                         _retry_after(exc.headers)) from None
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, refused or reset connections, DNS
+        raise FetchError(source, name, f"{origin}: {exc}", transient=True) from None
+
+
+def _store(tmp: Path, sha: str, name: str, source: str, settings: Settings) -> Path:
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix in _SAFE_SUFFIXES else ""
+    final = settings.raw_dir / source / sha[:2] / f"{sha}{suffix}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        tmp.unlink()
+    else:
+        os.replace(tmp, final)
+    return final
+
+
+def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, attempts: int = 3,
+         backoff: float = 2.0) -> RawFile:
+    """Copy (local path) or download (``http(s)://`` URL) one file into the raw store.
+
+    A file over ``settings.max_raw_bytes`` is refused before a byte is copied (its size, or the
+    declared ``Content-Length``; a download is also capped while it streams). A transient network
+    failure is tried again up to ``attempts`` times, waiting ``backoff`` seconds, doubled each time
+    (or the server's ``Retry-After``, up to a minute); anything else fails at once.
+    """
     is_url = origin.startswith(("http://", "https://"))
     name = os.path.basename(origin.split("?", 1)[0].rstrip("/")) or "download"
+    cap = settings.max_raw_bytes
+    if not is_url:
+        src = Path(origin)
+        if not src.is_file():
+            raise SourceError(source, name, "input exists", f"no such file: {origin}")
+        if src.stat().st_size > cap:
+            raise _too_large(source, name, src.stat().st_size, cap)
     settings.raw_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".landing-", dir=settings.raw_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if is_url:
-                log.info("[%s] downloading %s", source, origin)
-                request = urllib.request.Request(origin, headers={"User-Agent": "sanctions-pipeline"})
-                try:
-                    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-                        sha, size = _copy_hashing(resp, out, settings.max_raw_bytes, source, name)
-                except OSError as exc:
-                    raise SourceError(source, name, "fetch", f"{origin}: {exc}") from None
-            else:
-                src = Path(origin)
-                if not src.is_file():
-                    raise SourceError(source, name, "input exists", f"no such file: {origin}")
-                with open(src, "rb") as fh:
-                    sha, size = _copy_hashing(fh, out, settings.max_raw_bytes, source, name)
-        suffix = Path(name).suffix.lower()
-        suffix = suffix if suffix in _SAFE_SUFFIXES else ""
-        final = settings.raw_dir / source / sha[:2] / f"{sha}{suffix}"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    attempt = 0
+    while True:
+        attempt += 1
+        fd, tmp_name = tempfile.mkstemp(prefix=".landing-", dir=settings.raw_dir)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if is_url:
+                    log.info("[%s] downloading %s (attempt %d of %d)", source, origin, attempt, attempts)
+                    sha, size = _download(origin, out, tmp, source, name, cap, timeout)
+                else:
+                    with open(src, "rb") as fh:
+                        sha, size = _copy_hashing(fh, out, cap, source, name, tmp)
+            final = _store(tmp, sha, name, source, settings)
+            break
+        except _WriteFailed as exc:
+            raise exc.error from None
+        except FetchError as exc:
+            if not exc.transient or attempt >= attempts:
+                raise
+            delay = min(_MAX_WAIT, exc.retry_after if exc.retry_after is not None else backoff * 2 ** (attempt - 1))
+            log.warning("[%s] %s; trying again in %.1fs", source, exc.detail, delay)
+            time.sleep(delay)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
     record = RawFile(
         source=source,
         name=name,
@@ -104,18 +183,46 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0) -
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
         path=str(final),
     )
-    with open(settings.manifest_path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record.to_dict(), sort_keys=True) + "\n")
+    _append_manifest(settings.manifest_path, record)
     log.info("[%s] landed %s (%d bytes, sha256 %s)", source, name, size, sha[:12])
     return record
+
+
+def _append_manifest(path: Path, record: RawFile) -> None:
+    line = json.dumps(record.to_dict(), sort_keys=True) + "\n"
+    with open(path, "a+b") as fh:
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a line cut short by a full disk or a kill: start a new one
+                line = "\n" + line
+        try:
+            fh.write(line.encode("utf-8"))
+            fh.flush()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def read_manifest(settings: Settings) -> list[RawFile]:
     """Every file ever landed, oldest first."""
     if not settings.manifest_path.exists():
         return []
-    with open(settings.manifest_path, encoding="utf-8") as fh:
-        return [RawFile.from_dict(json.loads(line)) for line in fh if line.strip()]
+    files = []
+    with open(settings.manifest_path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                files.append(RawFile.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
+                log.warning("%s line %d is damaged (cut short by a full disk or a kill?); skipped",
+                            settings.manifest_path, number)
+    return files
+
+
+def stored_path(settings: Settings, record: RawFile) -> Path:
+    """Where ``record``'s file is kept in this home's raw store (the manifest's absolute ``path``
+    goes stale when the home is moved or copied; the content address does not)."""
+    return settings.raw_dir / record.source / record.sha256[:2] / Path(record.path).name
 
 
 def copy_out(raw: RawFile, dest: Path) -> Path:
