@@ -41,17 +41,22 @@ def _run(step: str, call):
     The first step first removes what earlier runs left behind (unless a ``pipeline run`` that
     holds the run lock is live: it has done so itself).
     """
-    from pipeline import flow
+    import time
+
+    from pipeline import flow, progress
 
     run_id = get_current_context()["run_id"]
     settings = pipeline_settings.load()
+    started = time.perf_counter()
     try:
         if step == "land":
             from pipeline.housekeeping import sweep_if_idle
             from pipeline.publish import safe_run_id
 
             sweep_if_idle(settings, keep=safe_run_id(run_id))
-        return call(settings, run_id)
+        result = call(settings, run_id)
+        progress.emit(step, result, time.perf_counter() - started)
+        return result
     except Exception as exc:
         flow.record_failure(settings, run_id, step, exc)
         raise
@@ -136,16 +141,9 @@ def sanctions_pipeline():
     @task
     def report(release: dict) -> str:
         """Write the headline answers of the new publication into the release (headline.txt)."""
-        import logging
-        from pathlib import Path
+        from pipeline import flow
 
-        from pipeline import report as headline
-
-        text = headline.headline(pipeline_settings.load())
-        path = Path(release["release"]) / "headline.txt"
-        path.write_text(text + "\n", encoding="utf-8")
-        logging.getLogger(__name__).info("headline answers written to %s", path)
-        return str(path)
+        return _run("report", lambda s, _r: flow.write_headline(release, s))
 
     batches = land()
     raw_checked = validate_raw(batches)

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -70,8 +71,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 
 # --- the child process -------------------------------------------------------------------------
 
-def run_child(cmd: list[str], env: dict[str, str], grace: float = GRACE_SECONDS, **popen: object) -> int:
-    """Run ``cmd`` in its own process group and return its exit code.
+def run_child(cmd: list[str], env: dict[str, str], grace: float = GRACE_SECONDS,
+              on_tick: Callable[[], None] | None = None, **popen: object) -> int:
+    """Run ``cmd`` in its own process group and return its exit code; ``on_tick`` is called about
+    five times a second while it runs (progress lines).
 
     SIGINT/SIGTERM received meanwhile are forwarded to the whole group; if the group has not
     exited ``grace`` seconds later it is killed, and :class:`RunStopped` is raised.
@@ -102,8 +105,12 @@ def run_child(cmd: list[str], env: dict[str, str], grace: float = GRACE_SECONDS,
                 deadline = time.monotonic() + grace
             try:
                 code = proc.wait(timeout=0.2)
+                if on_tick is not None:
+                    on_tick()
                 break
             except subprocess.TimeoutExpired:
+                if on_tick is not None:
+                    on_tick()
                 if deadline is not None and time.monotonic() > deadline:
                     _kill_group(proc.pid)
     finally:
@@ -151,15 +158,17 @@ def lock_timeout() -> float:
     return float(value) if value else DEFAULT_LOCK_TIMEOUT
 
 
-def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: float | None = None) -> int:
+def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: float | None = None,
+                 quiet: bool = False) -> int:
     """Run one DagRun of the pipeline DAG; returns the child's exit code (0 = success).
 
     Holds the run lock for the whole run (waiting up to ``wait`` seconds, default
     :func:`lock_timeout`, then :class:`pipeline.locking.RunLocked`), sweeps the debris and the
     error record of earlier runs, migrates the metadata database if needed, and runs the DAG in a
-    child process. After a failure, :func:`last_error` says why.
+    child process. After a failure, :func:`last_error` says why. ``quiet``: Airflow's output goes
+    to a log file and the terminal gets one progress line per step (``pipeline run``).
     """
-    from pipeline import housekeeping, locking
+    from pipeline import housekeeping, locking, progress
 
     env = airflow_env(settings)
     timeout = lock_timeout() if wait is None else wait
@@ -170,8 +179,24 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
             ensure_metadata_db(settings, env)
         env[locking.HELD_ENV] = str(settings.home)
         cmd = [sys.executable, "-m", "pipeline.airflow_run"] + ([logical_date] if logical_date else [])
-        # The child keeps the lock's open file: the lock holds until both processes are gone.
-        return run_child(cmd, env, pass_fds=(fd,))
+        if not quiet:
+            # The child keeps the lock's open file: the lock holds until both processes are gone.
+            return run_child(cmd, env, pass_fds=(fd,))
+        # Airflow's own log lines go to a file; the terminal gets one line per step.
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        logs = settings.airflow_home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path, progress_path = logs / f"pipeline-run-{stamp}.log", logs / f"pipeline-run-{stamp}.progress.jsonl"
+        env[progress.ENV] = str(progress_path)
+        print(f"Running the {DAG_ID} DAG with Airflow; its log: {log_path}", flush=True)
+        follower = progress.Follower(progress_path, sys.stdout)
+        with open(log_path, "w", encoding="utf-8") as log_file:
+            code = run_child(cmd, env, pass_fds=(fd,), on_tick=follower.poll, stdout=log_file,
+                             stderr=subprocess.STDOUT)
+        follower.poll()
+        if code != 0:
+            print(f"Airflow's log of this run: {log_path}", file=sys.stderr, flush=True)
+        return code
 
 
 # --- the error record --------------------------------------------------------------------------
@@ -348,4 +373,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_code = main(sys.argv[1:])
+    # Airflow leaves threads and atexit work behind that take seconds at interpreter shutdown;
+    # everything is written and the metadata committed by now, so leave at once.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)

@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _apply_run_options(args)
     settings = settings_mod.load()
     started = time.perf_counter()
-    code = run_pipeline(settings, args.date)
+    code = run_pipeline(settings, args.date, quiet=not args.verbose)
     elapsed = time.perf_counter() - started
     print()
     if code != 0:

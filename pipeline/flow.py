@@ -315,6 +315,18 @@ def publish(build_info: dict, results: list[dict], settings: Settings, run_id: s
     return {"release": str(release), "database": str(settings.published_db), "staged_parts": committed}
 
 
+# --- 8. report --------------------------------------------------------------------------------
+
+def write_headline(release: dict, settings: Settings) -> str:
+    """Write the headline answers of the new publication into its release (``headline.txt``)."""
+    from pipeline.report import headline
+
+    path = Path(release["release"]) / "headline.txt"
+    path.write_text(headline(settings) + "\n", encoding="utf-8")
+    log.info("headline answers written to %s", path)
+    return str(path)
+
+
 # --- failures ---------------------------------------------------------------------------------
 
 def record_failure(settings: Settings, run_id: str, step: str, error: BaseException) -> None:

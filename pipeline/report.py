@@ -8,25 +8,40 @@ from pipeline.publish import current_release_info
 from pipeline.settings import Settings
 
 
-def _demo_sources(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Sources whose current snapshot was parsed from the shipped demo files (by sha256)."""
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _source_snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int, list[str]]]:
+    """(source, latest snapshot, main table, its rows, raw sha256s) of every source in the lake."""
+    from pipeline.sources import known_sources, load_meta
+
+    found = []
+    for source in known_sources():
+        table = load_meta(source).main_table
+        rows = _rows(con, f"""
+            select cast(snapshot_date as varchar), count(*), list(distinct raw_sha256) from lake.{table}
+            where source = ? and snapshot_date = (select max(snapshot_date) from lake.{table} where source = ?)
+            group by snapshot_date""", [source, source])
+        found += [(source, day, table, n, shas) for day, n, shas in rows]
+    return found
+
+
+def _demo_sources(snapshots: list[tuple[str, str, str, int, list[str]]], settings: Settings) -> list[str]:
+    """Sources whose latest snapshot was parsed from the shipped demo files (by sha256)."""
     from pipeline.parse import sha256_of
     from pipeline.sources import load_meta
 
     demo = []
-    for source, shas in _rows(con, "select source, list(distinct raw_sha256) from int_designations_current group by 1"):
-        try:
-            demo_files = [settings.demo_dir / rel for rel in load_meta(source).demo_inputs]
-        except KeyError:
-            continue
-        demo_shas = {sha256_of(p) for p in demo_files if p.is_file()}
+    for source, _day, _table, _n, shas in snapshots:
+        files: list = []
+        for rel in load_meta(source).demo_inputs:
+            path = settings.demo_dir / rel
+            files += sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        demo_shas = {sha256_of(p) for p in files if p.is_file()}
         if demo_shas and set(shas) <= demo_shas:
             demo.append(source)
-    return sorted(demo)
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
-    return con.execute(sql, params or []).fetchall()
+    return demo
 
 
 def _events_and_votes(con: duckdb.DuckDBPyConnection, pair: list[str], first: str, second: str) -> list[str]:
@@ -96,17 +111,19 @@ def headline(settings: Settings, top: int = 10) -> str:
 
 def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> str:
     out: list[str] = []
-    snapshots = _rows(con, "select source, snapshot_date from int_current_snapshots order by 1")
-    totals = dict(_rows(con, "select source, count(*) from int_designations_current group by 1"))
-    out.append("Sources: " + "; ".join(f"{s} snapshot {d} ({totals.get(s, 0)} designations)" for s, d in snapshots))
-    demo = _demo_sources(con, settings)
+    snapshots = _source_snapshots(con)
+    out.append("Sources (latest snapshot in the lake):")
+    for source, day, table, n, _shas in snapshots:
+        out.append(f"  {source:<14} {day}  {n:>7} {table.replace('_', ' ')}")
+    demo = _demo_sources(snapshots, settings)
     if demo:
         out.append("")
         out.append(
-            f"DEMO DATA ({', '.join(demo)}): these figures come from the small demo files shipped in data/demo, "
-            "real designations picked from public records to show how the pipeline counts. They show the method "
-            "and the shape of the answers (ranks, crossovers, ties with their evidence), not the real size of any "
-            "list or a real ranking. For real figures run `pipeline run --input SOURCE=FILE` on the official files."
+            f"DEMO DATA ({', '.join(demo)}): these figures come from the small demo files shipped in data/demo "
+            "(real designations and UN roll calls picked from public records, articles the project wrote from public "
+            "facts, illustrative GDELT rows). They show the method and the shape of the answers (ranks, crossovers, "
+            "ties with their evidence), not the real size of any list, a real ranking or a real tie index. For real "
+            "figures run `pipeline run --input SOURCE=FILE` on the official files."
         )
     authorities = [r[0] for r in _rows(
         con, "select distinct authority from mart_country_rankings where authority <> 'all' order by 1")]

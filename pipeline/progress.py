@@ -1,0 +1,89 @@
+"""One progress line per pipeline step, for the person who ran ``pipeline run``.
+
+The DAG's tasks call :func:`emit` when a step ends; in the embedded mode ``pipeline run`` points
+``PIPELINE_PROGRESS_FILE`` at a JSON-lines file and prints each new line as it appears
+(:class:`Follower`), while Airflow's own log lines go to a log file. Without that variable (a
+scheduler in production) :func:`emit` does nothing: the task logs say the same.
+
+    [4/8] parse us_ofac_sdn: 134 designations in 0.5 s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+ENV = "PIPELINE_PROGRESS_FILE"
+STEPS = ("land", "validate_raw", "parse", "validate_staged", "build_models", "validate_marts", "publish", "report")
+
+
+def summary(step: str, result: Any) -> str:
+    """What a step did, in a few words, from the value its flow function returned."""
+    from pipeline.sources import load_meta
+
+    if step == "land":
+        files = [f for batch in result for f in batch["files"]]
+        size = sum(f["bytes"] for f in files) / 1e6
+        return f"{len(files)} file(s) of {len(result)} source(s), {size:.1f} MB, kept in the raw store"
+    if step == "validate_raw":
+        return f"{result['files']} raw file(s) pass {', '.join(result['suites'])}"
+    if step == "parse":
+        table = load_meta(result["source"]).main_table
+        return (f"{result['source']}: {result['counts'].get(table, 0)} {table.replace('_', ' ')} "
+                f"(snapshot {result['snapshot_date']})")
+    if step == "validate_staged":
+        suites = sum(len(v) for v in result.values())
+        return f"{suites} staged suite(s) pass for {', '.join(sorted(result))}"
+    if step == "build_models":
+        return f"{result['models']} dbt models built and tested"
+    if step == "validate_marts":
+        return f"{len(result['suites'])} mart suite(s) pass"
+    if step == "publish":
+        return f"release {Path(result['release']).name} is current"
+    if step == "report":
+        return f"headline written to {result}"
+    return "done"
+
+
+def emit(step: str, result: Any, seconds: float) -> None:
+    """Append the step's line to the progress file, if ``pipeline run`` asked for one."""
+    path = os.environ.get(ENV)
+    if not path:
+        return
+    try:
+        text = summary(step, result)
+    except Exception as exc:  # noqa: BLE001 - a progress line must never fail the step
+        text = f"done ({type(exc).__name__} while summarising)"
+    record = {"step": step, "index": STEPS.index(step) + 1 if step in STEPS else 0, "text": text,
+              "seconds": round(seconds, 1), "at": time.time()}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+class Follower:
+    """Prints the progress file's new lines: call :meth:`poll` while the run goes on."""
+
+    def __init__(self, path: Path, out: Any) -> None:
+        self.path = path
+        self.out = out
+        self._offset = 0
+
+    def poll(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        complete, _, _partial = chunk.rpartition("\n")
+        if not complete and not chunk.endswith("\n"):
+            return
+        self._offset += len(complete.encode("utf-8")) + 1
+        for line in complete.splitlines():
+            record = json.loads(line)
+            sep = " " if record["step"] == "parse" else ": "  # parse lines start with the source id
+            print(f"[{record['index']}/{len(STEPS)}] {record['step'].replace('_', ' ')}{sep}{record['text']} "
+                  f"in {record['seconds']} s", file=self.out, flush=True)
