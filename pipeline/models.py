@@ -144,11 +144,14 @@ def load_sources(con: duckdb.DuckDBPyConnection, staged_dir: Path, reference_dir
 
     Every staged table of every registered source exists in ``lake``: one with no Parquet yet
     (a source never run in this home) is created empty with its schema, so models over it
-    build and yield no rows."""
+    build and yield no rows. Each table and column carries its description (``pipeline.staged.
+    staged_docs``) as ``COMMENT ON``, so ``duckdb_columns()`` and BI tools show it."""
     from pipeline.sources import all_schemas
+    from pipeline.staged import staged_docs
 
     con.execute("create schema if not exists lake")
     con.execute("create schema if not exists ref")
+    docs = staged_docs()
     for table, schema in sorted(all_schemas().items()):
         files = sorted((staged_dir / table).glob("source=*/snapshot_date=*/*.parquet"))
         if not files:
@@ -156,13 +159,22 @@ def load_sources(con: duckdb.DuckDBPyConnection, staged_dir: Path, reference_dir
             con.execute(f"create or replace table lake.{table} as select *, cast(null as varchar) as source, "
                         "cast(null as date) as snapshot_date from _empty_staged")
             con.unregister("_empty_staged")
+        else:
+            file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+            con.execute(
+                f"create or replace table lake.{table} as select * from read_parquet({file_list}, "
+                "hive_partitioning = true, union_by_name = true, "
+                "hive_types = {'source': varchar, 'snapshot_date': date})"
+            )
+        doc = docs.get(table)
+        if doc is None:
             continue
-        file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
-        con.execute(
-            f"create or replace table lake.{table} as select * from read_parquet({file_list}, "
-            "hive_partitioning = true, union_by_name = true, "
-            "hive_types = {'source': varchar, 'snapshot_date': date})"
-        )
+        if doc.description:
+            con.execute(f"comment on table lake.{table} is {_quote(doc.description)}")
+        # a column only older Parquet parts still have (union_by_name) is left undescribed
+        for (column,) in con.execute(f"select column_name from (describe lake.{table})").fetchall():
+            if doc.columns.get(column):
+                con.execute(f'comment on column lake.{table}."{column}" is {_quote(doc.columns[column])}')
     for path in sorted(reference_dir.glob("*.csv")):
         con.execute(
             f"create or replace table ref.{path.stem} as select * from read_csv({_quote(str(path))}, "

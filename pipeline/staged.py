@@ -21,6 +21,7 @@ Tables (see ``docs/data_dictionary.md`` for every column):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 TABLES = tuple(SCHEMAS)
 
-# Column descriptions of the staged tables (rendered into docs/data_dictionary.md).
+# One-line descriptions of the sanctions staged tables, and of their columns by name (rendered into
+# docs/data_dictionary.md, set as COMMENT ON in schema ``lake`` of the published database). Other
+# sources describe their tables in ``pipeline/sources/<id>/columns_doc.yml``.
+TABLE_DOCS: dict[str, str] = {
+    "designations": "One row per listing of an entity by one authority on one snapshot.",
+    "names": "One row per name of an entity (primary name and aliases).",
+    "country_links": "One row per tie between an entity and a country, with its link_type.",
+    "identifiers": "One row per identifier of an entity (IMO number, passport, registration, UN reference...).",
+    "relations": "One row per link between two entities of the same source.",
+    "parse_audit": "One row per (file, rule, field, value) a parser of any source could not place, with a count.",
+}
 COLUMN_DOCS: dict[str, str] = {
     "designation_id": "Unique id of the listing: <source>:<list>:<record id>.",
     "authority": "Sanctioning authority: us_ofac, un_sc, ...",
@@ -176,8 +188,61 @@ COLUMN_DOCS: dict[str, str] = {
     "raw_sha256": "sha256 of the raw file the row was parsed from (lake/raw/manifest.jsonl).",
     "raw_file": "The raw file's name as published.",
     "source": "Source id (hive partition): us_ofac_sdn, un_sc, ...",
-    "snapshot_date": "Publication date of the source snapshot (hive partition).",
+    "snapshot_date": "Date of the source snapshot (hive partition): the list's publication date; for GDELT the "
+    "latest DATEADDED, for UN votes the latest vote, for articles the latest publication date.",
 }
+
+#: Columns of every staged table (lineage, and the partitions the lake adds), described in COLUMN_DOCS.
+SHARED_COLUMNS = ("raw_sha256", "raw_file", "source", "snapshot_date")
+COLUMNS_DOC_FILE = "columns_doc.yml"
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    """What a staged table holds, in one line, and the description of each of its columns."""
+
+    description: str
+    columns: dict[str, str]
+    #: Where the descriptions are kept (for error messages and the data dictionary).
+    origin: str
+
+
+@functools.cache
+def staged_docs() -> dict[str, TableDoc]:
+    """The descriptions of every staged table: the sanctions tables from ``TABLE_DOCS`` and
+    ``COLUMN_DOCS``, the other sources' tables from their ``columns_doc.yml``."""
+    shared = {c: COLUMN_DOCS[c] for c in SHARED_COLUMNS}
+    docs = {
+        table: TableDoc(TABLE_DOCS.get(table, ""), {**{f.name: COLUMN_DOCS.get(f.name, "") for f in schema}, **shared},
+                        "pipeline/staged.py")
+        for table, schema in SCHEMAS.items()
+    }
+    sources = Path(__file__).resolve().parent / "sources"
+    for path in sorted(sources.glob(f"*/{COLUMNS_DOC_FILE}")):
+        origin = path.relative_to(sources.parent.parent).as_posix()
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{origin}: not valid YAML: {exc}") from exc
+        tables = data.get("tables")
+        if not isinstance(tables, dict):
+            raise ValueError(f"{origin}: expected a mapping 'tables: {{<table>: {{description, columns}}}}'")
+        for table, entry in tables.items():
+            if table in docs:
+                raise ValueError(f"{origin}: table '{table}' is already described in {docs[table].origin}")
+            columns = (entry or {}).get("columns")
+            if not isinstance(columns, dict):
+                raise ValueError(f"{origin}: table '{table}' has no 'columns' mapping")
+            docs[table] = TableDoc(" ".join(str((entry or {}).get("description") or "").split()),
+                                   {**shared, **{c: " ".join(str(t or "").split()) for c, t in columns.items()}},
+                                   origin)
+    return docs
+
+
+def column_doc(table: str, column: str) -> str:
+    """The description of one column of a staged table (``""`` when it has none)."""
+    doc = staged_docs().get(table)
+    return doc.columns.get(column, "") if doc else ""
 
 
 def entity_key(source: str, record_id: str) -> str:
