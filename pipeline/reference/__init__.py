@@ -1,16 +1,21 @@
-"""Country and sanctions-programme reference tables, and a strict resolver for country values.
+"""The country crosswalk: ISO 3166-1 from ``pycountry``, the project's overrides as CSV, and a strict
+resolver for country values (:class:`CountryResolver`).
 
 The tables live next to this module as CSV files (see README.md in this folder):
 
-* ``countries.csv`` -- one row per ISO 3166-1 country or territory plus Kosovo (XK), with the
-  Correlates of War, CAMEO and FIPS 10-4 codes used by the event and voting sources.
-* ``country_names.csv`` -- every spelling a source uses, mapped to an ISO alpha-2 code (or
-  deliberately to nothing, for non-countries, historical states and ambiguous values).
-* ``programs.csv`` -- sanctions programme -> target country.
+* ``countries.csv`` -- one row per ISO 3166-1 country or territory plus Kosovo (XK). Its ISO
+  columns (``iso2``, ``iso3``, ``iso_numeric``) and its rows are written from ``pycountry`` by
+  ``scripts/build_countries.py``; the other columns (short English name, Correlates of War, CAMEO
+  and FIPS 10-4 codes, kind) are the project's.
+* ``country_names.csv`` -- only what ``pycountry`` lacks: the spellings sources use beyond the ISO
+  names, regions (Crimea, DPR...), and values deliberately mapped to nothing (non-countries such
+  as the UN's ``na``, historical states, ambiguous values). These rows win over the library.
+* ``programs.csv`` -- sanctions programme -> target country (read by the SQL models).
 
-Only the standard library is used. Resolution is strict: a value is looked up after
-:func:`normalize_country_name`, never fuzzily; anything not in the tables comes back with
-``matched=False`` so that the pipeline can report it instead of guessing a country.
+Resolution is strict: a value is looked up after :func:`normalize_country_name`, never fuzzily;
+anything not in the tables comes back with ``matched=False`` so that the pipeline can report it
+instead of guessing a country. The tables are read once per process (about 60 ms, most of it
+importing ``pycountry``); each look-up is then a few dictionary probes (about a million values/s).
 
 Example::
 
@@ -43,9 +48,8 @@ __all__ = [
     "Country",
     "CountryMatch",
     "CountryResolver",
-    "load_programs",
+    "library_names",
     "normalize_country_name",
-    "program_targets",
 ]
 
 REFERENCE_DIR: Path = Path(__file__).resolve().parent
@@ -80,9 +84,10 @@ _QUOTES = str.maketrans(
     }
 )
 _REGION_PREFIX = "region:"
-_ISO2_UPPER = re.compile(r"[A-Z]{2}")
 _ALPHA2 = re.compile(r"[a-z]{2}")
 _ALPHA3 = re.compile(r"[a-z]{3}")
+#: The ``pycountry`` attributes whose values are names a country is known by.
+_LIBRARY_NAME_FIELDS = ("name", "official_name", "common_name")
 
 
 def normalize_country_name(value: str) -> str:
@@ -97,6 +102,24 @@ def normalize_country_name(value: str) -> str:
     while key.endswith("."):
         key = key[:-1].rstrip()
     return key
+
+
+def library_names() -> dict[str, str]:
+    """ISO 3166-1 names from ``pycountry`` (short, official and common name), as lookup key -> alpha-2.
+
+    For example ``"russian federation"``, ``"iran, islamic republic of"`` and ``"iran"`` -> IR.
+    """
+    # Imported here, not at the top: modules that only need the paths above (the DAG file, the model
+    # runner, the suites) would otherwise pay its import (about 50 ms) in every process.
+    import pycountry
+
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for field in _LIBRARY_NAME_FIELDS:
+            value = getattr(country, field, None)
+            if value:
+                names.setdefault(normalize_country_name(value), country.alpha_2)
+    return names
 
 
 @dataclass(frozen=True)
@@ -147,23 +170,26 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 class CountryResolver:
     """Resolve country values from the sanctions, event and voting sources to ISO alpha-2 codes.
 
-    Build it with :meth:`load` (cached: the CSVs are read once per process).
+    Build it with :meth:`load` (cached: the tables are read once per process).
     """
 
     def __init__(self, countries: list[Country], names: dict[str, CountryMatch]) -> None:
         self._by_iso2: dict[str, Country] = {c.iso2: c for c in countries}
         self._by_iso3: dict[str, Country] = {c.iso3: c for c in countries}
         self._by_cameo: dict[str, Country] = {c.cameo: c for c in countries if c.cameo}
-        self._by_cow: dict[int, Country] = {
-            c.cow_code: c for c in countries if c.cow_code is not None
-        }
-        self._by_fips: dict[str, Country] = {c.fips: c for c in countries if c.fips}
+        self._by_cow: dict[int, Country] = {c.cow_code: c for c in countries if c.cow_code is not None}
+        self._by_cow_abbr: dict[str, Country] = {c.cow_abbr: c for c in countries if c.cow_abbr}
         self._names: dict[str, CountryMatch] = names
 
     @classmethod
     @functools.cache
     def load(cls) -> CountryResolver:
-        """Read ``countries.csv`` and ``country_names.csv`` (once) and return the resolver."""
+        """Build the resolver (once): ``countries.csv``, then the names, where later sources win.
+
+        Names: the ISO names from ``pycountry`` (:func:`library_names`), then each country's short
+        name in ``countries.csv`` (``Russia``, ``Kosovo``), then ``country_names.csv``, whose rows
+        override both (``na`` is the UN's "not available", never Namibia).
+        """
         countries = [
             Country(
                 iso2=row["iso2"],
@@ -178,12 +204,12 @@ class CountryResolver:
             )
             for row in _read_csv(COUNTRIES_CSV)
         ]
-        names = {
-            normalize_country_name(row["name"]): CountryMatch(
-                row["iso2"] or None, row["region"] or None, True
-            )
+        names = {key: CountryMatch(iso2, None, True) for key, iso2 in library_names().items()}
+        names.update((normalize_country_name(c.name), CountryMatch(c.iso2, None, True)) for c in countries)
+        names.update(
+            (normalize_country_name(row["name"]), CountryMatch(row["iso2"] or None, row["region"] or None, True))
             for row in _read_csv(COUNTRY_NAMES_CSV)
-        }
+        )
         return cls(countries, names)
 
     # ------------------------------------------------------------------ look-ups
@@ -196,27 +222,21 @@ class CountryResolver:
         """The ``countries.csv`` row of an ISO alpha-2 code (``KeyError`` if unknown)."""
         return self._by_iso2[iso2.strip().upper()]
 
-    def name_of(self, iso2: str) -> str:
-        """Short English name of an ISO alpha-2 code, e.g. ``name_of("KP") == "North Korea"``."""
-        return self.country(iso2).name
-
     def resolve(self, value: str | None) -> CountryMatch:
-        """Resolve a country value as written by a source.
+        """Resolve a country value as written by a source (a name field, not a code field).
 
-        Order: a bare two-letter upper-case value is an ISO alpha-2 code (``"GB"`` is the United
-        Kingdom, ``"NA"`` Namibia); then the spelling table (case-insensitive, see
-        :func:`normalize_country_name`); then ``"Region: X"`` resolves ``X``; finally an ISO
-        alpha-3 or alpha-2 code in any case (``"rus"``, ``"ru"``). ``None``/blank is a known
-        empty value (``matched=True``, ``iso2=None``).
+        Order: the names (case-insensitive, see :func:`normalize_country_name`; the project's
+        spellings win over the ISO names); then ``"Region: X"`` resolves ``X``; finally an ISO
+        alpha-3 or alpha-2 code in any case (``"RUS"``, ``"GB"``, ``"ru"``). So ``"na"`` and ``"NA"``
+        are the UN's "not available" here; Namibia's code ``NA`` counts only in a field that a
+        source gives as an ISO code (:meth:`resolve_iso2`). ``None``/blank is a known empty value
+        (``matched=True``, ``iso2=None``).
         """
         if value is None:
             return _EMPTY
-        raw = value.strip()
-        if not raw:
+        key = normalize_country_name(value)
+        if not key:
             return _EMPTY
-        if _ISO2_UPPER.fullmatch(raw) and raw in self._by_iso2:
-            return CountryMatch(raw, None, True)
-        key = normalize_country_name(raw)
         hit = self._names.get(key)
         if hit is not None:
             return hit
@@ -289,64 +309,8 @@ class CountryResolver:
             if not text:
                 return _EMPTY
             if not text.lstrip("-").isdigit():
-                upper = text.upper()
-                for country in self._by_cow.values():
-                    if country.cow_abbr == upper:
-                        return CountryMatch(country.iso2, None, True)
-                return _UNMATCHED
+                hit = self._by_cow_abbr.get(text.upper())
+                return CountryMatch(hit.iso2, None, True) if hit else _UNMATCHED
             code = int(text)
         hit = self._by_cow.get(int(code))
         return CountryMatch(hit.iso2, None, True) if hit else _UNMATCHED
-
-    def resolve_fips(self, code: str | None) -> CountryMatch:
-        """Resolve a FIPS 10-4 country code (GDELT geography: ``RS`` -> RU, ``UK`` -> GB).
-
-        FIPS codes look like ISO codes but often mean another country (FIPS ``RS`` is Russia,
-        ISO ``RS`` is Serbia), so never pass them to :meth:`resolve`. FIPS ``GZ`` (Gaza Strip)
-        and ``WE`` (West Bank) both give PS with a region.
-        """
-        if code is None or not code.strip():
-            return _EMPTY
-        upper = code.strip().upper()
-        if upper == "GZ":
-            return CountryMatch("PS", "gaza", True)
-        if upper == "WE":
-            return CountryMatch("PS", "west_bank", True)
-        hit = self._by_fips.get(upper)
-        return CountryMatch(hit.iso2, None, True) if hit else _UNMATCHED
-
-
-# ---------------------------------------------------------------------- programmes
-def _program_key(value: str) -> str:
-    return " ".join(value.split()).casefold()
-
-
-@functools.cache
-def _programs() -> tuple[dict[str, str], ...]:
-    return tuple(_read_csv(PROGRAMS_CSV))
-
-
-@functools.cache
-def _program_index() -> dict[tuple[str, str], tuple[str, ...]]:
-    index: dict[tuple[str, str], list[str]] = {}
-    for row in _programs():
-        targets = index.setdefault((row["authority"], _program_key(row["program"])), [])
-        if row["target_iso2"] and row["target_iso2"] not in targets:
-            targets.append(row["target_iso2"])
-    return {key: tuple(value) for key, value in index.items()}
-
-
-def load_programs() -> list[dict[str, str]]:
-    """Rows of ``programs.csv`` as dicts (fresh copies; the file is read once)."""
-    return [dict(row) for row in _programs()]
-
-
-def program_targets(authority: str, program: str) -> list[str] | None:
-    """Target ISO alpha-2 codes of a programme tag, e.g. ``("us_ofac", "DPRK3") -> ["KP"]``.
-
-    ``[]`` for a thematic programme (SDGT, NPWMD, ...), ``None`` for a tag the table does not
-    know (report it). Matching ignores case and repeated whitespace. Target regions (e.g. UA
-    ``crimea`` for ``UKRAINE-EO13685``) are in :func:`load_programs`.
-    """
-    targets = _program_index().get((authority.strip(), _program_key(program)))
-    return None if targets is None else list(targets)
