@@ -80,6 +80,7 @@ def _q(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.integration
 def test_demo_run_publishes_marts(published):
     db = published.published_db
     assert db.exists() and published.current_release.is_symlink()
@@ -94,10 +95,16 @@ def test_demo_run_publishes_marts(published):
     assert {"RU", "IR", "KP", "SY", "VE", "BY"} <= countries
     totals = dict(_q(db, "select source, count(*) from mart_designations group by 1"))
     assert totals["us_ofac_sdn"] >= 70 and totals["un_sc"] >= 30
-    ties = _q(db, """select linked_to_both, a_under_b_programs, relation_edges from mart_dyad_ties
+    ties = _q(db, """select linked_to_both, a_under_b_programs, relation_edges from mart_dyad_sanctions_exposure
                      where authority = 'all' and country_a = 'IR' and country_b = 'RU'""")
     assert ties and ties[0][0] >= 1 and ties[0][1] >= 1 and ties[0][2] >= 1
-    assert _q(db, "select count(*) from mart_dyad_evidence where country_a = 'IR' and country_b = 'RU'")[0][0] >= 3
+    # the Russia-Iran tie index has components from sanctions, events and UN votes, with evidence for each
+    index = _q(db, """select realized_events, sanctions_linked_to_both, unga_agreement, tie_index from mart_dyad_ties
+                      where period_type = 'year' and period = '2022' and country_a = 'IR' and country_b = 'RU'""")
+    assert index and index[0][0] > 0 and index[0][1] > 0 and index[0][2] is not None and index[0][3] is not None
+    kinds = dict(_q(db, """select evidence_kind, count(*) from mart_dyad_evidence
+                           where country_a = 'IR' and country_b = 'RU' group by 1"""))
+    assert kinds.keys() == {"sanctions", "event", "unga_vote"} and min(kinds.values()) >= 1
     # every mart is exported to Parquet with the same rows
     marts = published.current_release / "marts"
     for (name,) in _q(db, "select table_name from duckdb_tables() where table_name like 'mart_%'"):
@@ -110,6 +117,7 @@ def test_demo_run_publishes_marts(published):
     assert set(release["source_snapshots"]) == {"us_ofac_sdn", "un_sc"}
 
 
+@pytest.mark.integration
 def test_published_file_opens_read_only_from_another_process(published):
     code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
             "print(con.execute('select count(*) from mart_country_rankings').fetchall()[0][0])")
@@ -118,6 +126,7 @@ def test_published_file_opens_read_only_from_another_process(published):
     assert int(out.stdout.strip()) > 0
 
 
+@pytest.mark.integration
 def test_rerun_of_same_inputs_gives_same_marts(dag, published):
     before = _q(published.published_db, "select * from mart_country_rankings order by all")
     assert _state(_run(dag, 2)) == "success"
@@ -152,6 +161,7 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_stops_before_publish(case, dag, published, tmp_path, monkeypatch):
     content, step, words = BAD_INPUTS[case]

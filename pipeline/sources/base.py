@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 from pipeline.errors import SourceError
-from pipeline.reference import CountryResolver
-from pipeline.staged import StagedWriter, entity_key
+
+if TYPE_CHECKING:  # the DAG file reads source metadata: keep pyarrow out of its imports
+    from pipeline.reference import CountryResolver
+    from pipeline.staged import StagedWriter
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +152,8 @@ class ParseContext:
         self.writer.snapshot_date = snapshot
 
     def key(self, record_id: str) -> str:
+        from pipeline.staged import entity_key
+
         return entity_key(self.source, record_id)
 
     def tick(self) -> None:
