@@ -70,13 +70,13 @@ def parse_files(
     meta = load_meta(source_id)  # fail fast on an unknown source
     parse = parser_for(source_id)
     names = names or [p.name for p in paths]
-    sha256s = sha256s or [sha256_of(p) for p in paths]
     for path, name in zip(paths, names, strict=True):
         if not path.is_file():
             raise SourceError(source_id, name, "input exists", f"no such file: {path}")
         size = path.stat().st_size
         if size > max_bytes:
             raise SourceError(source_id, name, "size cap", f"{size} bytes is over the {max_bytes}-byte cap")
+    sha256s = sha256s or [sha256_of(p) for p in paths]
     files = [InputFile(p, n, s) for p, n, s in zip(paths, names, sha256s, strict=True)]
     writer = StagedWriter(out_dir=out_dir, source=source_id, bundle=bundle_id(sha256s), schemas=schemas_for(source_id))
     ctx = ParseContext(source=source_id, writer=writer, countries=CountryResolver.load(), max_bytes=max_bytes,

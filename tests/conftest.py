@@ -1,5 +1,11 @@
 """Test environment: a throwaway PIPELINE_HOME and AIRFLOW_HOME (SQLite), set before Airflow
-is imported anywhere, and fixtures for the shared real samples and an initialised Airflow DB."""
+is imported anywhere, and fixtures for the shared real samples and an initialised Airflow DB.
+
+The real samples live in ``../shared/data/samples`` beside the repository (CI checks them out
+there). Every test that reads them, through the ``samples`` fixture or a module-level path under
+``../shared``, first goes through one session-scoped check: when the folder is missing those
+tests fail, naming it; they are never skipped. Tests that need no samples still run.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "data" / "samples"
+SHARED = REPO.parent / "shared"
+SAMPLES = SHARED / "data" / "samples"
 DEMO = REPO / "data" / "demo"
 
 _TMP = Path(tempfile.mkdtemp(prefix="pipeline-tests-"))
@@ -27,10 +34,36 @@ os.environ.update({
 (_TMP / "airflow").mkdir(parents=True, exist_ok=True)
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    state = "" if SAMPLES.is_dir() else "  MISSING: the tests that read them fail"
+    return f"shared samples: {SAMPLES}{state}"
+
+
+def _reads_samples(item: pytest.Item) -> bool:
+    """Whether a test reads the shared samples: it asks for them, or its module names a path there."""
+    if "samples" in getattr(item, "fixturenames", ()):
+        return True
+    module = getattr(item, "module", None)
+    return any(isinstance(value, Path) and (value == SHARED or SHARED in value.parents)
+               for value in vars(module).values()) if module else False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the session-scoped `samples` check first in every test that reads the samples."""
+    for item in items:
+        if _reads_samples(item):
+            names = item.fixturenames  # the fixtures set up for the test, in this order
+            if "samples" in names:
+                names.remove("samples")
+            names.insert(0, "samples")
+
+
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    """The real sample files beside the project (CI has ../shared too)."""
-    assert SAMPLES.is_dir(), f"the shared samples are missing: {SAMPLES}"
+    """The real sample files beside the project; a test that needs them fails (not skips) without them."""
+    if not SAMPLES.is_dir():
+        pytest.fail(f"the shared samples are missing: {SAMPLES} (tests read the real files from "
+                    "../shared/data/samples beside the repository; CI checks them out there)", pytrace=False)
     return SAMPLES
 
 

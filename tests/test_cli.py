@@ -27,6 +27,7 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})}, timeout=120)
 
 
+@pytest.mark.integration
 def test_parse_command_on_unseen_files(samples: Path, tmp_path: Path):
     out = tmp_path / "out"
     done = _cli("parse", "un_sc", str(samples / "un" / "consolidated_2026-02-27_subset.xml"), "--out", str(out))
@@ -42,6 +43,7 @@ def test_parse_command_on_unseen_files(samples: Path, tmp_path: Path):
     assert list((out / "names").glob("source=us_ofac_sdn/snapshot_date=2025-05-16/*.parquet"))
 
 
+@pytest.mark.integration
 def test_parse_command_reports_bad_file(tmp_path: Path):
     bad = tmp_path / "sdn.xml"
     bad.write_text("<html><body>Service unavailable</body></html>")
@@ -69,6 +71,7 @@ def publication(tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.integration
 def test_query_is_read_only_and_prints_a_table(publication):
     env = {"PIPELINE_HOME": str(publication.home)}
     done = _cli("query", "select country_iso2, designations from mart_country_rankings "
@@ -82,12 +85,14 @@ def test_query_is_read_only_and_prints_a_table(publication):
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
 
 
+@pytest.mark.integration
 def test_validate_command_on_the_publication(publication):
     done = _cli("validate", env={"PIPELINE_HOME": str(publication.home)})
     assert done.returncode == 0, done.stderr
     assert "marts.mart_country_rankings" in done.stdout
 
 
+@pytest.mark.integration
 def test_published_file_is_readable_by_older_duckdb_storage(publication):
     import struct
 

@@ -37,6 +37,7 @@ def advanced(samples: Path, tmp_path_factory) -> duckdb.DuckDBPyConnection:
     return _build(tmp_path_factory.mktemp("adv"), ("us_ofac_sdn", [path], None))
 
 
+@pytest.mark.integration
 def test_umbrella_entries_are_not_counted(advanced, samples: Path):
     raw = (samples / "ofac" / "cons_advanced_2020-03-17_subset.xml").read_text(encoding="utf-8")
     entries = re.findall(r'<SanctionsEntry ID="\d+" ProfileID="(\d+)" ListID="(\d+)"', raw)
@@ -59,6 +60,7 @@ def sdn_2024(samples: Path, tmp_path_factory) -> duckdb.DuckDBPyConnection:
     return _build(tmp_path_factory.mktemp("sdn24"), ("us_ofac_sdn", [path], date(2024, 5, 3)))
 
 
+@pytest.mark.integration
 def test_multi_country_programme_counts_only_named_targets(sdn_2024):
     rows = dict(_one(sdn_2024, """
         with balkans as (
@@ -83,6 +85,7 @@ def test_multi_country_programme_counts_only_named_targets(sdn_2024):
     assert "SI" not in top and "XK" not in top
 
 
+@pytest.mark.integration
 def test_linked_to_remarks_resolve_to_listed_entities(sdn_2024, samples: Path):
     raw = (samples / "ofac" / "sdn_csv_2024-05-03_head" / "sdn.csv").read_text(encoding="utf-8")
     names = {m.group(1).strip() for m in re.finditer(r'^\d+,"([^"]*)"', raw, re.M)}
@@ -132,6 +135,7 @@ def test_relation_edges_count_once_and_never_across_a_programme(tmp_path: Path):
     assert edges == [(1,)]  # s:1 ~ s:3 once (stated both ways); s:1 ~ s:2 is Iran-Iran
 
 
+@pytest.mark.integration
 def test_marts_are_byte_identical_across_builds(samples: Path, tmp_path: Path):
     inputs = ("us_ofac_sdn", [samples / "ofac" / "sdn_csv_2024-05-03_head" / "sdn.csv"], date(2024, 5, 3))
     digests = []
@@ -144,6 +148,7 @@ def test_marts_are_byte_identical_across_builds(samples: Path, tmp_path: Path):
     assert digests[0] == digests[1]
 
 
+@pytest.mark.integration
 def test_unmapped_values_separate_deliberate_non_countries(samples: Path, tmp_path: Path):
     con = _build(tmp_path, ("un_sc", [samples / "un" / "consolidated_2020-03-20_full.xml"], None))
     status = dict(_one(con, "select status, count(*) from mart_unmapped_countries group by 1"))
@@ -152,6 +157,7 @@ def test_unmapped_values_separate_deliberate_non_countries(samples: Path, tmp_pa
     assert set(status) <= {"non_country", "unknown"}
 
 
+@pytest.mark.integration
 def test_same_source_and_date_replace_not_merge(samples: Path, home, monkeypatch):
     """Two OFAC CSV files landed for the same snapshot date: the newer one is the snapshot."""
     from pipeline import flow

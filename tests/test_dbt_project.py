@@ -48,6 +48,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.integration
 def test_build_writes_marts_as_tables_and_the_rest_as_views(built: Path):
     header = built.read_bytes()[:20]
     assert header[8:12] == b"DUCK" and 64 <= struct.unpack("<Q", header[12:20])[0] <= 68
@@ -64,6 +65,7 @@ def test_build_writes_marts_as_tables_and_the_rest_as_views(built: Path):
         "lake", "ref"}
 
 
+@pytest.mark.integration
 def test_views_name_no_database_so_the_file_opens_under_any_name(built: Path, tmp_path: Path):
     copy = tmp_path / "renamed.duckdb"
     copy.write_bytes(built.read_bytes())
@@ -75,6 +77,7 @@ def test_views_name_no_database_so_the_file_opens_under_any_name(built: Path, tm
         con.close()
 
 
+@pytest.mark.integration
 def test_descriptions_become_comments(built: Path):
     docs = load_docs(SQL)
     commented = dict(_rows(built, "select table_name, comment from duckdb_tables() where schema_name = 'main' "
@@ -120,6 +123,7 @@ def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
         build_database(staged, tmp_path / "out.duckdb", project, STORAGE_VERSION)
 
 
+@pytest.mark.integration
 def test_docs_generate_offline(built: Path, tmp_path: Path):
     result, _ = dbt(SQL, built, ["docs", "generate"], tmp_path)
     assert result.success, result.exception

@@ -171,6 +171,7 @@ def test_undeclared_stream_is_capped_while_streaming(home, http_server):
     assert _leftovers(small) == []
 
 
+@pytest.mark.integration
 def test_the_land_task_fails_at_once_on_a_permanent_error(airflow_db, home, sparse_2gb, monkeypatch):
     """A real DagRun: the 2 GB input fails ``land`` on its first try, with no retry scheduled."""
     import pendulum
@@ -462,6 +463,7 @@ def shared_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("faults") / "home"
 
 
+@pytest.mark.integration
 def test_two_runs_at_once_on_a_fresh_home_are_serialized(shared_home, tmp_path):
     first = _start(shared_home, tmp_path / "first.log")
     _wait_for(lambda: (shared_home / ".run.lock").exists(), 60, "the first run to take the lock")
@@ -483,6 +485,7 @@ def test_two_runs_at_once_on_a_fresh_home_are_serialized(shared_home, tmp_path):
     assert len(releases) == 2 and (shared_home / "publish" / "current" / "sanctions.duckdb").exists()
 
 
+@pytest.mark.integration
 def test_sigterm_stops_the_airflow_child_too(shared_home, tmp_path):
     log = tmp_path / "killed.log"
     parent = _start(shared_home, log)
@@ -511,6 +514,7 @@ def test_sigterm_stops_the_airflow_child_too(shared_home, tmp_path):
     assert locking.is_free(_settings_at(shared_home))
 
 
+@pytest.mark.integration
 def test_moved_home_with_a_damaged_lake_still_publishes(shared_home, tmp_path):
     """The home of the runs above (with the debris of the SIGTERM) is damaged and moved; the next
     run sweeps the debris, heals the lake from the raw store and publishes under the new path."""

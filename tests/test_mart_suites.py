@@ -575,6 +575,7 @@ def demo_marts(tmp_path_factory) -> dict[str, pd.DataFrame]:
         con.close()
 
 
+@pytest.mark.integration
 def test_every_suite_passes_on_the_demo_database(demo_marts, suites):
     reports = validate_stage("marts", prepare_all(demo_marts), suites)
     assert len(reports) == len(suites)
@@ -582,6 +583,7 @@ def test_every_suite_passes_on_the_demo_database(demo_marts, suites):
     assert len(demo_marts["mart_unga_agreement"]) > 0 and len(demo_marts["mart_dyad_ties"]) > 0
 
 
+@pytest.mark.integration
 def test_demo_database_with_a_broken_rank_fails(demo_marts, suites):
     frame = demo_marts["mart_unga_partner_rankings"].copy()
     frame.loc[frame.index[0], "rank"] += 1

@@ -268,6 +268,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           cwd=REPO, env=dict(os.environ), timeout=120)
 
 
+@pytest.mark.integration
 def test_cli_formats_and_refusals(world: dict[str, Path]):
     db = str(world["db"])
     sql = "select id, name, score from designations order by id"
