@@ -44,7 +44,8 @@ def con(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     for component, a, b, designation, edge, day in sanctions:
         con.execute("""insert into int_dyad_sanctions_evidence (authority, country_a, country_b, component,
                            designation_id, entity_key, primary_name, detail, edge_key, evidence_date)
-                       values ('us_ofac', ?, ?, ?, ?, 'e', 'n', 'd', ?, ?)""", [a, b, component, designation, edge, day])
+                       values ('us_ofac', ?, ?, ?, ?, 'e', 'n', 'd', ?, ?)""",
+                    [a, b, component, designation, edge, day])
     votes = [("IR", "RU", 0.8, 0.3), ("RU", "US", 0.3, -0.1), ("KP", "RU", 0.9, 0.5)]
     for a, b, agreement, kappa in votes:
         con.execute("""insert into mart_unga_agreement (period_type, period, country_a, country_b, common_votes,
