@@ -61,6 +61,11 @@ demo-data: install
 
 bench: install
 	$(BIN)/python bench/parse_memory.py
+	$(BIN)/python bench/extract_speed.py 1000
+
+# docker-compose.yml checked without a Docker engine: its structure and the secrets check.
+compose-check: install
+	$(BIN)/python -m pytest -q tests/test_compose.py
 
 clean:
 	rm -rf var .pytest_cache
