@@ -1,5 +1,6 @@
 -- grain: one row per source snapshot, designation, attribution basis and country (every snapshot
--- in the lake), by the rules of int_designation_countries: program_target (a multi-country
+-- in the lake); the one place of the attribution rules (int_designation_countries filters it to
+-- the current snapshots, the as-known ranking reads every snapshot): program_target (a multi-country
 -- programme counts only for the targets the designation's own links name, or all if none),
 -- nationality (nationality, citizenship, registration, flag), any (every mapped link)
 with designations as (
