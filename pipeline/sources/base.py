@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import yaml
