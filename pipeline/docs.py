@@ -54,7 +54,12 @@ def render(sql_dir: Path = REPO_ROOT / "sql") -> str:
         else:
             names = ", ".join(f"`{s}`" for s in group.sources)
             out.append(f"### {'Sources' if len(group.sources) > 1 else 'Source'} {names}\n")
-            out.append("; ".join(load_meta(s).title for s in group.sources) + ".\n")
+            for source in group.sources:
+                meta = load_meta(source)
+                out.append(f"- `{source}`: {meta.title} ({meta.publisher}). Licence: {' '.join(meta.licence.split())}. "
+                           f"Layouts: {'; '.join(meta.formats)}." + (f" Official URLs: {', '.join(meta.urls)}."
+                                                                     if meta.urls else ""))
+            out.append("")
         for table in group.tables:
             schema = schemas_for(group.sources[0])[table]
             doc = docs_of.get(table)

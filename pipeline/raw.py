@@ -12,7 +12,6 @@ import http.client
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 import urllib.error
@@ -223,11 +222,3 @@ def stored_path(settings: Settings, record: RawFile) -> Path:
     """Where ``record``'s file is kept in this home's raw store (the manifest's absolute ``path``
     goes stale when the home is moved or copied; the content address does not)."""
     return settings.raw_dir / record.source / record.sha256[:2] / Path(record.path).name
-
-
-def copy_out(raw: RawFile, dest: Path) -> Path:
-    """Materialise a stored raw file under its outside name in ``dest`` (for tools that need it)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    target = dest / Path(raw.name).name
-    shutil.copyfile(raw.path, target)
-    return target

@@ -89,7 +89,9 @@ def load_meta(source_id: str) -> SourceMeta:
         authority=data["authority"],
         list=data.get("list", ""),
         licence=data["licence"],
-        formats=tuple(data.get("formats", [])),
+        # an item written "layout: what it is" reads as a one-key mapping
+        formats=tuple(f if isinstance(f, str) else "; ".join(f"{k}: {v}" for k, v in f.items())
+                      for f in data.get("formats", [])),
         urls=tuple(data.get("urls", [])),
         demo_inputs=tuple(data.get("demo_inputs", [])),
         min_rows=bound("min_rows", "min_designations", default=1),
