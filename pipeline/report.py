@@ -138,6 +138,9 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             where authority <> 'all' and basis = ? and entity_type = 'all'""", [basis])}
         out.append("")
         out.append(f"Most sanctioned countries, {label} (unit: designations, all authorities):")
+        if not ranked:
+            out.append("  no sanctions list in this home yet (run with --input us_ofac_sdn=... or un_sc=...)")
+            continue
         head = f"  {'#':>3}  {'country':<34}{'all':>6}  " + "".join(f"{a:>10}" for a in authorities) + "   share"
         out.append(head)
         for rank, iso2, name, n, share in ranked:
