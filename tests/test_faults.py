@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -454,8 +455,14 @@ def _start(home: Path, log: Path, **extra: str) -> subprocess.Popen:
 
 
 def _finish(proc: subprocess.Popen, log: Path, timeout: float = 600) -> str:
+    """What the run printed, followed by Airflow's own log of it (which `pipeline run` writes to
+    the file it names, keeping the terminal to one line per step)."""
     proc.wait(timeout)
-    return log.read_text()
+    out = log.read_text()
+    named = re.search(r"its log: (\S+)", out)
+    if named and Path(named.group(1)).is_file():
+        out += "\n" + Path(named.group(1)).read_text()
+    return out
 
 
 @pytest.fixture(scope="module")
