@@ -146,10 +146,7 @@ sanctions_in_force as (
         on
             grid.country_a = sanctions.country_a
             and grid.country_b = sanctions.country_b
-            and sanctions.evidence_date < case
-                when grid.period_type = 'year' then grid.period_start + interval 1 year
-                else grid.period_start + interval 1 month
-            end
+            and sanctions.evidence_date < {{ period_end('grid.period_type', 'grid.period_start') }}
     group by all
 ),
 

@@ -97,10 +97,7 @@ sanctions_in_force as (
         on
             grid.from_country = sanction_rows.from_country
             and grid.to_country = sanction_rows.to_country
-            and sanction_rows.evidence_date < case
-                when grid.period_type = 'year' then grid.period_start + interval 1 year
-                else grid.period_start + interval 1 month
-            end
+            and sanction_rows.evidence_date < {{ period_end('grid.period_type', 'grid.period_start') }}
     group by all
 ),
 
