@@ -105,6 +105,20 @@ def load_meta(source_id: str) -> SourceMeta:
     )
 
 
+#: What a parser could not place: (rule, field, value, occurrences).
+AuditRow = tuple[str, str, "str | None", int]
+
+
+@dataclass
+class LoadResult:
+    """What a bulk source's ``load(files)`` produces: its staged tables (Arrow, conforming to its
+    ``SCHEMAS``, lineage filled), the data's own date when the files carry one, and the audit."""
+
+    tables: dict
+    snapshot_date: date | None
+    audit: list[AuditRow] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class InputFile:
     """A file handed to a parser: where it is, what it was called outside, and its hash."""
@@ -166,8 +180,8 @@ class ParseContext:
     def add(self, table: str, row: dict) -> None:
         self.writer.add(table, row)
 
-    def audit(self, rule: str, field_name: str, value: str | None) -> None:
-        self.writer.audit(rule, field_name, value, self.record)
+    def audit(self, rule: str, field_name: str, value: str | None, count: int = 1) -> None:
+        self.writer.audit(rule, field_name, value, self.record, count)
 
     @property
     def unmapped(self) -> dict[str, int]:

@@ -11,14 +11,13 @@ matter or JSON are data, never paths.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.extract import ARTICLE_SCHEMAS
-from pipeline.sources.base import InputFile
+from pipeline.sources.base import InputFile, LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +33,6 @@ SCHEMAS: dict[str, pa.Schema] = {table: _with_lineage(ARTICLE_SCHEMAS[table])
                                  for table in ("article_events", "articles", "article_claims")}
 
 
-@dataclass
-class LoadResult:
-    tables: dict[str, pa.Table]
-    snapshot_date: date | None
-    audit: list[tuple[str, str, str | None, int]] = field(default_factory=list)
 
 
 def load(files: list[InputFile]) -> LoadResult:

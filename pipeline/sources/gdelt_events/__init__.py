@@ -15,7 +15,6 @@ sub-national codes to their state plus a region (``WSB``, ``GZS``, ``BAG``), wor
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.reference import REFERENCE_DIR, CountryResolver
-from pipeline.sources.base import InputFile
+from pipeline.sources.base import InputFile, LoadResult
 from pipeline.sources.gdelt_events import export, reexport
 from pipeline.sources.gdelt_events.archive import is_zip, unpack
 from pipeline.sources.gdelt_events.layout import SOURCE_ID, Layout, canonical_columns, sniff
@@ -117,13 +116,6 @@ REJECT_RULES: dict[str, str] = {
 _LAYOUT_READERS = {False: export, True: reexport}
 
 
-@dataclass
-class LoadResult:
-    """What :func:`load` produces: the staged tables, the data's own date and the audit."""
-
-    tables: dict[str, pa.Table]
-    snapshot_date: date | None
-    audit: list[tuple[str, str, str | None, int]] = field(default_factory=list)
 
 
 def load(files: list[InputFile], max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> LoadResult:

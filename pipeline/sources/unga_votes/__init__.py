@@ -18,15 +18,12 @@ never dropped and never given a successor's code. Bad input raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-
 import duckdb
 import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.reference import CountryResolver
-from pipeline.sources.base import InputFile
+from pipeline.sources.base import AuditRow, InputFile, LoadResult
 from pipeline.sources.unga_votes import unvotes, voeten
 from pipeline.sources.unga_votes.layout import BLOCS_CSV, SOURCE_ID, SniffedFile, first_bad, load_lookups, read
 
@@ -60,17 +57,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 
-AuditRow = tuple[str, str, str | None, int]
 _AUDIT_FIELD = {"cow": "ccode", "iso2": "country_code", "name": "country"}
 
 
-@dataclass
-class LoadResult:
-    """The staged tables of one load, the data's own date (latest vote) and what was not placed."""
-
-    tables: dict[str, pa.Table]
-    snapshot_date: date | None
-    audit: list[AuditRow] = field(default_factory=list)
 
 
 def load(files: list[InputFile]) -> LoadResult:

@@ -334,8 +334,8 @@ def _finalize(spill: _Spill, refs: _Refs, ctx: ParseContext, f: InputFile) -> No
             select 1 from entry as other
             where other.profile_id = e.profile_id and other.list_name not in ({umbrella}))"""
     for row in spill.query(f"select count(*) as n from entry as e where {is_umbrella_dup}"):
-        for _ in range(row["n"]):
-            ctx.audit("umbrella_entry_not_counted", "SanctionsEntry/ListID", "Consolidated List")
+        if row["n"]:
+            ctx.audit("umbrella_entry_not_counted", "SanctionsEntry/ListID", "Consolidated List", row["n"])
     for row in spill.query(f"""
         select e.*, p.fixed_ref, p.entity_type, p.primary_name, p.remarks
         from entry as e left join party as p on p.profile_id = e.profile_id
