@@ -110,23 +110,18 @@ def raw_frame(batches: list[dict]):
 
 
 def check_raw(batches: list[dict], settings: Settings) -> dict:
-    from expectations.raw import raw_files_suite
+    """Validate every landed file in one GX pass. A failure names each offending file (source, name,
+    sniffed kind) and, per rule, the files that broke it: GX returns the failing rows themselves."""
+    from expectations.raw import INDEX_COLUMNS, offending_files, raw_files_suite
     from pipeline.validation import validate_stage
 
     frame = raw_frame(batches)
-    try:
-        reports = validate_stage("raw", {"files": frame}, {"files": raw_files_suite()},
-                                 docs_dir=data_docs_dir(settings))
-    except ValidationFailed as exc:
-        # Name the files that break the suite: re-check each file on its own.
-        bad = []
-        for index, row in frame.iterrows():
-            try:
-                validate_stage("raw", {"files": frame.loc[[index]]}, {"files": raw_files_suite()})
-            except ValidationFailed:
-                bad.append(f"source {row['source']} file '{row['name']}' (sniffed: {row['kind']})")
-        raise ValidationFailed(f"{exc.suite} [{'; '.join(bad) or 'the set of files'}]",
-                               exc.failures, exc.data_docs) from None
+    reports = validate_stage("raw", {"files": frame}, {"files": raw_files_suite()},
+                             docs_dir=data_docs_dir(settings), index_columns=INDEX_COLUMNS, raise_on_failure=False)
+    for report in reports:
+        if report.failed_critical:
+            raise ValidationFailed(f"{report.suite} [{offending_files(report.unexpected_rows, len(frame))}]",
+                                   report.failed_critical, report.data_docs)
     return {"files": len(frame), "suites": [r.suite for r in reports]}
 
 

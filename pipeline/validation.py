@@ -12,6 +12,10 @@ Every stage (raw files, staged tables, marts) is checked the same way::
   any expectation that raised (a missing column, a type error), is a critical failure and
   :func:`check` raises :class:`~pipeline.errors.ValidationFailed` naming the suite and every
   failed critical expectation.
+- With ``index_columns`` (the raw stage passes ``source, name, kind``), GX returns every row that
+  broke a row-level expectation, identified by those columns, in the same single pass: each
+  failure names its rows and :attr:`SuiteReport.unexpected_rows` lists them, so a caller never
+  re-validates row by row to find the culprits.
 - With ``docs_dir``, results are kept as JSON beside it (``<docs_dir.parent>/validations``,
   suites in ``<docs_dir.parent>/expectations``) and Data Docs HTML is built in ``docs_dir``.
   The GX context itself stays in memory (no ``great_expectations.yml``), so Airflow tasks
@@ -26,7 +30,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,6 +65,7 @@ DOCS_SITE = "local_site"
 RESULT_FORMAT = "SUMMARY"  # counts plus up to 20 example values; COMPLETE would list every row
 _MAX_ARG_CHARS = 160
 _MAX_EXAMPLES = 5
+_MAX_ROWS_SHOWN = 10
 
 
 @dataclass
@@ -69,6 +74,9 @@ class SuiteReport:
 
     ``success`` is False only when a critical expectation failed; warnings do not count.
     ``data_docs`` is the path of the Data Docs ``index.html`` when docs were built.
+    ``unexpected_rows`` (only when validated with ``index_columns``): for each failed critical
+    expectation, in the order of ``failed_critical``, every row that broke it, as a mapping of the
+    index columns to the row's values (table-level expectations have none).
     """
 
     suite: str
@@ -77,6 +85,7 @@ class SuiteReport:
     failed_critical: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     data_docs: str | None = None
+    unexpected_rows: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- GX context
@@ -220,7 +229,24 @@ def _summary(expectation_type: str, result: Mapping[str, Any], errors: list[str]
     return "failed"
 
 
-def _describe(res: Any) -> tuple[str, bool]:
+def _unexpected_rows(result: Mapping[str, Any], index_columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows GX found breaking an expectation, reduced to ``index_columns``."""
+    if not index_columns:
+        return []
+    return [
+        {col: row.get(col) for col in index_columns}
+        for row in (result.get("unexpected_index_list") or [])
+        if isinstance(row, Mapping)
+    ]
+
+
+def _rows_text(rows: list[dict[str, Any]]) -> str:
+    shown = [" ".join(f"{k}={_fmt(v)}" for k, v in row.items()) for row in rows[:_MAX_ROWS_SHOWN]]
+    more = f" and {len(rows) - len(shown):,} more" if len(rows) > len(shown) else ""
+    return f"; failing rows: {'; '.join(shown)}{more}"
+
+
+def _describe(res: Any, index_columns: Sequence[str] = ()) -> tuple[str, bool]:
     """``(description, is_critical)`` for one failed expectation result."""
     cfg = res.expectation_config
     args = ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.kwargs.items() if k != "batch_id")
@@ -229,6 +255,9 @@ def _describe(res: Any) -> tuple[str, bool]:
     rule = (cfg.meta or {}).get("rule") or cfg.notes or cfg.description
     if rule:
         text += f" — {rule}"
+    rows = _unexpected_rows(res.result or {}, index_columns)
+    if rows:
+        text += _rows_text(rows)
     severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical").lower()
     # An expectation that could not run (missing column, type error) is critical whatever
     # its severity: the table does not have the shape the checks assume.
@@ -238,10 +267,17 @@ def _describe(res: Any) -> tuple[str, bool]:
 # --------------------------------------------------------------------------- running
 
 
+def _result_format(index_columns: Sequence[str]) -> str | dict[str, Any]:
+    """SUMMARY, or COMPLETE with every unexpected row identified by ``index_columns``."""
+    if not index_columns:
+        return RESULT_FORMAT
+    return {"result_format": "COMPLETE", "unexpected_index_column_names": list(index_columns)}
+
+
 def _run(
-    ctx: Any, suite: Any, df: pd.DataFrame, run_id: RunIdentifier
+    ctx: Any, suite: Any, df: pd.DataFrame, run_id: RunIdentifier, index_columns: Sequence[str] = ()
 ) -> tuple[SuiteReport, list[Any]]:
-    """Validate ``df`` in ``ctx``; return the report and the resources to render in docs."""
+    """Validate ``df`` in ``ctx`` in one pass; return the report and the resources to render in docs."""
     stored = ctx.suites.add_or_update(suite)
     definition = ctx.validation_definitions.add_or_update(
         gx.ValidationDefinition(
@@ -250,7 +286,7 @@ def _run(
     )
     result = definition.run(
         batch_parameters={"dataframe": _prepare(df)},
-        result_format=RESULT_FORMAT,
+        result_format=_result_format(index_columns),
         run_id=run_id,
     )
     order = {e.id: i for i, e in enumerate(stored.expectations)}
@@ -260,9 +296,12 @@ def _run(
     )
     critical: list[str] = []
     warnings: list[str] = []
+    unexpected_rows: list[list[dict[str, Any]]] = []
     for res in failed:
-        text, is_critical = _describe(res)
+        text, is_critical = _describe(res, index_columns)
         (critical if is_critical else warnings).append(text)
+        if is_critical:
+            unexpected_rows.append(_unexpected_rows(res.result or {}, index_columns))
     for text in warnings:
         log.warning("GX suite '%s' warning: %s", suite.name, text)
     for text in critical:
@@ -273,6 +312,7 @@ def _run(
         evaluated=int(result.statistics.get("evaluated_expectations", len(result.results))),
         failed_critical=critical,
         warnings=warnings,
+        unexpected_rows=unexpected_rows if index_columns else [],
     )
     resources = [
         ExpectationSuiteIdentifier(name=suite.name),
@@ -301,16 +341,17 @@ def validate_frame(
     *,
     docs_dir: Path | None = None,
     run_name: str | None = None,
+    index_columns: Sequence[str] = (),
 ) -> SuiteReport:
     """Run ``suite`` on ``df`` and report critical failures and warnings (never raises on them).
 
-    Each failure reads ``<expectation_type>(<kwargs>): <what was observed> — <rule>``.
-    With ``docs_dir``, Data Docs including this result are built there and
-    ``report.data_docs`` is the path of their ``index.html``. ``run_name`` labels the run in
-    Data Docs (for example the source id).
+    Each failure reads ``<expectation_type>(<kwargs>): <what was observed> — <rule>``, followed
+    by ``; failing rows: ...`` when ``index_columns`` are given. With ``docs_dir``, Data Docs
+    including this result are built there and ``report.data_docs`` is the path of their
+    ``index.html``. ``run_name`` labels the run in Data Docs (for example the source id).
     """
     ctx = _context(docs_dir)
-    report, resources = _run(ctx, suite, df, _run_id(run_name))
+    report, resources = _run(ctx, suite, df, _run_id(run_name), tuple(index_columns))
     if docs_dir is not None:
         report.data_docs = _build_docs(ctx, resources, docs_dir)
     return report
@@ -330,13 +371,17 @@ def validate_stage(
     *,
     docs_dir: Path | None = None,
     run_name: str | None = None,
+    index_columns: Sequence[str] = (),
+    raise_on_failure: bool = True,
 ) -> list[SuiteReport]:
-    """Validate every table of a stage against its suite, build Data Docs once, then check.
+    """Validate every table of a stage against its suite (one GX pass per table), build Data Docs
+    once, then check.
 
     ``suites`` maps table name to a suite named ``<stage>.<table>``. A table with a suite but no
     frame is a critical failure; a frame with no suite (``parse_audit``) is skipped. Raises
-    :class:`ValidationFailed` if any critical expectation failed; returns the reports otherwise
-    (warnings are in ``report.warnings`` and the log).
+    :class:`ValidationFailed` if any critical expectation failed (unless ``raise_on_failure`` is
+    False: the caller words the error from the reports); returns the reports otherwise (warnings
+    are in ``report.warnings`` and the log). ``index_columns``: see :func:`validate_frame`.
     """
     started = time.perf_counter()
     for table, suite in suites.items():
@@ -357,10 +402,11 @@ def validate_stage(
                     success=False,
                     evaluated=0,
                     failed_critical=[f"table '{table}' was not provided to the {stage} checks"],
+                    unexpected_rows=[[]] if index_columns else [],
                 )
             )
             continue
-        report, res = _run(ctx, suite, df, run_id)
+        report, res = _run(ctx, suite, df, run_id, tuple(index_columns))
         reports.append(report)
         resources += res
     skipped = sorted(set(frames) - set(suites))
@@ -378,5 +424,6 @@ def validate_stage(
         sum(len(r.warnings) for r in reports),
         time.perf_counter() - started,
     )
-    check(reports)
+    if raise_on_failure:
+        check(reports)
     return reports

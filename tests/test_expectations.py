@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import date
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -17,7 +18,7 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
 
-from expectations.raw import raw_files_suite  # noqa: E402
+from expectations.raw import INDEX_COLUMNS, MAX_FILES_NAMED, offending_files, raw_files_suite  # noqa: E402
 from expectations.staged import staged_suites  # noqa: E402
 from pipeline.errors import ValidationFailed  # noqa: E402
 from pipeline.staged import SCHEMAS  # noqa: E402
@@ -235,6 +236,93 @@ def test_raw_suite_fails_on_bad_hash_tiny_file_duplicate_and_no_rows():
         "expect_table_row_count_to_be_between",
         "observed 0",
     )
+
+
+def test_raw_failure_names_the_failing_rows_from_one_report():
+    df = raw_files(source=["un_sc", "un_sc"], sha256=[SHA_B, SHA_B], bytes=[10, 2_345_678])
+    (report,) = validate_stage("raw", {"files": df}, {"files": raw_files_suite()}, index_columns=INDEX_COLUMNS,
+                               raise_on_failure=False)
+    assert not report.success and len(report.unexpected_rows) == len(report.failed_critical) == 2
+    tiny, dup = report.failed_critical
+    assert "bytes" in tiny and "failing rows: source='un_sc' name='sdn.csv' kind='csv'" in tiny
+    assert "consolidated.xml" not in tiny
+    assert report.unexpected_rows[0] == [{"source": "un_sc", "name": "sdn.csv", "kind": "csv"}]
+    assert "expect_compound_columns_to_be_unique" in dup and "name='sdn.csv'" in dup and "consolidated.xml" in dup
+    assert offending_files(report.unexpected_rows, len(df)) == (
+        "2 of 2 files: source un_sc file 'sdn.csv' (sniffed: csv); source un_sc file 'consolidated.xml' (sniffed: xml)")
+    # a table-level failure has no rows to name
+    (empty,) = validate_stage("raw", {"files": raw_files().iloc[0:0]}, {"files": raw_files_suite()},
+                              index_columns=INDEX_COLUMNS, raise_on_failure=False)
+    assert empty.unexpected_rows == [[]] and offending_files(empty.unexpected_rows, 0) == "the set of files"
+
+
+def test_raw_failure_headline_is_capped_but_counts_every_file():
+    n = MAX_FILES_NAMED + 7
+    rows = [[{"source": "articles", "name": f"a{i}.md", "kind": "empty"} for i in range(n)]]
+    text = offending_files(rows + rows, 10_000)  # a file breaking two rules is named once
+    assert text.startswith(f"{n} of 10,000 files: source articles file 'a0.md' (sniffed: empty); ")
+    assert text.count("source articles file") == MAX_FILES_NAMED and text.endswith("; and 7 more")
+
+
+ARTICLE = ("---\nurl: https://example.org/{i}\ntitle: Article {i}\npublished: 2024-05-01\npublisher: Example\n"
+           "---\n{body}\n")
+HTML_PAGE = ("<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+             "<body>The service is temporarily unavailable.</body></html>")
+
+
+def _land_articles(home, folder, n: int, bad: dict[int, str]) -> list[dict]:
+    """Land ``n`` small article files (the ones in ``bad`` replaced by that content) as one batch."""
+    from pipeline import raw
+
+    folder.mkdir()
+    for i in range(n):
+        text = bad.get(i, ARTICLE.format(i=i, body=f"Ministers met on {i} May to discuss trade."))
+        (folder / f"article_{i:05d}.md").write_text(text, encoding="utf-8")
+    files = [raw.land("articles", str(p), home).to_dict() for p in sorted(folder.iterdir())]
+    return [{"source": "articles", "demo": False, "files": files}]
+
+
+@pytest.fixture
+def gx_passes(monkeypatch):
+    """How many times Great Expectations validated a batch (its ValidationDefinition.run, still run)."""
+    import great_expectations as gx
+
+    calls: list[int] = []
+    real = gx.ValidationDefinition.run
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(gx.ValidationDefinition, "run", counted)
+    return calls
+
+
+def test_raw_check_finds_the_bad_files_among_2000_in_one_pass(home, tmp_path, gx_passes):
+    from pipeline import flow
+
+    batches = _land_articles(home, tmp_path / "articles", 2000, {137: "", 1642: HTML_PAGE})
+    with pytest.raises(ValidationFailed) as info:
+        flow.check_raw(batches, home)
+    assert len(gx_passes) == 1  # one validation of all 2,000 files, no re-check file by file
+    err = info.value
+    assert err.suite == ("raw.files [2 of 2,000 files: source articles file 'article_00137.md' (sniffed: empty); "
+                         "source articles file 'article_01642.md' (sniffed: html)]")
+    named = {m for f in err.failures for m in re.findall(r"name='([^']+)'", f)}
+    assert named == {"article_00137.md", "article_01642.md"}
+    tiny, kind = err.failures
+    assert "a raw file has at least 64 bytes" in tiny and "article_00137.md" in tiny and "article_01642" not in tiny
+    assert "the sniffed file kind is the kind the source publishes" in kind
+    assert "name='article_00137.md' kind='empty'" in kind and "name='article_01642.md' kind='html'" in kind
+    assert err.data_docs and "last good publication is unchanged" in str(err)
+
+
+def test_raw_check_passes_2000_good_files_in_one_pass(home, tmp_path, gx_passes):
+    from pipeline import flow
+
+    batches = _land_articles(home, tmp_path / "articles", 2000, {})
+    assert flow.check_raw(batches, home) == {"files": 2000, "suites": ["raw.files"]}
+    assert len(gx_passes) == 1
 
 
 # --------------------------------------------------------------------------- staged
