@@ -13,7 +13,8 @@ Everything row-wise runs in DuckDB SQL. Country codes go through the project's c
 and Montenegro, the two Germanies and Yemens...). A vote whose country is a historical state or
 an unknown code keeps its raw code with ``country_iso2`` NULL and is counted in the audit; it is
 never dropped and never given a successor's code. Bad input raises
-:class:`~pipeline.errors.SourceError` naming the file, the record and the rule.
+:class:`~pipeline.errors.SourceError` naming the file, the lines (the first few and how many), the
+column and the rule; one bad line refuses the file (``layout.py`` says why).
 """
 
 from __future__ import annotations

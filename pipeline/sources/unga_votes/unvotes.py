@@ -8,31 +8,30 @@ the load. A country without a code is kept by its name (resolved later by name).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
-from pipeline.sources.unga_votes.layout import SniffedFile, count, date_sql, first_bad, flag_sql, int_sql, quote
+from pipeline.sources.unga_votes.layout import RowRule, SniffedFile, check_rows, date_sql, flag_sql, int_sql, quote
+
+
+def _rcid_rule(c: Callable[[str], str]) -> RowRule:
+    return RowRule("rcid is an integer", "rcid", f"{int_sql(c('rcid'))} is null", "is not an integer")
 
 
 def load_votes(con: duckdb.DuckDBPyConnection, src: SniffedFile, votes: str) -> None:
     """Write temp table ``votes`` (common shape; ``vote_date`` is filled from the roll calls)."""
     t, c = src.table, src.col
-    bad = first_bad(con, f"select {c('rcid')} from {t} where {int_sql(c('rcid'))} is null")
-    if bad:
-        raise src.error("rcid is an integer", f"rcid {bad[0]!r}")
     code = f"nullif(nullif(trim({c('country_code')}), ''), 'NA')"
     name = f"nullif(trim({c('country')}), '')"
-    record = f"'rcid ' || {c('rcid')} || ', country ' || coalesce({code}, {name}, '')"
-    bad = first_bad(con, f"select {record} from {t} where {code} is null and {name} is null")
-    if bad:
-        raise src.error("country or country_code given", "both are blank", bad[0])
-    check = (
-        f"select {record}, {c('vote')} from {t} left join vote_words as w on w.word = lower(trim({c('vote')})) "
-        "where w.vote_code is null"
-    )
-    bad = first_bad(con, check)
-    if bad:
-        n = count(con, check)
-        raise src.error("vote is yes, abstain or no", f"vote {bad[1]!r} ({n} row(s) break it)", bad[0])
+    check_rows(con, src, [
+        _rcid_rule(c),
+        RowRule("country or country_code given", "country_code", f"{code} is null and {name} is null",
+                "is blank and so is country"),
+        RowRule("vote is yes, abstain or no", "vote",
+                f"lower(trim(coalesce({c('vote')}, ''))) not in (select word from vote_words)",
+                "is not a vote (yes, abstain, no, or another word or code of vote_codes.csv)"),
+    ])
     f = src.file
     con.execute(f"""
         create or replace temp table {votes} as
@@ -52,16 +51,12 @@ def load_votes(con: duckdb.DuckDBPyConnection, src: SniffedFile, votes: str) -> 
 def load_rollcalls(con: duckdb.DuckDBPyConnection, src: SniffedFile, rollcalls: str) -> None:
     """Write temp table ``rollcalls`` (common shape; ``issues`` is filled from the issue files)."""
     t, c = src.table, src.col
-    bad = first_bad(con, f"select {c('rcid')} from {t} where {int_sql(c('rcid'))} is null")
-    if bad:
-        raise src.error("rcid is an integer", f"rcid {bad[0]!r}")
-    record = f"'rcid ' || {c('rcid')}"
-    bad = first_bad(con, f"select {record}, {c('session')} from {t} where {int_sql(c('session'))} is null")
-    if bad:
-        raise src.error("session is a number", f"session {bad[1]!r}", bad[0])
-    bad = first_bad(con, f"select {record}, {c('date')} from {t} where {date_sql(c('date'))} is null")
-    if bad:
-        raise src.error("date is YYYY-MM-DD or M/D/YYYY", f"date {bad[1]!r}", bad[0])
+    check_rows(con, src, [
+        _rcid_rule(c),
+        RowRule("session is a number", "session", f"{int_sql(c('session'))} is null", "is not a number"),
+        RowRule("date is YYYY-MM-DD or M/D/YYYY", "date", f"{date_sql(c('date'))} is null",
+                "is not a date (YYYY-MM-DD or M/D/YYYY)"),
+    ])
 
     def text(name: str) -> str:
         return f"nullif(nullif(trim({c(name)}), ''), 'NA')" if src.has(name) else "cast(null as varchar)"
@@ -92,9 +87,7 @@ def load_rollcalls(con: duckdb.DuckDBPyConnection, src: SniffedFile, rollcalls: 
 def load_issues(con: duckdb.DuckDBPyConnection, src: SniffedFile, issues: str) -> None:
     """Write temp table ``issues`` (rcid, short_name as given, raw_file)."""
     t, c = src.table, src.col
-    bad = first_bad(con, f"select {c('rcid')} from {t} where {int_sql(c('rcid'))} is null")
-    if bad:
-        raise src.error("rcid is an integer", f"rcid {bad[0]!r}")
+    check_rows(con, src, [_rcid_rule(c)])
     con.execute(f"""
         create or replace temp table {issues} as
         select {int_sql(c('rcid'))} as rcid, lower(trim({c('short_name')})) as short_name,

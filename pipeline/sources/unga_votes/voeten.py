@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.sources.unga_votes.layout import SniffedFile, count, date_sql, first_bad, flag_sql, int_sql, quote
+from pipeline.sources.unga_votes.layout import (
+    RowRule,
+    SniffedFile,
+    check_rows,
+    date_sql,
+    first_bad,
+    flag_sql,
+    int_sql,
+    quote,
+)
 
 
 def _optional(src: SniffedFile, name: str, expression: str) -> str:
@@ -18,29 +27,20 @@ def _optional(src: SniffedFile, name: str, expression: str) -> str:
 
 
 def load(con: duckdb.DuckDBPyConnection, src: SniffedFile, votes: str, rollcalls: str) -> None:
-    """Check the file and write temp tables ``votes`` and ``rollcalls`` (the common shapes)."""
+    """Check the file's rows (each failure names its lines) and write temp tables ``votes`` and
+    ``rollcalls`` (the common shapes)."""
     t, c = src.table, src.col
-    bad = first_bad(con, f"select {c('rcid')} from {t} where {int_sql(c('rcid'))} is null")
-    if bad:
-        raise src.error("rcid is an integer", f"rcid {bad[0]!r}")
-    record = f"'rcid ' || {c('rcid')} || ', ccode ' || coalesce({c('ccode')}, '')"
-    bad = first_bad(con, f"select {record} from {t} where try_cast(trim({c('ccode')}) as integer) is null")
-    if bad:
-        raise src.error("ccode is a COW state number", "ccode is blank or not a number", bad[0])
     vote = f"try_cast(trim({c('vote')}) as integer)"
-    check = f"select {record}, {c('vote')} from {t} where {vote} is null or {vote} not in (1, 2, 3, 8, 9)"
-    bad = first_bad(con, check)
-    if bad:
-        n = count(con, check)
-        raise src.error("vote code is 1, 2, 3, 8 or 9",
-                        f"vote {bad[1]!r} (1 yes, 2 abstain, 3 no, 8 absent, 9 not a member; {n} row(s) break it)",
-                        bad[0])
-    bad = first_bad(con, f"select {record}, {c('date')} from {t} where {date_sql(c('date'))} is null")
-    if bad:
-        raise src.error("date is M/D/YYYY or YYYY-MM-DD", f"date {bad[1]!r}", bad[0])
-    bad = first_bad(con, f"select {record}, {c('session')} from {t} where {int_sql(c('session'))} is null")
-    if bad:
-        raise src.error("session is a number", f"session {bad[1]!r}", bad[0])
+    check_rows(con, src, [
+        RowRule("rcid is an integer", "rcid", f"{int_sql(c('rcid'))} is null", "is not an integer"),
+        RowRule("ccode is a COW state number", "ccode", f"try_cast(trim({c('ccode')}) as integer) is null",
+                "is not a number"),
+        RowRule("vote code is 1, 2, 3, 8 or 9", "vote", f"coalesce({vote} not in (1, 2, 3, 8, 9), true)",
+                "is not one of 1, 2, 3, 8, 9 (1 yes, 2 abstain, 3 no, 8 absent, 9 not a member)"),
+        RowRule("date is M/D/YYYY or YYYY-MM-DD", "date", f"{date_sql(c('date'))} is null",
+                "is not a date (M/D/YYYY or YYYY-MM-DD)"),
+        RowRule("session is a number", "session", f"{int_sql(c('session'))} is null", "is not a number"),
+    ])
 
     f = src.file
     con.execute(f"""
