@@ -220,7 +220,9 @@ def _summary(expectation_type: str, result: Mapping[str, Any], errors: list[str]
     if result.get("unexpected_count") is not None:
         n, total = result["unexpected_count"], result.get("element_count")
         pct = result.get("unexpected_percent")
-        share = f" ({pct:.1f}%)" if isinstance(pct, float) and not math.isnan(pct) else ""
+        share = ""
+        if isinstance(pct, float) and not math.isnan(pct):  # 1 of 10,000 reads 0.01%, not 0.0%
+            share = f" ({pct:.2g}%)" if 0 < pct < 0.1 else f" ({pct:.1f}%)"
         if expectation_type == "expect_column_values_to_not_be_null":
             return f"{n} of {total} rows are null{share}"
         return f"{n} of {total} rows unexpected{share}{_examples(result)}"

@@ -312,6 +312,7 @@ def test_raw_check_finds_the_bad_files_among_2000_in_one_pass(home, tmp_path, gx
     assert named == {"article_00137.md", "article_01642.md"}
     tiny, kind = err.failures
     assert "a raw file has at least 64 bytes" in tiny and "article_00137.md" in tiny and "article_01642" not in tiny
+    assert "1 of 2000 rows unexpected (0.05%)" in tiny
     assert "the sniffed file kind is the kind the source publishes" in kind
     assert "name='article_00137.md' kind='empty'" in kind and "name='article_01642.md' kind='html'" in kind
     assert err.data_docs and "last good publication is unchanged" in str(err)
