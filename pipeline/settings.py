@@ -65,6 +65,10 @@ class Settings:
     accept_small_lists: bool = False
     headline_pair: tuple[str, str] = ("RU", "IR")
     live: bool = False
+    #: An archive member may inflate to at most this many times its compressed size.
+    max_unzip_ratio: int = 200
+    #: A text line (one CSV row) may hold at most this many bytes.
+    max_line_bytes: int = 64 << 10
 
     @property
     def lake_dir(self) -> Path:
@@ -117,7 +121,11 @@ def load() -> Settings:
                                ``;``-separated (default: the demo files shipped in ``data/demo``,
                                or in live mode the official URLs of the source's ``source.yml``)
     ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs
-    ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB)
+    ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB); a zipped file's
+                               inflated member counts, not the zip
+    ``PIPELINE_MAX_UNZIP_RATIO`` refuse an archive member that inflates to more than this many
+                               times its compressed size (default 200; checked past its first MiB)
+    ``PIPELINE_MAX_LINE_BYTES`` refuse a GDELT event file with a line longer than this (default 64 KiB)
     ``PIPELINE_KEEP_RELEASES`` how many old releases to keep beside ``current`` (default 3)
     ``PIPELINE_SNAPSHOT_DATE`` snapshot date (YYYY-MM-DD) for files whose layout carries none
                                (OFAC CSV set; default: the day the files were landed)
@@ -149,4 +157,6 @@ def load() -> Settings:
         accept_small_lists=os.environ.get("PIPELINE_ACCEPT_SMALL_LISTS", "") in ("1", "true", "yes"),
         headline_pair=_env_pair("PIPELINE_HEADLINE_PAIR", ("RU", "IR")),
         live=live,
+        max_unzip_ratio=_env_int("PIPELINE_MAX_UNZIP_RATIO", 200),
+        max_line_bytes=_env_int("PIPELINE_MAX_LINE_BYTES", 64 << 10),
     )

@@ -20,7 +20,7 @@ from pipeline.errors import SourceError
 from pipeline.models import run_models
 from pipeline.reference import CAMEO_REGION_CODES, REFERENCE_DIR
 from pipeline.sources.base import InputFile
-from pipeline.sources.gdelt_events import SCHEMAS, LoadResult, load
+from pipeline.sources.gdelt_events import SCHEMAS, Limits, LoadResult, load
 
 REPO = Path(__file__).resolve().parents[1]
 GDELT_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples" / "gdelt"
@@ -178,7 +178,7 @@ def test_zipped_export_loads_like_the_plain_file(tmp_path: Path, v2: LoadResult)
     assert set(result.tables["gdelt_events"].column("raw_file").to_pylist()) == {archive.name}
     assert not (tmp_path.parent / "escape").exists()
     with pytest.raises(SourceError) as info:
-        load([_input(archive)], max_unzipped_bytes=100_000)
+        load([_input(archive)], Limits(max_bytes=100_000, max_ratio=200, max_line_bytes=1 << 16))
     assert info.value.rule == "size cap" and info.value.file == archive.name
     two = tmp_path / "two.zip"
     with zipfile.ZipFile(two, "w") as z:

@@ -10,11 +10,17 @@ most, ``ROM``/``TMP``/``MTN``/``IMY`` for Romania, Timor-Leste, Montenegro and t
 sub-national codes to their state plus a region (``WSB``, ``GZS``, ``BAG``), world regions
 (``EUR``, ``AFR``, ``SAF`` = Southern Africa ...) to no country. Those rows stay in the table;
 ``is_state_dyad`` says which rows tie two different countries.
+
+Memory does not grow with the input: a zip is inflated within the raw-file, ratio and line-length
+caps (``archive.py``) into a scratch folder the caller chose (never the system temp folder), the
+rows go through an on-disk DuckDB database with a memory limit and leave it in Arrow batches.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,17 +29,16 @@ import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.reference import REFERENCE_DIR, CountryResolver
-from pipeline.sources.base import InputFile, LoadResult
+from pipeline.sources.base import AuditRow, InputFile, LoadResult, ParseContext
 from pipeline.sources.gdelt_events import export, reexport
-from pipeline.sources.gdelt_events.archive import is_zip, unpack
+from pipeline.sources.gdelt_events.archive import Limits, is_zip, unpack
 from pipeline.sources.gdelt_events.layout import SOURCE_ID, Layout, canonical_columns, sniff
 
-__all__ = ["CAMEO_EVENTS_CSV", "SCHEMAS", "SOURCE_ID", "LoadResult", "load"]
+__all__ = ["CAMEO_EVENTS_CSV", "SCHEMAS", "SOURCE_ID", "Limits", "LoadResult", "load", "parse", "staged_batches"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STAGED_SQL = PACKAGE_DIR / "staged.sql"
 CAMEO_EVENTS_CSV = REFERENCE_DIR / "cameo_events.csv"
-MAX_UNZIPPED_BYTES = 4 << 30
 
 _LINEAGE = [
     pa.field("raw_sha256", pa.string(), nullable=False),
@@ -111,39 +116,80 @@ REJECT_RULES: dict[str, str] = {
     "TOO MANY COLUMNS": "consistent column count",
     "INVALID ENCODING": "UTF-8 text",
     "INVALID UNICODE": "UTF-8 text",
+    "LINE SIZE OVER MAXIMUM": "line length cap",
 }
 
 _LAYOUT_READERS = {False: export, True: reexport}
 
+#: Rows per Arrow batch handed on: what is held in Python at a time, whatever the file's size.
+BATCH_ROWS = 100_000
+#: DuckDB's working memory for one load; past it, DuckDB spills to the scratch folder.
+DUCKDB_MEMORY_LIMIT = "512MB"
 
 
+def parse(files: list[InputFile], ctx: ParseContext) -> None:
+    """The pipeline's entry point: stage ``files`` into ``ctx``'s writer batch by batch. Zips
+    inflate within the configured limits (``ctx.max_bytes`` is the raw cap) into a scratch folder
+    beside the writer's output (under ``PIPELINE_HOME`` in a pipeline run), removed afterwards."""
+    limits = Limits.from_settings(ctx.max_bytes)
+    with staged_batches(files, limits, ctx.writer.out_dir) as (batches, snapshot, audit):
+        if snapshot is not None:
+            ctx.set_snapshot(snapshot)
+        for batch in batches:
+            ctx.writer.write_arrow("gdelt_events", pa.Table.from_batches([batch]))
+    for rule, field_name, value, count in audit:
+        ctx.writer.audit(rule, field_name, value, None, count)
 
-def load(files: list[InputFile], max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> LoadResult:
-    """Load GDELT event files into the staged table ``gdelt_events`` (deduplicated on
-    GLOBALEVENTID, first occurrence in file order kept)."""
-    if not files:
-        raise ValueError("gdelt_events: no input files")
-    with tempfile.TemporaryDirectory(prefix="gdelt-") as scratch:
-        con = duckdb.connect(config={"temp_directory": str(Path(scratch) / "spill")})
-        try:
-            for idx, f in enumerate(files):
-                path = f.path
-                if is_zip(path):
-                    workdir = Path(scratch) / str(idx)
-                    workdir.mkdir()
-                    path = unpack(f, workdir, max_unzipped_bytes)
-                _read_file(con, path, f, idx)
-                if path != f.path:
-                    path.unlink()
-            table, snapshot, audit = _stage(con, len(files))
-        finally:
-            con.close()
+
+def load(files: list[InputFile], limits: Limits | None = None, scratch_dir: Path | None = None) -> LoadResult:
+    """The staged table ``gdelt_events`` of ``files`` as one Arrow table in memory (for small
+    files and tests; the pipeline streams through :func:`parse`). ``limits`` default to the
+    settings, ``scratch_dir`` to ``PIPELINE_HOME/build``."""
+    if scratch_dir is None:
+        from pipeline import settings
+
+        scratch_dir = settings.load().build_dir
+    with staged_batches(files, limits or Limits.from_settings(), scratch_dir) as (batches, snapshot, audit):
+        table = batches.read_all()
     return LoadResult({"gdelt_events": table.cast(SCHEMAS["gdelt_events"])}, snapshot, audit)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[pa.Table, date | None, list]:
-    """Resolve countries, cast, deduplicate (``staged.sql``) and collect the audit."""
-    con.execute("create table raw_events as " + " union all ".join(f"select * from raw_{i}" for i in range(n_files)))
+@contextlib.contextmanager
+def staged_batches(
+    files: list[InputFile], limits: Limits, scratch_dir: Path
+) -> Iterator[tuple[pa.RecordBatchReader, date | None, list[AuditRow]]]:
+    """Load GDELT event files into the staged table ``gdelt_events`` (deduplicated on
+    GLOBALEVENTID, first occurrence in file order kept) in an on-disk DuckDB database in a
+    scratch folder made in ``scratch_dir``; yield its rows in file order as Arrow batches of
+    :data:`BATCH_ROWS`, the data's date and the audit. The folder is removed on exit."""
+    if not files:
+        raise ValueError("gdelt_events: no input files")
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".gdelt-scratch-", dir=scratch_dir) as tmp:
+        scratch = Path(tmp)
+        con = duckdb.connect(str(scratch / "load.duckdb"), config={
+            "temp_directory": str(scratch / "spill"), "memory_limit": DUCKDB_MEMORY_LIMIT})
+        try:
+            for idx, f in enumerate(files):
+                path = unpack(f, scratch, limits) if is_zip(f.path) else f.path
+                try:
+                    _read_file(con, path, f, idx, limits.max_line_bytes)
+                finally:
+                    if path != f.path:
+                        path.unlink(missing_ok=True)
+            snapshot, audit = _stage(con, len(files))
+            reader = con.sql(
+                "select * exclude (file_idx, line_no) from staged order by file_idx, line_no"
+            ).to_arrow_reader(BATCH_ROWS)
+            yield reader, snapshot, audit
+        finally:
+            con.close()
+
+
+def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[date | None, list[AuditRow]]:
+    """Resolve countries, cast, deduplicate (``staged.sql``) into table ``staged``; the data's
+    date and the audit."""
+    con.execute("create view raw_events as " + " union all ".join(f"select * from raw_{i}" for i in range(n_files)))
     audit = _resolve_countries(con)
     rows = con.execute("select count(*) from raw_events").fetchone()[0]
     con.execute(f"create table staged as select * from ({STAGED_SQL.read_text(encoding='utf-8')})")
@@ -151,19 +197,18 @@ def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[pa.Table, date
     if kept < rows:
         audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - kept))
     audit += _unknown_event_codes(con)
-    table = con.sql("select * exclude (file_idx, line_no) from staged order by file_idx, line_no").to_arrow_table()
-    snapshot = con.execute("select cast(max(date_added) as date) from staged").fetchone()[0]
-    return table, snapshot, audit
+    snapshot = con.execute("select cast(max(date_added) as date) from staged").fetchall()[0][0]
+    return snapshot, audit
 
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: int) -> None:
-    """Read one unzipped file into table ``raw_<idx>``: the 61 canonical columns as text (absent
-    ones null), plus ``file_idx``, ``line_no``, ``gdelt_version`` and lineage."""
-    layout = sniff(path, f.name)
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: int, max_line_bytes: int) -> None:
+    """Read one unzipped file into table ``file_<idx>`` and view ``raw_<idx>``: the 61 canonical
+    columns as text (absent ones null), plus ``file_idx``, ``line_no``, ``gdelt_version`` and lineage."""
+    layout = sniff(path, f.name, max_line_bytes)
     _check_last_line(path, f.name)
     options = _LAYOUT_READERS[layout.header].csv_options(layout)
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in layout.columns) + "}"
@@ -171,19 +216,18 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: in
     rejects = f"rejects_{idx}"
     con.execute(
         f"create table file_{idx} as select * from read_csv({_literal(str(path))}, {option_sql}, "
-        f"columns = {columns}, auto_detect = false, strict_mode = true, store_rejects = true, "
-        f"rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')})"
+        f"columns = {columns}, auto_detect = false, strict_mode = true, max_line_size = {max_line_bytes}, "
+        f"store_rejects = true, rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')})"
     )
     _raise_on_rejects(con, rejects, f, layout)
     present = set(layout.columns)
     select = ", ".join(c if c in present else f"cast(null as varchar) as {c}" for c in canonical_columns())
     con.execute(
-        f"create table raw_{idx} as select {idx} as file_idx, "
+        f"create view raw_{idx} as select {idx} as file_idx, "
         f"cast(rowid + {layout.first_data_line} as bigint) as line_no, "
         f"cast({layout.gdelt_version} as tinyint) as gdelt_version, {select}, "
         f"{_literal(f.sha256)} as raw_sha256, {_literal(f.name)} as raw_file from file_{idx}"
     )
-    con.execute(f"drop table file_{idx}")
     _check_values(con, f"raw_{idx}", f)
     if con.execute(f"select count(*) from raw_{idx}").fetchone()[0] == 0:
         raise SourceError(SOURCE_ID, f.name, "at least one event", "the file has a header but no event rows")
@@ -208,6 +252,8 @@ def _raise_on_rejects(con: duckdb.DuckDBPyConnection, rejects: str, f: InputFile
     detail = f"{message} (GDELT {layout.gdelt_version}.0 layout, {len(layout.columns)} columns)"
     if "MISSING" in str(error_type):
         detail += ": truncated or cut line"
+    elif rule == REJECT_RULES["LINE SIZE OVER MAXIMUM"]:
+        detail += ": the cap is PIPELINE_MAX_LINE_BYTES; GDELT rows are under 3 KB"
     raise SourceError(SOURCE_ID, f.name, rule, detail, f"line {line}")
 
 

@@ -17,7 +17,6 @@ from pipeline.errors import SourceError
 
 SOURCE_ID = "gdelt_events"
 COLUMNS_CSV = Path(__file__).resolve().parent / "columns.csv"
-SNIFF_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -54,17 +53,24 @@ def _rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def first_line(path: Path) -> bytes:
+def first_line(path: Path, file_name: str, max_line_bytes: int) -> bytes:
+    """The first line of ``path`` without its line break; a :class:`SourceError` when it is longer
+    than ``max_line_bytes`` (a binary file, a file of zeros)."""
     with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    return head.split(b"\n", 1)[0].rstrip(b"\r")
+        head = handle.read(max_line_bytes + 1)
+    line = head.split(b"\n", 1)[0]
+    if len(line) > max_line_bytes:
+        raise SourceError(SOURCE_ID, file_name, "line length cap",
+                          f"the first line is longer than {max_line_bytes} bytes (PIPELINE_MAX_LINE_BYTES; GDELT "
+                          "rows are under 3 KB): a binary file or a file of zeros, not an export", "line 1")
+    return line.rstrip(b"\r")
 
 
-def sniff(path: Path, file_name: str) -> Layout:
+def sniff(path: Path, file_name: str, max_line_bytes: int) -> Layout:
     """The layout of an (unzipped) event file, or a :class:`SourceError` saying why it is none."""
     if path.stat().st_size == 0:
         raise SourceError(SOURCE_ID, file_name, "not empty", "the file has no bytes")
-    line = first_line(path)
+    line = first_line(path, file_name, max_line_bytes)
     stripped = line.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] == b"<":
         raise SourceError(SOURCE_ID, file_name, "GDELT event export, not a web page",
@@ -72,7 +78,10 @@ def sniff(path: Path, file_name: str) -> Layout:
                           "e.g. an error page served instead of the export", "line 1")
     text = line.decode("utf-8", errors="replace").lstrip("\ufeff")
     delimiter = "\t" if "\t" in text else ","
-    fields = next(csv.reader([text], delimiter=delimiter)) if delimiter == "," else text.split("\t")
+    try:
+        fields = next(csv.reader([text], delimiter=delimiter)) if delimiter == "," else text.split("\t")
+    except csv.Error as exc:
+        raise SourceError(SOURCE_ID, file_name, "readable CSV line", str(exc), "line 1") from exc
     known = columns_by_count()
     if len(fields) not in known:
         expected = " or ".join(str(n) for n in sorted(known))
