@@ -2,10 +2,12 @@
 ``article_events`` (one row per dyadic event a sentence reports) and ``article_claims`` (ranking
 and bloc statements), produced by the project's rule-based extractor (:mod:`pipeline.extract`).
 
-A file that cannot be read as an article (no ``published`` date, a broken front matter, a bad
-JSON line) is reported in the parse audit and the log, naming the file, line and field; the
-rest of the batch goes on. A batch in which no article can be read is an error. Names from front
-matter or JSON are data, never paths.
+A file that cannot be read as an article (no ``published`` date or an impossible one, a broken,
+oversized or aliased front matter, a bad or too deeply nested JSON line) is set aside: the log
+and the parse audit (rule ``set_aside``, the article field, and the message naming the file,
+line and rule that failed) say so, the file is left as given (in a run, in the raw store), and
+the rest of the batch goes on. A batch in which no article can be read is an error. Names from
+front matter or JSON are data, never paths.
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ def load(files: list[InputFile]) -> LoadResult:
     for f in files:
         articles, errors = read_article_file(f.path, f.name)
         for err in errors:
-            log.warning("%s (the rest of the batch goes on)", err)
-            audit.append(("unreadable_article", err.field or "file", str(err), 1))
+            log.warning("%s; set aside (the file is left as given), the rest of the batch goes on", err)
+            audit.append(("set_aside", err.field or ("line" if err.line is not None else "file"), str(err), 1))
         if not articles:
             continue
         events, claims = [], []
