@@ -8,9 +8,14 @@ found in a correlated subquery; 2.0.55 and later: the ``REGCLASS`` cast for keys
 reflection question from DuckDB's own catalog functions (``duckdb_tables()``, ``duckdb_views()``,
 ``duckdb_columns()``, ``duckdb_constraints()``, ``duckdb_indexes()``) instead.
 
-It also opens the file the way a reader of a publication should: always ``access_mode=read_only``,
-and by default with file access outside the database disabled (``enable_external_access=false``)
-and settings locked (``lock_configuration=true``); URL query parameters may relax the last two.
+It also opens the file the way a reader of a publication should, whatever the URL, ``connect_args``
+or engine options say: ``access_mode=read_only``, no file, URL or extension access outside the
+database (``enable_external_access=false`` and the rest of :data:`pipeline.query.LOCKED_CONFIG`),
+no spill files beside the publication, and settings locked (``lock_configuration=true``) after the
+few resource and display options a client may choose (:data:`ALLOWED_OPTIONS`: memory, threads,
+ordering, time zone). Any other option is refused with :class:`ReadOnlyOptionRefused` naming it,
+and every new connection, however it was made (``creator=``, ``pool=``), is checked to be locked
+before SQLAlchemy uses it.
 
 URL: ``duckdb+readonly:////abs/path/sanctions.duckdb`` (the package registers it as the
 ``duckdb.readonly`` entry point of ``sqlalchemy.dialects``; :func:`register` does it by hand).
@@ -22,7 +27,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from duckdb_engine import ConnectionWrapper
 from duckdb_engine import Dialect as DuckDBEngineDialect
+from duckdb_engine import __version__ as duckdb_engine_version
 from duckdb_engine.datatypes import (
     HugeInteger,
     TinyInteger,
@@ -32,6 +39,7 @@ from duckdb_engine.datatypes import (
     USmallInteger,
     UTinyInteger,
 )
+from sqlalchemy import __version__ as sqlalchemy_version
 from sqlalchemy import exc, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import Connection, reflection
@@ -39,11 +47,30 @@ from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.engine.url import URL
 from sqlalchemy.sql.type_api import TypeEngine
 
+from pipeline.query import LOCKED_CONFIG, NotLocked, connect_locked, unlocked_settings
+
 ENTRY_POINT = "duckdb.readonly"
 
-# Settings the dialect always applies, and those it applies unless the URL says otherwise.
-FORCED_CONFIG: dict[str, str] = {"access_mode": "read_only"}
-DEFAULT_CONFIG: dict[str, str] = {"enable_external_access": "false", "lock_configuration": "true"}
+# Settings every connection gets. A URL or connect_args may repeat them with the same value
+# (``?access_mode=read_only&enable_external_access=false``), never with another one.
+FORCED_CONFIG: dict[str, bool | str] = {"access_mode": "read_only", **LOCKED_CONFIG}
+
+# The only other DuckDB settings a client may choose, by lower-case name -> DuckDB's spelling. They
+# change how much memory and how many threads a query uses and how results sort, and are locked
+# like the rest. Every other setting is refused: many relax the lockdown (allowed_directories,
+# allowed_paths, allowed_configs, ...) or write files (log_query_path, profiling_output, ...).
+ALLOWED_OPTIONS: dict[str, str] = {name.lower(): name for name in (
+    "memory_limit", "max_memory", "threads", "worker_threads", "default_order", "default_null_order",
+    "null_order", "TimeZone", "preserve_insertion_order", "custom_user_agent",
+)}
+
+# duckdb.connect keyword arguments (and the URL query duckdb-engine passes as url_config) connect_args may hold.
+_CONNECT_KEYS = frozenset({"database", "read_only", "config", "url_config"})
+_REFUSED_CONNECT_KEYS: dict[str, str] = {
+    "preload_extensions": "it loads extensions",
+    "register_filesystems": "it registers Python file systems",
+}
+_TRUE, _FALSE = frozenset({"true", "1", "t", "on", "yes"}), frozenset({"false", "0", "f", "off", "no"})
 
 # DuckDB type names (as ``duckdb_columns().data_type`` spells them) -> SQLAlchemy types.
 SCALAR_TYPES: dict[str, Callable[[], TypeEngine]] = {
@@ -114,6 +141,64 @@ def column_type(spec: str) -> TypeEngine:
     return factory() if factory else DuckDBTypeSpec(spec)
 
 
+class ReadOnlyOptionRefused(exc.ArgumentError):
+    """An option that would open the publication writable or relax its lockdown: names the option and where it came
+    from."""
+
+
+def _refuse(where: str, key: str, value: Any, why: str) -> ReadOnlyOptionRefused:
+    return ReadOnlyOptionRefused(
+        f"duckdb+readonly: {where} option {key}={value!r} is refused: {why}. The dialect always opens the "
+        "database read-only, without file, URL or extension access, with settings locked; the only options it "
+        f"takes are {', '.join(sorted(ALLOWED_OPTIONS.values()))} and the locked settings at their locked values")
+
+
+def _same_value(given: Any, forced: bool | str) -> bool:
+    text = str(given).strip().lower()
+    if isinstance(forced, bool):
+        return text in (_TRUE if forced else _FALSE)
+    return text == forced.lower()
+
+
+def checked_options(options: dict[str, Any], where: str) -> dict[str, Any]:
+    """``options`` (a URL query or a ``config`` dict) as DuckDB settings; ReadOnlyOptionRefused for any that relaxes
+    the lockdown or is not one of :data:`ALLOWED_OPTIONS`."""
+    if not isinstance(options, dict):
+        raise _refuse(where, "config", options, "it is not a mapping of setting names to values")
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        name = str(key).lower()
+        forced = next((v for k, v in FORCED_CONFIG.items() if k == name), None)
+        if forced is not None:
+            if not _same_value(value, forced):
+                shown = str(forced).lower() if isinstance(forced, bool) else repr(forced)
+                raise _refuse(where, str(key), value, f"this dialect only opens databases with {name}={shown}")
+        elif name in ALLOWED_OPTIONS:
+            checked[ALLOWED_OPTIONS[name]] = value
+        else:
+            raise _refuse(where, str(key), value, "it is not a setting a read-only client may choose")
+    return checked
+
+
+def verify_locked(dbapi_connection: Any) -> None:
+    """Close ``dbapi_connection`` and raise ReadOnlyOptionRefused unless DuckDB reports it read-only and locked
+    (every setting of :data:`FORCED_CONFIG` at its forced value)."""
+    try:
+        wrong = unlocked_settings(dbapi_connection)
+    except Exception as error:  # not a DuckDB connection at all
+        dbapi_connection.close()
+        raise ReadOnlyOptionRefused(
+            f"duckdb+readonly: the new connection is not a DuckDB connection whose settings can be checked "
+            f"({type(error).__name__}: {error}); it was closed and refused") from None
+    if wrong:
+        dbapi_connection.close()
+        raise ReadOnlyOptionRefused(
+            "duckdb+readonly: the new connection is not locked read-only: DuckDB reports "
+            + ", ".join(f"{name}={value!r}" for name, value in wrong.items())
+            + " (was it made by a creator= or pool= engine option, or is the file already open in this process "
+              "with other settings?); it was closed and refused")
+
+
 class ReadOnlyDuckDBDialect(DuckDBEngineDialect):
     """duckdb-engine with read-only connections and reflection from DuckDB's catalog functions.
 
@@ -136,16 +221,36 @@ class ReadOnlyDuckDBDialect(DuckDBEngineDialect):
 
     def create_connect_args(self, url: URL) -> tuple[tuple, dict]:
         args, opts = super().create_connect_args(url)
-        config = opts["url_config"]
-        for key, value in FORCED_CONFIG.items():
-            given = str(config.get(key, value)).lower()
-            if given != value:
-                raise exc.ArgumentError(
-                    f"duckdb+readonly: URL {url.render_as_string(hide_password=True)!r}: "
-                    f"{key}={given!r} is refused: this dialect only opens databases with {key}={value}"
-                )
-        opts["url_config"] = {**DEFAULT_CONFIG, **config, **FORCED_CONFIG}
+        opts["url_config"] = checked_options(dict(url.query), f"URL {url.render_as_string(hide_password=True)!r}:")
         return args, opts
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        """A duckdb-engine connection opened read-only and locked; refuses ``connect_args`` that would relax it."""
+        for key, why in _REFUSED_CONNECT_KEYS.items():
+            if cparams.get(key):
+                raise _refuse("connect_args", key, cparams[key], why)
+        unknown = sorted(set(cparams) - _CONNECT_KEYS - set(_REFUSED_CONNECT_KEYS))
+        if unknown:
+            raise _refuse("connect_args", unknown[0], cparams[unknown[0]], "it is not a duckdb.connect argument "
+                          "this dialect passes on")
+        if cargs:
+            raise _refuse("connect_args", "positional arguments", cargs, "only keyword arguments are passed on")
+        if "read_only" in cparams and cparams["read_only"] is not True:
+            raise _refuse("connect_args", "read_only", cparams["read_only"], "the database is only opened read-only")
+        config = checked_options(cparams.get("config") or {}, "connect_args config")
+        config.update(checked_options(cparams.get("url_config") or {}, "URL query (connect_args url_config)"))
+        database = cparams.get("database", ":memory:")
+        agent = f"duckdb_engine/{duckdb_engine_version}(sqlalchemy/{sqlalchemy_version})"
+        config["custom_user_agent"] = f"{agent} {config.get('custom_user_agent', '')}".strip()
+        try:
+            # The limits first, then the lock (connect_locked): lock_configuration keeps them as they are.
+            return ConnectionWrapper(connect_locked(str(database), config))
+        except NotLocked as error:
+            raise ReadOnlyOptionRefused(f"duckdb+readonly: {error}") from None
+
+    def on_connect(self) -> Callable[[Any], None]:
+        # Runs on every new DBAPI connection, also those made by a creator= or pool= engine option.
+        return verify_locked
 
     # --- where a name lives ------------------------------------------------------------------
 

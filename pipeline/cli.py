@@ -3,7 +3,7 @@
     pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--snapshot-date D] [--accept-small-lists]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
     pipeline extract FILE... | --score
-    pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N]
+    pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N] [--timeout S] [--memory-limit SIZE]
     pipeline validate
     pipeline report
     pipeline docs
@@ -139,20 +139,38 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from pipeline.csvsafe import write_csv
-    from pipeline.query import render_table, run_query
+    from pipeline.query import QueryLimits, render_table, run_query
 
-    db = Path(args.db) if args.db else settings_mod.load().published_db
+    try:
+        settings = settings_mod.load()
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
+    db = Path(args.db) if args.db else settings.published_db
     if not args.db and not db.exists():
         raise PipelineError(f"no published database at {db}: run `pipeline run` first")
-    result = run_query(db, args.sql, args.max_rows)
-    if args.format == "table":
-        print(render_table(result))
-    elif args.format == "csv":
-        write_csv(result.frame, sys.stdout)
-    else:
-        print(result.frame.to_json(orient="records", date_format="iso", indent=2))
+    limits = QueryLimits.from_settings(settings)
+    if args.timeout is not None:
+        limits = QueryLimits(args.timeout, limits.memory_limit, limits.max_result_bytes)
+    if args.memory_limit is not None:
+        try:
+            memory = settings_mod.memory_size(args.memory_limit, "--memory-limit")
+        except ValueError as exc:
+            raise PipelineError(str(exc)) from None
+        limits = QueryLimits(limits.timeout, memory, limits.max_result_bytes)
+    try:
+        result = run_query(db, args.sql, args.max_rows, limits)
+        if args.format == "table":
+            print(render_table(result))
+        elif args.format == "csv":
+            write_csv(result.frame, sys.stdout)
+        else:
+            print(result.frame.to_json(orient="records", date_format="iso", indent=2))
+    except KeyboardInterrupt:
+        print(f"error: query interrupted (Ctrl-C) on {db}: the statement was stopped; nothing was changed",
+              file=sys.stderr)
+        return 130
     if result.truncated and args.format != "table":
-        print(f"note: only the first {args.max_rows} rows were written; raise --max-rows for more", file=sys.stderr)
+        print(f"note: only the first {len(result.frame)} rows were written; {result.note}", file=sys.stderr)
     return 0
 
 
@@ -229,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--db", help="database file (default: the current publication)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--max-rows", type=int, default=100)
+    query.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="interrupt the statement after this many seconds (default: PIPELINE_QUERY_TIMEOUT, 60; "
+                            "0: no limit)")
+    query.add_argument("--memory-limit", metavar="SIZE",
+                       help="DuckDB memory limit such as 2GB (default: PIPELINE_QUERY_MEMORY_LIMIT, 2GB)")
     query.set_defaults(func=cmd_query)
     extract = sub.add_parser("extract", help="extract events and claims from news articles as JSON lines")
     extract.add_argument("files", nargs="*", help=".md/.txt files with front matter, .jsonl files, or folders")

@@ -12,6 +12,7 @@ Every path the pipeline writes lives under ``PIPELINE_HOME`` (default: ``<repo>/
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,6 +50,29 @@ def _env_pair(name: str, default: tuple[str, str]) -> tuple[str, str]:
     return codes[0], codes[1]
 
 
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$", re.I)
+
+
+def memory_size(value: str, name: str) -> str:
+    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB``; ValueError naming ``name`` otherwise."""
+    if not _SIZE.match(value):
+        raise ValueError(f"{name} must be a memory size such as 2GB or 512MiB, got {value!r}")
+    return value.strip()
+
+
+def _env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"{name} must be a number of seconds, 0 for no limit; got {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build one with :func:`load`."""
@@ -62,6 +86,12 @@ class Settings:
     storage_version: str
     source_inputs: dict[str, str] = field(default_factory=dict)
     snapshot_date: date | None = None
+    #: ``pipeline query``: seconds before a statement is interrupted (0: no limit).
+    query_timeout: float = 60.0
+    #: ``pipeline query``: DuckDB's memory limit for the query (it never spills to disk).
+    query_memory_limit: str = "2GB"
+    #: ``pipeline query``: fetching stops once the rows fetched take this many bytes.
+    query_max_result_bytes: int = 256 << 20
     accept_small_lists: bool = False
     headline_pair: tuple[str, str] = ("RU", "IR")
     live: bool = False
@@ -132,6 +162,11 @@ def load() -> Settings:
     ``PIPELINE_ACCEPT_SMALL_LISTS`` ``1``: deliberate subsets; the production row-count floors
                                only warn (the check against the previous snapshot stays)
     ``PIPELINE_HEADLINE_PAIR`` the country pair the headline reports (default ``RU,IR``)
+    ``PIPELINE_QUERY_TIMEOUT`` ``pipeline query`` interrupts a statement after this many seconds
+                               (default 60; 0: no limit)
+    ``PIPELINE_QUERY_MEMORY_LIMIT`` DuckDB memory limit of ``pipeline query`` (default ``2GB``)
+    ``PIPELINE_QUERY_MAX_RESULT_BYTES`` ``pipeline query`` stops fetching rows past this many bytes
+                               (default 256 MiB)
     """
     from pipeline.sources import default_sources
 
@@ -154,6 +189,10 @@ def load() -> Settings:
         storage_version=os.environ.get("PIPELINE_DUCKDB_STORAGE_VERSION", "v1.2.0"),
         source_inputs=inputs,
         snapshot_date=_env_date("PIPELINE_SNAPSHOT_DATE"),
+        query_timeout=_env_seconds("PIPELINE_QUERY_TIMEOUT", 60.0),
+        query_memory_limit=memory_size(os.environ.get("PIPELINE_QUERY_MEMORY_LIMIT") or "2GB",
+                                       "PIPELINE_QUERY_MEMORY_LIMIT"),
+        query_max_result_bytes=_env_int("PIPELINE_QUERY_MAX_RESULT_BYTES", 256 << 20),
         accept_small_lists=os.environ.get("PIPELINE_ACCEPT_SMALL_LISTS", "") in ("1", "true", "yes"),
         headline_pair=_env_pair("PIPELINE_HEADLINE_PAIR", ("RU", "IR")),
         live=live,

@@ -9,6 +9,8 @@ DuckDB's nested types.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -280,3 +282,238 @@ def test_enum_values_with_quotes():
     assert bi.column_type("ENUM('a', 'it''s')").enums == ["a", "it's"]
     assert bi.column_type("TIMESTAMP WITH TIME ZONE").timezone is True
     assert isinstance(bi.column_type("TIMESTAMP_NS"), sa.TIMESTAMP)
+
+
+# --- the lockdown holds whatever the URL, connect_args or engine options say ---------------------------------
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> dict[str, Path]:
+    """Files beside a deployment that a BI connection must not read or write: an Airflow config and a database."""
+    airflow_cfg = tmp_path / "airflow.cfg"
+    airflow_cfg.write_text("[database]\nsql_alchemy_conn = postgresql://airflow:secret@db/airflow\n", encoding="utf-8")
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table secret as select 'top' as word")
+    con.close()
+    return {"dir": tmp_path, "airflow_cfg": airflow_cfg, "other": other}
+
+
+def test_the_issue_url_with_external_access_is_refused(published: Path, outside: dict[str, Path]):
+    """?enable_external_access=true once let COPY ... TO overwrite the publication and read airflow.cfg."""
+    before = _sha256(published)
+    with pytest.raises(bi.ReadOnlyOptionRefused, match=r"option enable_external_access='true' is refused"):
+        engine = _engine(published, "?enable_external_access=true")
+        try:
+            with engine.connect() as con:
+                con.execute(sa.text(f"copy (select 1 as x) to '{published}' (format csv)"))
+                con.execute(sa.text(f"select * from read_text('{outside['airflow_cfg']}')"))
+        finally:
+            engine.dispose()
+    assert _sha256(published) == before
+
+
+RELAXING_URL_OPTIONS = [
+    "enable_external_access=true",
+    "Enable_External_Access=TRUE",
+    "enable_external_access=1",
+    "lock_configuration=false",
+    "access_mode=read_write",
+    "access_mode=automatic",
+    "allow_unsigned_extensions=true",
+    "allow_community_extensions=true",
+    "autoload_known_extensions=true",
+    "autoinstall_known_extensions=true",
+    "allow_extension_repositories=allowed",
+    "allowed_directories=/",
+    "allowed_paths=/etc/passwd",
+    "allowed_configs=enable_external_access",
+    "temp_directory=/tmp",
+    "log_query_path=/tmp/queries.log",
+    "profiling_output=/tmp/profile.json",
+    "secret_directory=/tmp",
+    "extension_directory=/tmp",
+    "home_directory=/tmp",
+    "file_search_path=/",
+    "python_enable_replacements=true",
+    "allow_persistent_secrets=true",
+    "enable_logging=true",
+    "read_only=false",
+    "user=admin",
+    "motherduck_token=abc",
+    "threads=1&enable_external_access=true",
+]
+
+
+@pytest.mark.parametrize("option", RELAXING_URL_OPTIONS)
+def test_url_options_that_relax_the_lockdown_are_refused_by_name(published: Path, option: str):
+    before = _sha256(published)
+    named = option.split("&")[-1].split("=")[0]
+    with pytest.raises(bi.ReadOnlyOptionRefused, match=rf"URL .* option {re.escape(named)}=.* is refused"):
+        engine = _engine(published, f"?{option}")
+        try:
+            engine.connect().close()
+        finally:
+            engine.dispose()
+    assert _sha256(published) == before
+
+
+RELAXING_CONNECT_ARGS = [
+    ({"config": {"enable_external_access": True}}, "enable_external_access"),
+    ({"config": {"lock_configuration": False}}, "lock_configuration"),
+    ({"config": {"access_mode": "READ_WRITE"}}, "access_mode"),
+    ({"config": {"allowed_directories": ["/"]}}, "allowed_directories"),
+    ({"config": {"allowed_configs": ["enable_external_access"]}}, "allowed_configs"),
+    ({"config": {"allow_unsigned_extensions": True}}, "allow_unsigned_extensions"),
+    ({"config": {"temp_directory": "/tmp"}}, "temp_directory"),
+    ({"config": "enable_external_access=true"}, "config"),
+    ({"url_config": {"enable_external_access": "true"}}, "enable_external_access"),
+    ({"read_only": False}, "read_only"),
+    ({"preload_extensions": ["httpfs"]}, "preload_extensions"),
+    ({"register_filesystems": ["memory"]}, "register_filesystems"),
+]
+
+
+@pytest.mark.parametrize(("connect_args", "named"), RELAXING_CONNECT_ARGS, ids=[n for _, n in RELAXING_CONNECT_ARGS])
+def test_connect_args_that_relax_the_lockdown_are_refused_by_name(published: Path, connect_args: dict, named: str):
+    bi.register()
+    before = _sha256(published)
+    engine = sa.create_engine(f"duckdb+readonly:///{published}", connect_args=connect_args)
+    try:
+        with pytest.raises(bi.ReadOnlyOptionRefused, match=rf"connect_args .*option {re.escape(named)}=.* is refused"):
+            engine.connect().close()
+    finally:
+        engine.dispose()
+    assert _sha256(published) == before
+
+
+@pytest.mark.parametrize("how", ["creator read-only", "creator writable", "pool writable"])
+def test_connections_made_around_the_dialect_are_refused(published: Path, how: str):
+    """creator= and pool= bypass the dialect's connect(); the dialect still checks each new connection."""
+    from sqlalchemy.pool import StaticPool
+
+    bi.register()
+    before = _sha256(published)
+    url = f"duckdb+readonly:///{published}"
+    if how == "creator read-only":
+        engine = sa.create_engine(url, creator=lambda: duckdb.connect(str(published), read_only=True))
+    elif how == "creator writable":
+        engine = sa.create_engine(url, creator=lambda: duckdb.connect(str(published)))
+    else:
+        engine = sa.create_engine(url, pool=StaticPool(lambda: duckdb.connect(str(published))))
+    try:
+        with pytest.raises(bi.ReadOnlyOptionRefused, match="not locked read-only.*enable_external_access='true'"):
+            with engine.connect() as con:
+                con.execute(sa.text(f"copy (select 1 as x) to '{published}' (format csv)"))
+    finally:
+        engine.dispose()
+    assert _sha256(published) == before
+    # The refused connection was closed: the file opens locked again in this process.
+    engine = _engine(published)
+    try:
+        with engine.connect() as con:
+            assert con.execute(sa.text("select current_setting('enable_external_access')")).scalar_one() is False
+    finally:
+        engine.dispose()
+
+
+def test_allowed_options_apply_and_are_locked_with_the_rest(published: Path, engine_for):
+    engine = engine_for(published, "?threads=1&memory_limit=300MB&access_mode=read_only"
+                                   "&enable_external_access=false&lock_configuration=true")
+    with engine.connect() as con:
+        settings = dict(con.execute(sa.text("select name, value from duckdb_settings()")).all())
+        with pytest.raises(sa.exc.DBAPIError, match="locked"):
+            con.execute(sa.text("set threads = 2"))
+    assert settings["threads"] == "1" and settings["memory_limit"].startswith("286")
+    assert settings["access_mode"] == "read_only" and settings["lock_configuration"] == "true"
+    assert settings["enable_external_access"] == "false" and settings["temp_directory"] == ""
+    # DuckDB allows the database file and its own WAL files, nothing else.
+    assert settings["allowed_directories"] == "[]"
+    assert all(path.startswith(str(published)) for path in settings["allowed_paths"].strip("[]").split(", "))
+    assert settings["autoload_known_extensions"] == "false" and settings["allow_unsigned_extensions"] == "false"
+
+
+# Statements a connection runs; each must fail, and the publication's bytes stay as they were.
+LOCKED_OUT = [
+    "copy (select 1 as x) to '{db}' (format csv)",
+    "copy mart_country_rankings to '{dir}/stolen.csv'",
+    "select * from read_text('{airflow_cfg}')",
+    "select * from read_text('/etc/passwd')",
+    "select * from read_csv('{airflow_cfg}')",
+    "select * from glob('/*')",
+    "select * from glob('{dir}/*')",
+    "export database '{dir}/exported'",
+    "attach '{other}' as other",
+    "attach '{other}' as other (read_only)",
+    "attach '{dir}/new.duckdb' as fresh",
+    "attach ':memory:' as scratch",
+    "install httpfs",
+    "load httpfs",
+    "force install spatial",
+    "set enable_external_access = true",
+    "reset enable_external_access",
+    "set lock_configuration = false",
+    "reset lock_configuration",
+    "set allowed_directories = ['/']",
+    "set allowed_paths = ['/etc/passwd']",
+    "set allowed_configs = ['enable_external_access']",
+    "set temp_directory = '{dir}/spill'",
+    "set log_query_path = '{dir}/queries.log'",
+    "set memory_limit = '100GB'",
+    "set threads = 64",
+    "reset memory_limit",
+    "pragma enable_profiling",
+    "pragma profiling_output = '{dir}/profile.json'",
+    "pragma memory_limit = '100GB'",
+    "pragma threads = 64",
+    "select * from enable_logging()",
+    "call enable_logging()",
+    "create table hack as select 1 as x",
+    "insert into mart_country_rankings (country_iso2) values ('XX')",
+    "delete from mart_country_rankings",
+    "drop table mart_country_rankings",
+    "alter table mart_country_rankings add column y int",
+    "comment on table mart_country_rankings is 'changed'",
+    "create persistent secret s (type http, bearer_token 'x')",
+]
+REFUSALS = ("file system operations are disabled", "configuration has been locked", "read-only mode",
+            "Loading external extensions is disabled", "Cannot launch in-memory database in read-only mode",
+            "Cannot install extension", "Permission Error", "read-only", "does not exist",
+            "Persistent secrets are disabled")
+
+
+@pytest.mark.parametrize("statement", LOCKED_OUT, ids=[s[:45] for s in LOCKED_OUT])
+def test_statements_cannot_escape_the_lockdown(published: Path, outside: dict[str, Path], engine_for,
+                                               statement: str):
+    before, files = _sha256(published), sorted(outside["dir"].rglob("*"))
+    engine = engine_for(published, "?threads=1&memory_limit=500MB")
+    sql = statement.format(db=published, **outside)
+    with engine.connect() as con:
+        with pytest.raises(sa.exc.DBAPIError) as refused:
+            con.execute(sa.text(sql)).all()
+        assert any(reason in str(refused.value) for reason in REFUSALS), refused.value
+    with engine.connect() as con:  # and through the DBAPI connection underneath, past SQLAlchemy
+        raw = con.connection.driver_connection
+        with pytest.raises(duckdb.Error):
+            raw.execute(sql).fetchall()
+        settings = dict(raw.execute("select name, value from duckdb_settings()").fetchall())
+    assert _sha256(published) == before
+    assert sorted(outside["dir"].rglob("*")) == files
+    assert not list(published.parent.glob("*.tmp")) and not list(published.parent.glob("*.wal"))
+    assert settings["enable_external_access"] == "false" and settings["lock_configuration"] == "true"
+    assert settings["access_mode"] == "read_only" and settings["threads"] == "1"
+
+
+def test_checkpoints_and_temporary_objects_leave_the_file_alone(published: Path, engine_for):
+    before = _sha256(published)
+    engine = engine_for(published)
+    with engine.connect() as con:
+        for statement in ("checkpoint", "call checkpoint()", "create temp table scratch as select 1 as x",
+                          "set variable v = 1", "use sanctions.lake"):
+            con.execute(sa.text(statement))
+        assert con.execute(sa.text("select x from temp.main.scratch")).scalar_one() == 1
+    assert _sha256(published) == before
+    assert not list(published.parent.glob("*.tmp")) and not list(published.parent.glob("*.wal"))

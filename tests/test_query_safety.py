@@ -12,8 +12,10 @@ import hashlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -22,7 +24,15 @@ import pytest
 
 from pipeline.csvsafe import neutralize_cell, neutralize_frame, write_csv
 from pipeline.errors import PipelineError
-from pipeline.query import QueryRefused, check_statement, open_readonly, run_query
+from pipeline.query import (
+    QueryLimits,
+    QueryRefused,
+    QueryTimeout,
+    check_statement,
+    open_readonly,
+    render_table,
+    run_query,
+)
 from tests.conftest import REPO
 
 HOSTILE = ['=HYPERLINK("http://127.0.0.1/x","click")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR", "plain", "a=b"]
@@ -288,4 +298,143 @@ def test_cli_formats_and_refusals(world: dict[str, Path]):
     assert shadow.returncode == 1 and "file access is disabled" in shadow.stderr
     not_duckdb = _cli("select 1", "--db", str(world["csv"]))
     assert not_duckdb.returncode == 1 and "not a .duckdb file" in not_duckdb.stderr
+    assert _snapshot(world["dir"]) == before
+
+
+# --- limits: time, memory, result size, Ctrl-C -------------------------------------------------------------------
+
+FOR_HOURS = "select sum(hash(range)) from range(1000000000000)"
+HUNGRY = "select list(range) as numbers from range(100000000)"
+
+
+def test_a_query_that_would_run_for_hours_stops_at_the_time_limit(world: dict[str, Path],
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PIPELINE_QUERY_TIMEOUT", "2")
+    before = _snapshot(world["dir"])
+    with pytest.raises(QueryTimeout) as stopped:
+        run_query(world["db"], FOR_HOURS)
+    message = str(stopped.value)
+    assert "time limit of 2 s" in message and "PIPELINE_QUERY_TIMEOUT" in message, message
+    assert str(world["db"]) in message and "select sum(hash(range))" in message
+    assert _snapshot(world["dir"]) == before
+    # The connection was closed: the next query opens the file again and runs.
+    assert run_query(world["db"], "select count(*) from extra").rows == [(50,)]
+
+
+def test_a_memory_hungry_query_fails_with_duckdbs_out_of_memory_error(world: dict[str, Path],
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PIPELINE_QUERY_MEMORY_LIMIT", "64MB")
+    before = _snapshot(world["dir"])
+    with pytest.raises(PipelineError) as failed:
+        run_query(world["db"], HUNGRY)
+    message = str(failed.value)
+    assert "needs more memory than the limit of 64MB" in message and "PIPELINE_QUERY_MEMORY_LIMIT" in message
+    assert "Out of Memory Error" in message and str(world["db"]) in message, message
+    assert _snapshot(world["dir"]) == before  # nothing spilled beside the database
+
+
+def test_the_limits_are_given_to_duckdb_and_locked(world: dict[str, Path]):
+    con = open_readonly(world["db"], memory_limit="300MB")
+    try:
+        settings = dict(con.execute("select name, value from duckdb_settings()").fetchall())
+        with pytest.raises(duckdb.Error, match="locked"):
+            con.execute("set memory_limit = '100GB'")
+    finally:
+        con.close()
+    assert settings["memory_limit"].startswith("286") and settings["lock_configuration"] == "true"
+    assert settings["temp_directory"] == "" and settings["enable_progress_bar"] == "false"
+
+
+def test_fetching_stops_past_the_result_byte_limit(world: dict[str, Path]):
+    limits = QueryLimits(timeout=60, memory_limit="1GB", max_result_bytes=1_000_000)
+    result = run_query(world["db"], "select repeat('x', 10000) as s from range(5000)", max_rows=5000, limits=limits)
+    assert result.truncated and 0 < len(result.rows) < 5000
+    assert result.frame.memory_usage(deep=True, index=False).sum() <= 1_000_000
+    assert "PIPELINE_QUERY_MAX_RESULT_BYTES" in result.note
+    assert "PIPELINE_QUERY_MAX_RESULT_BYTES" in render_table(result)
+    small = run_query(world["db"], "select repeat('x', 10) as s from range(100)", max_rows=1000, limits=limits)
+    assert not small.truncated and len(small.rows) == 100 and small.note == ""
+
+
+def test_statements_end_with_semicolons_and_comments(world: dict[str, Path]):
+    for sql in ("select 1 as a; -- done", "select 1 as a -- done\n;", "select ';' as a ; /* done */",
+                "select 1 as a;;"):
+        assert len(run_query(world["db"], sql).rows) == 1, sql
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PIPELINE_QUERY_TIMEOUT", "soon"), ("PIPELINE_QUERY_TIMEOUT", "-1"), ("PIPELINE_QUERY_TIMEOUT", "nan"),
+    ("PIPELINE_QUERY_MEMORY_LIMIT", "lots"), ("PIPELINE_QUERY_MEMORY_LIMIT", "2GB; set threads=1"),
+])
+def test_bad_limit_settings_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+    from pipeline import settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        settings.load()
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _holds_open(pid: int, path: Path) -> bool:
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == str(path) for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
+def _wait_for(condition, what: str, deadline: float = 60.0) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see the running query")
+def test_ctrl_c_interrupts_a_running_query_and_exits_130(world: dict[str, Path]):
+    env = {**os.environ, "PIPELINE_QUERY_TIMEOUT": "0"}  # no time limit: only Ctrl-C can end this query
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "query", FOR_HOURS, "--db", str(world["db"])], cwd=REPO, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background jobs start with SIGINT ignored; Python only turns SIGINT into Ctrl-C when it is not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        _wait_for(lambda: _holds_open(proc.pid, world["db"]) or proc.poll() is not None, "the database to be opened")
+        assert proc.poll() is None, proc.communicate()
+        opened = _cpu_ticks(proc.pid)
+        ticks = os.sysconf("SC_CLK_TCK")
+        _wait_for(lambda: _cpu_ticks(proc.pid) > opened + ticks, "a second of query CPU time")  # it is running
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "query interrupted (Ctrl-C)" in err and str(world["db"]) in err and "Traceback" not in err
+    assert out == ""
+
+
+@pytest.mark.integration
+def test_cli_reports_the_time_and_memory_limits(world: dict[str, Path]):
+    db = str(world["db"])
+    before = _snapshot(world["dir"])
+    slow = subprocess.run([sys.executable, "-m", "pipeline.cli", "query", FOR_HOURS, "--db", db, "--format", "csv"],
+                          capture_output=True, text=True, cwd=REPO, env={**os.environ, "PIPELINE_QUERY_TIMEOUT": "3"},
+                          timeout=120)
+    assert slow.returncode == 1 and "ran past the time limit of 3 s" in slow.stderr, slow.stderr
+    assert slow.stdout == ""  # no progress bar in the CSV output while the query ran
+    hungry = subprocess.run([sys.executable, "-m", "pipeline.cli", "query", HUNGRY, "--db", db],
+                            capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "PIPELINE_QUERY_MEMORY_LIMIT": "64MB"}, timeout=120)
+    assert hungry.returncode == 1 and "needs more memory than the limit of 64MB" in hungry.stderr, hungry.stderr
+    assert "Out of Memory Error" in hungry.stderr and "Traceback" not in hungry.stderr
+    flag = _cli(HUNGRY, "--db", db, "--memory-limit", "64MB")
+    assert flag.returncode == 1 and "limit of 64MB" in flag.stderr
+    bad = _cli("select 1", "--db", db, "--memory-limit", "plenty")
+    assert bad.returncode == 1 and "--memory-limit must be a memory size" in bad.stderr
     assert _snapshot(world["dir"]) == before
