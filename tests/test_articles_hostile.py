@@ -135,15 +135,17 @@ def test_values_python_cannot_hold_are_named(tmp_path: Path) -> None:
                                                           ("int.jsonl", 1, "JSON value")]
 
 
-def test_deep_json_is_refused_at_its_bracket_and_brackets_in_strings_do_not_count(tmp_path: Path) -> None:
+def test_deep_json_is_refused_by_its_depth_and_brackets_in_strings_do_not_count(tmp_path: Path) -> None:
     quoted = json.dumps({"published": "2023-05-17", "text": 'He said "[[[[" ' + "[{" * 5000 + " and left."})
-    path = _write(tmp_path, "batch.jsonl", "\n".join([deep_json_line(), quoted, deep_json_line(40)]) + "\n")
+    escapes = '{"published": "2023-05-17", "text": "' + '\\"' * 500_000  # never closed: one pass, not one per quote
+    path = _write(tmp_path, "batch.jsonl", "\n".join([deep_json_line(), quoted, deep_json_line(40), escapes]) + "\n")
     articles, errors = read_articles([path])
     assert [a.line for a in articles] == [2]
-    assert [(e.line, e.rule) for e in errors] == [(1, "depth cap"), (3, "depth cap")]
-    column = len(deep_json_line(0)) - 1 + jsonsafe.MAX_DEPTH  # the 33rd level's bracket (the object is level 1)
-    assert f"at character {column}" in str(errors[0])
-    assert jsonsafe.nesting_depth('{"a": "\\"]]]", "b": [[1]]}', 32) == (3, None)
+    assert [(e.line, e.rule) for e in errors] == [(1, "depth cap"), (3, "depth cap"), (4, "JSON")]
+    assert "nested 100001 levels deep, over the 32-level cap" in str(errors[0])
+    assert "line 4: rule 'JSON' failed" in str(errors[2]) and "not JSON" in str(errors[2])
+    assert jsonsafe.nesting_depth('{"a": "\\"]]]", "b": [[1]]}') == 3
+    assert jsonsafe.nesting_depth('{"a": "never closed [[[[') == 1
     with pytest.raises(jsonsafe.JsonRefused) as refused:
         jsonsafe.loads(b'{"a": "\xff"}')
     assert refused.value.rule == "UTF-8"
