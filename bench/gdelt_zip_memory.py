@@ -61,6 +61,7 @@ import json, sys, time
 import duckdb
 started = time.perf_counter()
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")
 con.execute("create table t as select * from read_csv(?, delim = '\\t', header = false, quote = '', "
             "escape = '', all_varchar = true, auto_detect = true)", [sys.argv[1]])
 rows = con.execute('select count(*) from t').fetchone()[0]
@@ -94,7 +95,7 @@ def generate(template: bytes, target_bytes: int, zipped: Path, plain: Path) -> t
 
 def measure(code: str, *args: str, env: dict[str, str]) -> dict:
     proc = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env)
-    results = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    results = [line[line.index("{"):] for line in proc.stdout.splitlines() if "{" in line]
     if proc.returncode != 0 or not results:
         raise RuntimeError(f"subprocess failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
     return json.loads(results[-1])

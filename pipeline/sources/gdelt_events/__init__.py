@@ -124,7 +124,7 @@ _LAYOUT_READERS = {False: export, True: reexport}
 #: Rows per Arrow batch handed on: what is held in Python at a time, whatever the file's size.
 BATCH_ROWS = 100_000
 #: DuckDB's working memory for one load; past it, DuckDB spills to the scratch folder.
-DUCKDB_MEMORY_LIMIT = "512MB"
+DUCKDB_MEMORY_LIMIT = "256MB"
 
 
 def parse(files: list[InputFile], ctx: ParseContext) -> None:
@@ -170,6 +170,7 @@ def staged_batches(
         con = duckdb.connect(str(scratch / "load.duckdb"), config={
             "temp_directory": str(scratch / "spill"), "memory_limit": DUCKDB_MEMORY_LIMIT})
         try:
+            con.execute("set enable_progress_bar = false")
             for idx, f in enumerate(files):
                 path = unpack(f, scratch, limits) if is_zip(f.path) else f.path
                 try:
@@ -178,9 +179,8 @@ def staged_batches(
                     if path != f.path:
                         path.unlink(missing_ok=True)
             snapshot, audit = _stage(con, len(files))
-            reader = con.sql(
-                "select * exclude (file_idx, line_no) from staged order by file_idx, line_no"
-            ).to_arrow_reader(BATCH_ROWS)
+            # table scans keep insertion order (preserve_insertion_order): the rows leave in file order
+            reader = con.sql("select * exclude (file_idx, line_no) from staged").to_arrow_reader(BATCH_ROWS)
             yield reader, snapshot, audit
         finally:
             con.close()
@@ -192,7 +192,8 @@ def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[date | None, l
     con.execute("create view raw_events as " + " union all ".join(f"select * from raw_{i}" for i in range(n_files)))
     audit = _resolve_countries(con)
     rows = con.execute("select count(*) from raw_events").fetchone()[0]
-    con.execute(f"create table staged as select * from ({STAGED_SQL.read_text(encoding='utf-8')})")
+    con.execute(f"create table staged as select * from ({STAGED_SQL.read_text(encoding='utf-8')}) "
+                "order by file_idx, line_no")
     kept = con.execute("select count(*) from staged").fetchone()[0]
     if kept < rows:
         audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - kept))
