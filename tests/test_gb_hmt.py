@@ -399,6 +399,42 @@ def test_fcdo_csv_rows_per_name_and_unknown_columns(tmp_path: Path):
     assert staged.rows("select rule, field, value from parse_audit") == [("unknown_field", "Shoe size", "42")]
 
 
+def test_fcdo_xml_variants(tmp_path: Path):
+    # a default namespace, no DateGenerated (the caller's date is used), a Unique ID given twice
+    text = DEMO_XML.read_text(encoding="utf-8")
+    text = text.replace('<Designations xmlns:xsi=', '<Designations xmlns="urn:example:uksl" xmlns:xsi=', 1)
+    text = re.sub(r"\s*<DateGenerated>.*?</DateGenerated>", "", text, count=1)
+    first = text[text.index("  <Designation>"): text.index("  </Designation>") + len("  </Designation>\n")]
+    text = text.replace("</Designations>", first + "</Designations>")
+    path = tmp_path / "UK-Sanctions-List.xml"
+    path.write_text(text, encoding="utf-8")
+    staged = _parse(path, tmp_path / "out", snapshot_date=date(2024, 7, 1))
+    assert staged.result.snapshot_date == date(2024, 7, 1)
+    assert staged.result.counts["designations"] == 48
+    assert staged.one("select count(*) from country_links") == 73
+    assert set(staged.rows("select rule, field, value, occurrences from parse_audit")) == {
+        ("duplicate_record", "UniqueID", "RUS9001", 1), ("no_report_date", "DateGenerated", None, 1)}
+
+
+def test_report_date_with_a_time_and_an_old_conlist_header(tmp_path: Path):
+    text = DEMO_CSV.read_text(encoding="utf-8").replace("Report Date: 28-Jun-2024", "Report Date: 28-Jun-2024 14:05", 1)
+    path = tmp_path / "UK-Sanctions-List.csv"
+    path.write_text(text, encoding="utf-8")
+    assert _parse(path, tmp_path / "a").result.snapshot_date == date(2024, 6, 28)
+    # a ConList from before the 2022 format: 'Listed On' only, no UK reference
+    with open(DEMO_CONLIST, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    drop = rows[1].index("UK Sanctions List Date Designated")
+    old = [rows[0]] + [r[:drop] + r[drop + 1:] for r in rows[1:]]
+    path = tmp_path / "ConList.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(old)
+    staged = _parse(path, tmp_path / "b")
+    assert staged.one("select count(*) from designations where listed_on is null") == 37
+    assert ("missing_field", "UK Sanctions List Date Designated") in {
+        (r, f) for r, f in staged.rows("select rule, field from parse_audit")}
+
+
 # --- the ConList history joins the FCDO records ---------------------------------------------------------
 
 def test_conlist_history_joins_the_fcdo_records(tmp_path: Path):

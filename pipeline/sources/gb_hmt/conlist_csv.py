@@ -54,11 +54,16 @@ def parse_conlist_csv(f: InputFile, ctx: ParseContext) -> None:
         ctx.audit("no_report_date", "Last Updated", " ".join(head.meta or ())[:AUDIT_CHARS] or None)
     else:
         ctx.set_snapshot(snapshot)
+    if "UK Sanctions List Date Designated" not in head.header:
+        # ConList files before the February 2022 format give only 'Listed On': no listing date is
+        # taken from it (see source.yml); the history models date these designations by later files
+        ctx.audit("missing_field", "UK Sanctions List Date Designated", "listing dates left empty")
     known = vocab.fields(LAYOUT)
     unknown = [c for c in head.header if c and c not in known]
     generic = [(c, rule) for c, rule in known.items() if rule.action in ("country", "id", "relation")]
 
     designations: dict[tuple[str, str], Designation] = {}
+    firsts: dict[tuple[str, str], dict[str, str]] = {}  # the designation-level cells of the first row
     info_seen: dict[tuple[str, str], set[str]] = {}
     for line, row in csvread.rows(f, ctx, head):
         group = clean(row["Group ID"])
@@ -71,9 +76,12 @@ def parse_conlist_csv(f: InputFile, ctx: ParseContext) -> None:
         if des is None:
             des = designations[key] = Designation(record_id="", group_id=group,
                                                   regime=resolve_regime(regime_raw or None, ctx, "Regime"))
+            if not regime_raw:
+                ctx.audit("missing_field", "Regime", None)
             _designation_fields(des, row, ctx)
+            firsts[key] = {c: row.get(c) for c in ("UK Sanctions List Date Designated", "Group Type")}
         else:
-            _check_same(des, row, ctx)
+            _check_same(des, firsts[key], row, ctx)
         _name(des, row, ctx)
         for column, rule in generic:
             if column in row:
@@ -118,16 +126,12 @@ def _designation_fields(des: Designation, row: dict[str, str], ctx: ParseContext
     _date(row.get("Listed On"), "Listed On", ctx)
 
 
-def _check_same(des: Designation, row: dict[str, str], ctx: ParseContext) -> None:
+def _check_same(des: Designation, first: dict[str, str], row: dict[str, str], ctx: ParseContext) -> None:
     """The designation-level cells repeat on every row of a designation; a row that says
     otherwise is audited (the first row's value is kept)."""
-    listed = parse_date(row.get("UK Sanctions List Date Designated"))[0]
-    if listed != des.listed_on:
-        ctx.audit("conflicting_value", "UK Sanctions List Date Designated", clean(row.get(
-            "UK Sanctions List Date Designated")))
-    kind = vocab.entity_type(clean(row["Group Type"]) or "") or "other"
-    if kind != des.entity_type:
-        ctx.audit("conflicting_value", "Group Type", clean(row["Group Type"]))
+    for column in ("UK Sanctions List Date Designated", "Group Type"):
+        if row.get(column) != first.get(column):
+            ctx.audit("conflicting_value", column, clean(row.get(column)))
 
 
 def _name(des: Designation, row: dict[str, str], ctx: ParseContext) -> None:

@@ -77,27 +77,30 @@ def _snapshot(elem: ET.Element, ctx: ParseContext) -> bool:
 
 
 def _designation(elem: ET.Element, ctx: ParseContext) -> Designation:
-    uid = text(elem.find("UniqueID"))
+    children: dict[str, ET.Element] = {}  # the first child of each name, whatever its namespace
+    for child in elem:
+        children.setdefault(local(child.tag), child)
+    uid = text(children.get("UniqueID"))
     if uid is None:
         raise ctx.error("UniqueID present", "a Designation has no UniqueID", record=f"after {ctx.record}")
     ctx.record = uid
-    regimes = [t for r in elem.findall("RegimeName") if (t := text(r))]
+    regimes = [t for r in elem if local(r.tag) == "RegimeName" and (t := text(r))]
     if len(regimes) != 1:
         ctx.audit("missing_field" if not regimes else "conflicting_value", "RegimeName",
                   "; ".join(regimes)[:AUDIT_CHARS] or None)
-    des = Designation(record_id="", group_id=text(elem.find("OFSIGroupID")),
+    des = Designation(record_id="", group_id=text(children.get("OFSIGroupID")),
                       regime=resolve_regime(regimes[0] if regimes else None, ctx, "RegimeName"))
     des.uk_reference = uid
-    des.un_reference = text(elem.find("UNReferenceNumber"))
-    raw_type = text(elem.find("IndividualEntityShip"))
+    des.un_reference = text(children.get("UNReferenceNumber"))
+    raw_type = text(children.get("IndividualEntityShip"))
     des.entity_type = vocab.entity_type(raw_type or "")
     if des.entity_type is None:
         ctx.audit("unknown_value", "IndividualEntityShip", raw_type)
         des.entity_type = "other"
-    des.listed_on, problem = parse_date(text(elem.find("DateDesignated")))
+    des.listed_on, problem = parse_date(text(children.get("DateDesignated")))
     if problem:
-        ctx.audit(problem, "DateDesignated", text(elem.find("DateDesignated")))
-    des.remark(text(elem.find("OtherInformation")))
+        ctx.audit(problem, "DateDesignated", text(children.get("DateDesignated")))
+    des.remark(text(children.get("OtherInformation")))
     _walk(elem, "", des, ctx)
     return des
 

@@ -38,10 +38,9 @@ AUDIT_CHARS = 200
 
 def clean(value: str | None) -> str | None:
     """A cell or element text: single spaces, ``None`` when blank."""
-    if value is None:
+    if not value or value.isspace():
         return None
-    value = " ".join(value.split())
-    return value or None
+    return " ".join(value.split())
 
 
 def split_numbered(value: str | None) -> list[str]:
@@ -80,16 +79,17 @@ def parse_date(value: str | None) -> tuple[date | None, str | None]:
 
 
 def parse_report_date(text: str) -> date | None:
-    """The publication date in a first line such as ``Report Date: 08-Oct-2026`` or a
-    ``DateGenerated`` element (``02/09/2026``)."""
+    """The publication date in a first line such as ``Report Date: 08-Oct-2026`` (a time after
+    the date is ignored) or a ``DateGenerated`` element (``02/09/2026``)."""
     value = clean(_LABEL.sub("", text, count=1))
     if value is None:
         return None
-    for fmt in _REPORT_DATE_FORMATS:
-        try:
-            return datetime.strptime(value.strip(" ,"), fmt).date()
-        except ValueError:
-            continue
+    for candidate in (value.strip(" ,"), value.split()[0].strip(" ,")):
+        for fmt in _REPORT_DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
     return None
 
 
@@ -188,13 +188,12 @@ class Designation:
         (``duplicate_record``) and made unique with the UK reference or a counter."""
         code = (self.regime.prefix if self.regime else "") or _slug(label or "")
         candidates = ([f"group-{self.group_id}-{code}"] if self.group_id and code else []) + (
-            [self.uk_reference] if self.uk_reference else [])
+            [self.uk_reference] if self.uk_reference else []) or [f"group-{self.group_id}"]
         chosen = next((c for c in candidates if c not in used), None)
-        if chosen is None or (candidates and chosen != candidates[0]):
-            ctx.audit("duplicate_record", "designation id", candidates[0] if candidates else self.group_id)
+        if chosen != candidates[0]:
+            ctx.audit("duplicate_record", "designation id", candidates[0])
         if chosen is None:
-            base = candidates[0] if candidates else f"group-{self.group_id}"
-            chosen = next(f"{base}-{n}" for n in range(2, len(used) + 3) if f"{base}-{n}" not in used)
+            chosen = next(f"{candidates[0]}-{n}" for n in range(2, len(used) + 3) if f"{candidates[0]}-{n}" not in used)
         self.record_id = chosen
         used.add(chosen)
         return chosen
