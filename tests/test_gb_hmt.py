@@ -411,7 +411,7 @@ def test_fcdo_xml_variants(tmp_path: Path):
     staged = _parse(path, tmp_path / "out", snapshot_date=date(2024, 7, 1))
     assert staged.result.snapshot_date == date(2024, 7, 1)
     assert staged.result.counts["designations"] == 48
-    assert staged.one("select count(*) from country_links") == 73
+    assert staged.one("select count(*) from country_links") == 71
     assert set(staged.rows("select rule, field, value, occurrences from parse_audit")) == {
         ("duplicate_record", "UniqueID", "RUS9001", 1), ("no_report_date", "DateGenerated", None, 1)}
 
