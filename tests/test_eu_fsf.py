@@ -791,6 +791,15 @@ def test_csv_quirks_are_read(tmp_path):
     assert result.audit["non_utf8_text:quirks.csv"] >= 1
     assert result.audit["unknown_field:column Entity_RiskScore"] > 0
     assert ("Ivan Petroviè TESTOV",) in _q(tmp_path / "out", "names", "select name from t")
+    # a trailing ';' on the rows but not on the header: empty cells past the last column are dropped
+    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows([header, *(row + [""] for row in rows)])
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text(buffer.getvalue(), encoding="utf-8")
+    result = _parse(trailing, tmp_path / "trailing")
+    assert result.counts["designations"] == 1 and result.audit["layout_deviation:trailing delimiter"] > 0
+    assert _rows(tmp_path / "out", "country_links") == _rows(tmp_path / "trailing", "country_links")
 
 
 # ---------------------------------------------------------------------------------------------- programmes

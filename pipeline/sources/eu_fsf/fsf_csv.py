@@ -74,12 +74,21 @@ def _lines(f: InputFile, ctx: ParseContext, audit: bool) -> Iterator[str]:
 
 
 def _rows(f: InputFile, ctx: ParseContext, audit: bool) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of every non-blank row, the header first; a CSV error names its line."""
+    """(line number, cells) of every non-blank row, the header first; a CSV error names its line.
+    Empty cells after the last header column (a trailing ``;`` on the rows only) are dropped."""
     reader = csv.reader(_lines(f, ctx, audit), delimiter=DELIMITER)
+    width = None
     try:
         for row in reader:
-            if row and any(cell.strip() for cell in row):
-                yield reader.line_num, row
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) > width and not any(cell.strip() for cell in row[width:]):
+                if audit:
+                    ctx.audit("layout_deviation", "trailing delimiter", "empty cells past the header's last column")
+                row = row[:width]
+            yield reader.line_num, row
     except csv.Error as exc:
         raise ctx.error("readable CSV", f"line {reader.line_num}: {exc}") from None
 

@@ -62,13 +62,11 @@ class _Reader:
         known = self.fields.get(element, (frozenset(), frozenset()))[0]
         out: dict[str, str] = {}
         for name, value in elem.attrib.items():
-            if name.startswith(_XSI):
-                continue
-            if name not in known:
+            if name in known:
+                if value := value.strip():
+                    out[name] = value
+            elif not name.startswith(_XSI):
                 self.ctx.audit("unknown_field", f"{path}@{local(name)}", clean(value))
-                continue
-            if value.strip():
-                out[name] = value.strip()
         return out
 
     def additional(self, elem: ET.Element, path: str, rec: EntityRecord) -> None:

@@ -23,6 +23,7 @@ What one record becomes (docs: ``source.yml`` notes):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -82,8 +83,14 @@ def _lines(texts: list[str]) -> list[str]:
     return [line for text in texts for line in text.splitlines() if line.strip()]
 
 
+@functools.cache
+def _latin_letter(ch: str) -> bool:
+    return not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN")
+
+
 def _latin(text: str) -> bool:
-    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in text)
+    """Whether a name is written in Latin letters (else it is staged as original_script)."""
+    return text.isascii() or all(map(_latin_letter, text))
 
 
 @dataclass(frozen=True)
