@@ -171,6 +171,16 @@ def special_entities() -> list[dict]:
                                 "identificationTypeDescription": "IMO company number",
                                 "number": "5123456", "countryIso2Code": "IR"}],
         },
+        {  # a vessel: an IMO ship number in its remarks (the check digit is right)
+            "logicalId": 1014, "designationDate": "2024-02-23", "remarks": ["IMO number: 9074729. Tanker."],
+            "regulation": _reg("UKR", "2024-02-23"), "subjectType": "enterprise",
+            "nameAlias": [{"wholeName": "SEA TEST THREE"}],
+        },
+        {  # not a vessel: a seven-digit IMO number whose check digit is wrong (a company number)
+            "logicalId": 1015, "designationDate": "2024-02-23", "remarks": ["IMO: 5123456."],
+            "regulation": _reg("UKR", "2024-02-23"), "subjectType": "enterprise",
+            "nameAlias": [{"wholeName": "TEST MARITIME LLC"}],
+        },
         {  # an enterprise with registration and tax numbers: its registration country
             "logicalId": 1009, "euReferenceNumber": "EU.1009.99", "designationDate": "2022-06-03",
             "regulation": _reg("BLR", "2022-06-03"), "subjectType": "enterprise",
@@ -361,7 +371,7 @@ def _recount_xml(path: Path) -> dict:
         ids = record.findall("f:identification", NS)
         remarks = " ".join(r.text for r in record.findall("f:remark", NS))
         ship = any(i.get("identificationTypeCode") == "imo" or i.get("identificationTypeDescription") == "IMO number"
-                   for i in ids) or remarks.startswith("Vessel")
+                   for i in ids) or remarks.startswith(("Vessel", "IMO number: 9074729"))
         types["person" if kind == "P" else "vessel" if ship else "organization"] += 1
         for element, link in (("citizenship", "citizenship"), ("birthdate", "birth"), ("address", "address")):
             codes = {e.get("countryIso2Code") for e in record.findall(f"f:{element}", NS)}
@@ -382,7 +392,7 @@ def _recount_xml(path: Path) -> dict:
 def test_counts_match_a_recount_of_the_xml(files, staged):
     recount = _recount_xml(files["xml"])
     out = staged["xml"]
-    assert recount["designations"] == len(corpus()) == 313
+    assert recount["designations"] == len(corpus()) == 315
     assert _q(out, "designations", "select count(*), count(distinct entity_key) from t") == [
         (recount["designations"], recount["targets"])]
     assert dict(_q(out, "designations", "select entity_type, count(*) from t group by 1")) == recount["types"]
@@ -430,7 +440,7 @@ def test_a_file_without_the_namespace_reads_the_same_and_is_audited(schema, stag
     path = writer.write_xml(corpus(), tmp_path / "plain.xml", GENERATED, namespace=None)
     assert not schema.validate(etree.parse(str(path)))  # the XSD requires its namespace
     result = _parse(path, tmp_path / "out")
-    assert result.audit == {**_parse_audit(staged["xml"]), "layout_deviation:namespace": 313}
+    assert result.audit == {**_parse_audit(staged["xml"]), "layout_deviation:namespace": 315}
     for table in ("designations", "country_links"):
         assert _rows(staged["xml"], table) == _rows(tmp_path / "out", table)
 
@@ -513,11 +523,15 @@ def test_vessels_filed_as_enterprises(staged, kind):
     assert _designation(out, "1006")[1] == "vessel"
     assert _designation(out, "1007")[1] == "vessel"
     assert _designation(out, "1008")[1] == "organization"  # a shipping company with an IMO company number
+    assert _designation(out, "1014")[1] == "vessel"
+    assert _designation(out, "1015")[1] == "organization"
     assert _q(out, "identifiers", "select source_record_id, id_type, id_value from t where id_type = 'imo' "
-              "order by 1") == [("1006", "imo", "9123456"), ("1007", "imo", "IMO 9234567")]
+              "order by 1") == [("1006", "imo", "9123456"), ("1007", "imo", "IMO 9234567"), ("1014", "imo", "9074729")]
     assert _links(out, "1007") == [("flag", "PA", None, "mapped", "Panama")]
-    assert _parse_audit(out)["typed_as_vessel:imo_identification"] == 2
-    assert _parse_audit(out)["typed_as_vessel:vessel_statement"] == 1
+    audit = _parse_audit(out)
+    assert audit["typed_as_vessel:imo_identification"] == 2
+    assert audit["typed_as_vessel:vessel_statement"] == 1 and audit["typed_as_vessel:imo_in_text"] == 1
+    assert audit["invalid_check_digit:identification@number"] == 2  # 9123456 and 9234567: kept, audited
 
 
 @pytest.mark.parametrize("kind", ["xml", "csv"])
@@ -610,6 +624,40 @@ def test_every_optional_part_left_out(tmp_path, schema):
     assert _designation(tmp_path / "out", "9")[:5] == ("eu_fsf:9", "organization", "EU 9", [], date(2000, 1, 1))
     assert result.audit["no_name:nameAlias"] == 1 and result.audit["no_programme:regulation@programme"] == 1
     assert result.audit["unknown_value:subjectType@code"] == 1
+
+
+def test_dates_that_cannot_be_listing_dates(tmp_path):
+    """A designation date before 1945 or after the file's date, or no date at all (CSV), is not
+    believed: audited, and the regulation's entry into force dates the record."""
+    base = {"regulation": _reg("SYR", "2011-05-23"), "subjectType": "person", "nameAlias": [{"wholeName": "D"}]}
+    entities = [{**base, "logicalId": 1, "designationDate": "1900-01-01"},
+                {**base, "logicalId": 2, "designationDate": "2030-01-01"},
+                {**base, "logicalId": 3, "designationDate": "31/02/2020"},
+                {**base, "logicalId": 4, "designationDate": "25/02/2022"}]
+    result = _parse(writer.write_csv(entities, tmp_path / "d.csv", GENERATED), tmp_path / "out")
+    assert _q(tmp_path / "out", "designations", "select source_record_id, listed_on from t order by 1") == [
+        ("1", date(2011, 5, 23)), ("2", date(2011, 5, 23)), ("3", date(2011, 5, 23)), ("4", date(2022, 2, 25))]
+    assert result.audit["implausible_date:sanctionEntity@designationDate"] == 2
+    assert result.audit["invalid_date:sanctionEntity@designationDate"] == 1
+
+
+def test_staged_suites_pass(tmp_path):
+    """The project's staged Great Expectations suites accept what the parser stages."""
+    from expectations.staged import staged_suites
+    from pipeline.staged import SCHEMAS
+    from pipeline.validation import validate_stage
+
+    meta = load_meta("eu_fsf")
+    for name, path in (("demo", DEMO_DIR / demo.XML_NAME),
+                       ("corpus", writer.write_xml(corpus(), tmp_path / "corpus.xml", GENERATED))):
+        out = tmp_path / name
+        _parse(path, out)
+        con = duckdb.connect()
+        frames = {table: con.execute(f"select *, 'eu_fsf' as source, date '{SNAPSHOT}' as snapshot_date from "
+                                     f"read_parquet('{out}/{table}/**/*.parquet')").df() for table in SCHEMAS}
+        reports = validate_stage("staged", frames, staged_suites(meta.min_rows_demo, meta.max_rows, None,
+                                                                 snapshot_date=SNAPSHOT))
+        assert reports and not any(r.failed_critical for r in reports)
 
 
 def test_unknown_elements_and_attributes_are_audited(tmp_path):

@@ -27,14 +27,14 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from pipeline.sources.base import ParseContext
-from pipeline.sources.eu_fsf.vocab import flag_patterns, id_rule, subject_types, vessel_markers
+from pipeline.sources.eu_fsf.vocab import flag_patterns, id_rule, imo_check_digit, subject_types, vessel_markers
 
 #: The repeatable details of a sanction entity (XML element names).
 DETAILS = ("nameAlias", "citizenship", "birthdate", "address", "identification")
-#: Listing dates outside [this, snapshot + a year] are not believed (the staged suite wants >= 1945).
+#: Dates outside [this, the file's date] are not believed (the staged suite wants listed_on in it).
 EARLIEST_DATE = date(1945, 1, 1)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -110,13 +110,15 @@ class Stager:
         self._seen: set[str] = set()
 
     # ------------------------------------------------------------------ values
-    def _date(self, field_name: str, value: str | None, snapshot: date) -> date | None:
+    def _date(self, field_name: str, value: str | None, latest: date | None) -> date | None:
+        """A date of the record; None (audited) when it is not a date or falls outside
+        [1945-01-01, ``latest``] (``latest`` None: no upper bound, for dates that may lie ahead)."""
         try:
             found = parse_date(value)
         except ValueError:
             self.ctx.audit("invalid_date", field_name, value)
             return None
-        if found is not None and not EARLIEST_DATE <= found <= snapshot + timedelta(days=366):
+        if found is not None and not (EARLIEST_DATE <= found and (latest is None or found <= latest)):
             self.ctx.audit("implausible_date", field_name, found.isoformat())
             return None
         return found
@@ -168,7 +170,7 @@ class Stager:
                           "record is left out")
             return False
         self._seen.add(lid)
-        delisted = self._date("sanctionEntity@delistingDate", rec.attrs.get("delistingDate"), snapshot)
+        delisted = self._date("sanctionEntity@delistingDate", rec.attrs.get("delistingDate"), None)
         if delisted is not None and delisted <= snapshot:
             ctx.audit("delisted", "sanctionEntity@delistingDate", delisted.isoformat())
             return False
@@ -226,6 +228,8 @@ class Stager:
 
     def _entity_type(self, rec: EntityRecord) -> str:
         table = subject_types()
+        if not rec.subject:
+            self.ctx.audit("no_subject_type", "subjectType", None)
         found: list[str] = []
         for attr in ("code", "classificationCode"):
             value = clean(rec.subject.get(attr))
@@ -315,6 +319,8 @@ class Stager:
             if value is None:
                 self.ctx.audit("no_value", "identification@number", clean(detail.get("identificationTypeCode")))
                 continue
+            if id_type == "imo" and not imo_check_digit(re.sub(r"\D", "", value)):
+                self.ctx.audit("invalid_check_digit", "identification@number", value)
             place = self._place("identification", detail)
             add(id_type, value, place.iso2 if place else None,
                 clean(detail.get("identificationTypeDescription")) or clean(detail.get("identificationTypeCode")))
@@ -341,7 +347,7 @@ class Stager:
             })
 
         for detail in rec.details["citizenship"]:
-            lost = self._date("citizenship@disenfranchisementDate", detail.get("disenfranchisementDate"), snapshot)
+            lost = self._date("citizenship@disenfranchisementDate", detail.get("disenfranchisementDate"), None)
             if lost is not None and lost <= snapshot:
                 self.ctx.audit("former_citizenship", "citizenship@disenfranchisementDate", lost.isoformat())
                 link("other", self._place("other", detail))

@@ -83,19 +83,30 @@ class VesselMarker:
     name: str
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None
+    imo_check: bool = False
 
     def find(self, text: str) -> re.Match[str] | None:
         found = self.pattern.search(text)
         if found is None or (self.unless is not None and self.unless.search(text)):
             return None
+        if self.imo_check and not imo_check_digit(found.group(1)):
+            return None
         return found
+
+
+def imo_check_digit(number: str) -> bool:
+    """Whether a 7-digit IMO ship number's last digit is its check digit (the first six digits
+    weighted 7 to 2, summed, modulo 10)."""
+    if len(number) != 7 or not number.isdigit():
+        return False
+    return sum(int(d) * w for d, w in zip(number[:6], range(7, 1, -1), strict=True)) % 10 == int(number[6])
 
 
 @functools.cache
 def vessel_markers() -> tuple[VesselMarker, ...]:
     return tuple(
         VesselMarker(row["marker"], re.compile(row["pattern"], re.IGNORECASE),
-                     re.compile(row["unless"], re.IGNORECASE) if row["unless"] else None)
+                     re.compile(row["unless"], re.IGNORECASE) if row["unless"] else None, row["imo_check"] == "yes")
         for row in read_csv("vessel_markers.csv")
     )
 
