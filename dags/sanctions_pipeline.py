@@ -38,23 +38,26 @@ def _materialise(mapped) -> list[dict]:
 def _run(step: str, call):
     """Run ``call(settings, run_id)`` for this run; record a failure for the CLI.
 
-    The first step first removes what earlier runs left behind (unless a ``pipeline run`` that
-    holds the run lock is live: it has done so itself).
+    A step does not start once the run was asked to stop (:func:`pipeline.locking.step`). The
+    first step first removes what earlier runs left behind (unless a ``pipeline run`` that holds
+    the run lock is live: it has done so itself).
     """
     import time
 
-    from pipeline import flow, progress
+    from pipeline import flow, locking, progress
 
     run_id = get_current_context()["run_id"]
     settings = pipeline_settings.load()
     started = time.perf_counter()
     try:
-        if step == "land":
-            from pipeline.housekeeping import sweep_if_idle
-            from pipeline.publish import safe_run_id
+        with locking.step(step):
+            progress.started(step)
+            if step == "land":
+                from pipeline.housekeeping import sweep_if_idle
+                from pipeline.publish import safe_run_id
 
-            sweep_if_idle(settings, keep=safe_run_id(run_id))
-        result = call(settings, run_id)
+                sweep_if_idle(settings, keep=safe_run_id(run_id))
+            result = call(settings, run_id)
         progress.emit(step, result, time.perf_counter() - started)
         return result
     except Exception as exc:
@@ -74,12 +77,16 @@ def _run(step: str, call):
     doc_md=__doc__,
 )
 def sanctions_pipeline():
-    @task(retries=3, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True)
+    @task(retries=3, retry_delay=timedelta(minutes=5), retry_exponential_backoff=2.0,
+          max_retry_delay=timedelta(minutes=30))
     def land() -> list[dict]:
         """Fetch or copy every source's inputs into the content-addressed raw store.
 
-        Only a transient network failure (already tried again inside ``raw.land``) is retried
-        later; a permanent one (size cap, missing file, HTTP 4xx, full disk) fails at once."""
+        Only a transient network failure (a timeout, a reset, HTTP 5xx/408/425/429, a name server
+        that cannot answer now), already tried again inside ``raw.land``, is retried later, after
+        5-10, 10-20 and 20-30 minutes (``pipeline run`` prints the time of each next try). Anything
+        else fails at once: an address where nothing answers (connection refused, unknown host),
+        HTTP 4xx, the size cap, a missing file, a full disk, a stop request."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from pipeline import flow

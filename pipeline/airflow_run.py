@@ -6,8 +6,15 @@ prepares a project-local ``AIRFLOW_HOME`` (``var/airflow``), migrates its SQLite
 once, then runs ``python -m pipeline.airflow_run`` in a child process with that environment: it
 loads ``dags/`` through Airflow's DagBag and executes one DagRun with ``dag.test()`` (every task in
 order, in-process, with real task instances, XComs and asset events recorded in the metadata
-database). The child runs in its own process group; SIGINT/SIGTERM to ``pipeline run`` are
-forwarded to that group, and whatever is still running after a grace period is killed.
+database). The child runs in its own process group.
+
+A stop (SIGINT/SIGTERM to ``pipeline run``) publishes nothing: ``pipeline run`` records the stop
+in the run's decision file (:mod:`pipeline.locking`), no step starts after it, and ``publish``
+checks it atomically before it swaps the release in. The child interrupts the step that runs (or
+its wait for an Airflow retry), marks its DagRun failed and records why; ``pipeline run`` exits
+128 + the signal number. If the child has not exited ``GRACE_SECONDS`` later, or on a second
+signal, its process group is killed. A child whose ``pipeline run`` is killed (SIGKILL) stops
+the same way, at once or at its next step.
 
 A failed run leaves ``<home>/last_error.json`` (written atomically): :func:`last_error` reads it
 and never raises, whatever state a full disk or a kill left it in.
@@ -24,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -35,7 +43,8 @@ DAG_ID = "sanctions_pipeline"
 ERROR_FILE = "last_error.json"
 LOCK_TIMEOUT_ENV = "PIPELINE_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 3600.0
-GRACE_SECONDS = 15.0
+GRACE_SECONDS = 30.0  # after a stop request: time for the running step to end before the child is killed
+IDLE_BEFORE_INTERRUPT = 2.0  # after a stop request: a child waiting this long between steps is interrupted
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 _DISK_FULL_TEXT = re.compile(r"no space left on device|disk quota exceeded|errno 28\b|database or disk is full",
                              re.IGNORECASE)
@@ -45,7 +54,13 @@ log = logging.getLogger(__name__)
 
 
 class RunStopped(SystemExit):
-    """``pipeline run`` was stopped by a signal; the exit code is 128 + the signal number."""
+    """``pipeline run`` was stopped by a signal; the exit code is 128 + the signal number.
+    ``killed``: the child did not stop by itself and its process group was killed."""
+
+    def __init__(self, signum: int, killed: bool = False) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+        self.killed = killed
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -72,37 +87,48 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 # --- the child process -------------------------------------------------------------------------
 
 def run_child(cmd: list[str], env: dict[str, str], grace: float = GRACE_SECONDS,
-              on_tick: Callable[[], None] | None = None, **popen: object) -> int:
+              on_tick: Callable[[], None] | None = None, on_start: Callable[[subprocess.Popen], None] | None = None,
+              on_stop: Callable[[int, float], bool] | None = None, **popen: object) -> int:
     """Run ``cmd`` in its own process group and return its exit code; ``on_tick`` is called about
-    five times a second while it runs (progress lines).
+    five times a second while it runs (progress lines), ``on_start`` once it is started.
 
-    SIGINT/SIGTERM received meanwhile are forwarded to the whole group; if the group has not
-    exited ``grace`` seconds later it is killed, and :class:`RunStopped` is raised.
+    On SIGINT/SIGTERM meanwhile, ``on_stop(signum, grace)`` is called once: it asks the child to
+    stop by itself and returns True when it could. Without ``on_stop`` (or when it returns False)
+    the signal is forwarded to the child's process group. If the child has not exited ``grace``
+    seconds later, or on a second signal, the group is killed. Once the child is gone,
+    :class:`RunStopped` is raised.
     """
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, **popen)  # noqa: S603
     received: list[int] = []
 
-    def forward(signum: int, _frame: object) -> None:
+    def note(signum: int, _frame: object) -> None:
         received.append(signum)
-        try:
-            os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            pass
 
     previous = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, forward)
+            previous[sig] = signal.signal(sig, note)
     except ValueError:  # not the main thread: signals stay with the caller
         pass
     try:
-        deadline = None
+        if on_start is not None:
+            on_start(proc)
+        deadline, handled, killed = None, 0, False
         while True:
-            if received and deadline is None:
-                name = signal.Signals(received[0]).name
-                print(f"\n{name} received: stopping the Airflow run (process group {proc.pid})...",
-                      file=sys.stderr, flush=True)
-                deadline = time.monotonic() + grace
+            if len(received) > handled:
+                name = signal.Signals(received[handled]).name
+                if handled == 0:
+                    deadline = time.monotonic() + grace
+                    if on_stop is None or not on_stop(received[0], grace):
+                        print(f"\n{name} received: stopping the Airflow run (process group {proc.pid})...",
+                              file=sys.stderr, flush=True)
+                        _signal_group(proc.pid, received[0])
+                elif not killed:
+                    print(f"{name} received again: killing the Airflow run (process group {proc.pid}) now.",
+                          file=sys.stderr, flush=True)
+                    _kill_group(proc.pid)
+                    killed = True
+                handled = len(received)
             try:
                 code = proc.wait(timeout=0.2)
                 if on_tick is not None:
@@ -111,19 +137,28 @@ def run_child(cmd: list[str], env: dict[str, str], grace: float = GRACE_SECONDS,
             except subprocess.TimeoutExpired:
                 if on_tick is not None:
                     on_tick()
-                if deadline is not None and time.monotonic() > deadline:
+                if deadline is not None and time.monotonic() > deadline and not killed:
+                    print(f"The Airflow run did not stop within {grace:.0f}s: killing it (process group {proc.pid}).",
+                          file=sys.stderr, flush=True)
                     _kill_group(proc.pid)
+                    killed = True
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if received:
         _kill_group(proc.pid)  # anything the child started and left behind
-        name = signal.Signals(received[0]).name
-        print(f"Stopped by {name}: the Airflow run was stopped too. The last good publication is unchanged "
-              "unless the run had already published; the next run removes what this one left half-done.",
-              file=sys.stderr, flush=True)
-        raise RunStopped(128 + received[0])
+        if on_stop is None:
+            name = signal.Signals(received[0]).name
+            print(f"Stopped by {name}: the Airflow run was stopped too.", file=sys.stderr, flush=True)
+        raise RunStopped(received[0], killed=killed)
     return code
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _kill_group(pgid: int) -> None:
@@ -165,8 +200,9 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
     Holds the run lock for the whole run (waiting up to ``wait`` seconds, default
     :func:`lock_timeout`, then :class:`pipeline.locking.RunLocked`), sweeps the debris and the
     error record of earlier runs, migrates the metadata database if needed, and runs the DAG in a
-    child process. After a failure, :func:`last_error` says why. ``quiet``: Airflow's output goes
-    to a log file and the terminal gets one progress line per step (``pipeline run``).
+    child process. After a failure, :func:`last_error` says why; after SIGINT/SIGTERM, it says
+    where the run stopped and :class:`RunStopped` is raised. ``quiet``: Airflow's output goes to
+    a log file and the terminal gets one progress line per step (``pipeline run``).
     """
     from pipeline import housekeeping, locking, progress
 
@@ -174,29 +210,106 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
     timeout = lock_timeout() if wait is None else wait
     with locking.run_lock(settings, timeout, notify=lambda msg: print(msg, file=sys.stderr, flush=True)) as fd:
         housekeeping.sweep(settings)
+        for stale in settings.home.glob(locking.DECISION_GLOB):  # decision files of killed runs
+            stale.unlink(missing_ok=True)
         (settings.home / ERROR_FILE).unlink(missing_ok=True)  # the record of an earlier run
         if env.get("PIPELINE_AIRFLOW_EXTERNAL") != "1":
             ensure_metadata_db(settings, env)
-        env[locking.HELD_ENV] = str(settings.home)
+        decision = locking.decision_path(settings)
+        env.update({locking.HELD_ENV: str(settings.home), locking.STOP_FILE_ENV: str(decision),
+                    locking.PARENT_PID_ENV: str(os.getpid())})
         cmd = [sys.executable, "-m", "pipeline.airflow_run"] + ([logical_date] if logical_date else [])
-        if not quiet:
-            # The child keeps the lock's open file: the lock holds until both processes are gone.
-            return run_child(cmd, env, pass_fds=(fd,))
-        # Airflow's own log lines go to a file; the terminal gets one line per step.
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        logs = settings.airflow_home / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path, progress_path = logs / f"pipeline-run-{stamp}.log", logs / f"pipeline-run-{stamp}.progress.jsonl"
-        env[progress.ENV] = str(progress_path)
-        print(f"Running the {DAG_ID} DAG with Airflow; its log: {log_path}", flush=True)
-        follower = progress.Follower(progress_path, sys.stdout)
-        with open(log_path, "w", encoding="utf-8") as log_file:
-            code = run_child(cmd, env, pass_fds=(fd,), on_tick=follower.poll, stdout=log_file,
-                             stderr=subprocess.STDOUT)
-        follower.poll()
-        if code != 0:
-            print(f"Airflow's log of this run: {log_path}", file=sys.stderr, flush=True)
-        return code
+        # The child keeps the lock's open file: the lock holds until both processes are gone. The
+        # lock file names the child too, for a run that waits while a killed command's child finishes.
+        child = {"pass_fds": (fd,), "on_start": lambda proc: locking.record_holder(fd, child=proc.pid)}
+        follower = None
+        try:
+            if not quiet:
+                stop = _Stop(settings, decision, lambda: None)
+                return run_child(cmd, env, on_stop=stop.request, **child)
+            # Airflow's own log lines go to a file; the terminal gets one line per step.
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            logs = settings.airflow_home / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            log_path = logs / f"pipeline-run-{stamp}.log"
+            progress_path = logs / f"pipeline-run-{stamp}.progress.jsonl"
+            env[progress.ENV] = str(progress_path)
+            print(f"Running the {DAG_ID} DAG with Airflow; its log: {log_path}", flush=True)
+            follower = progress.Follower(progress_path, sys.stdout)
+            stop = _Stop(settings, decision, lambda: follower.current)
+            with open(log_path, "w", encoding="utf-8") as log_file:
+                code = run_child(cmd, env, on_tick=follower.poll, on_stop=stop.request, stdout=log_file,
+                                 stderr=subprocess.STDOUT, **child)
+            follower.poll()
+            if code != 0:
+                print(f"Airflow's log of this run: {log_path}", file=sys.stderr, flush=True)
+            return code
+        except RunStopped as stopped:
+            if follower is not None:
+                follower.poll()
+            stop.finish(stopped)
+            raise
+        finally:
+            decision.unlink(missing_ok=True)
+
+
+class _Stop:
+    """What ``pipeline run`` does on SIGINT/SIGTERM: record the stop for its Airflow child, say
+    what happens next, and, once the child is gone, say where the run stopped and what was kept."""
+
+    def __init__(self, settings: Settings, decision: Path, current_step: Callable[[], str | None]) -> None:
+        self.settings = settings
+        self.decision = decision
+        self.current_step = current_step
+        self.step_at_stop: str | None = None
+
+    def request(self, signum: int, grace: float) -> bool:
+        from pipeline import locking
+
+        name = signal.Signals(signum).name
+        self.step_at_stop = self.current_step()
+        try:
+            record = locking.decide(self.decision, "stop", why=f"{name} to `pipeline run` (pid {os.getpid()})")
+        except OSError as exc:  # e.g. a full disk: stop the child the hard way
+            print(f"\n{name} received; the stop request could not be recorded ({exc}).", file=sys.stderr, flush=True)
+            return False
+        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
+        where = f"in step '{self.step_at_stop}'" if self.step_at_stop else "starting"
+        if record["decision"] == "stop":
+            print(f"\n{name} received: stopping the run ({where}); it publishes nothing. If it has not "
+                  f"stopped within {grace:.0f}s it is killed; {again} kills it at once...", file=sys.stderr, flush=True)
+        else:
+            print(f"\n{name} received, but the run had already committed release {record.get('release')}: it "
+                  "finishes publishing it...", file=sys.stderr, flush=True)
+        return True
+
+    def finish(self, stopped: RunStopped) -> None:
+        """Say where the run stopped; record it when the child could not (it was killed)."""
+        from pipeline import locking
+        from pipeline.errors import KEPT
+
+        name = signal.Signals(stopped.signum).name
+        record = locking.read_decision(self.decision) or {}
+        current = self.settings.current_release
+        if (record.get("decision") == "publish" and current.is_symlink()
+                and current.resolve().name == record.get("release")):
+            print(f"Stopped by {name} after the run had published release {record['release']} (the stop came "
+                  "after the release was committed): it is the current publication.", file=sys.stderr, flush=True)
+            return
+        err = last_error(self.settings)
+        if not (err and err.get("type") == "StopRequested"):
+            step = self.step_at_stop or "unknown"
+            how = "was killed" if stopped.killed else "ended"
+            err = {"run_id": None, "step": step, "type": "StopRequested",
+                   "error": f"the Airflow run {how} in step '{step}' after {name} to `pipeline run` (pid "
+                            f"{os.getpid()}). {KEPT}"}
+            write_last_error(self.settings, err)
+        lines = [f"Stopped by {name}: {err['error']}"]
+        if self.settings.published_db.exists():
+            lines.append(f"The last good publication is unchanged: {self.settings.published_db}")
+        if stopped.killed:
+            lines.append("The next run removes what this one left half-done.")
+        print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 # --- the error record --------------------------------------------------------------------------
@@ -334,12 +447,145 @@ def _retire_moved_assets(dag: object) -> None:
             session.execute(delete(AssetActive).where(and_(AssetActive.name == name, AssetActive.uri != uri)))
 
 
+_ACTIVE_TI_STATES = ("running", "queued", "scheduled", "up_for_retry", "up_for_reschedule", "deferred", "restarting")
+
+
+def _fail_running_runs(logical: object = None) -> tuple[list[str], list[str]]:
+    """Mark this DAG's running DagRuns failed (only the one at ``logical`` when given), with their
+    unfinished task instances; returns the run ids and the task ids that were running or waiting.
+
+    At the child's start (embedded mode, under the run lock) a running DagRun is one a killed run
+    left behind; after a stop it is this run's own."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from sqlalchemy import select
+
+    now = datetime.now().astimezone()
+    with create_session() as session:
+        query = select(DagRun).where(DagRun.dag_id == DAG_ID, DagRun.state == DagRunState.RUNNING)
+        if logical is not None:
+            query = query.where(DagRun.logical_date == logical)
+        runs = list(session.scalars(query))
+        active = []
+        for run in runs:
+            for ti in session.scalars(select(TaskInstance).where(TaskInstance.dag_id == DAG_ID,
+                                                                 TaskInstance.run_id == run.run_id)):
+                if str(ti.state or "").rsplit(".", 1)[-1].lower() in _ACTIVE_TI_STATES:
+                    active.append(ti.task_id)
+                    ti.state = TaskInstanceState.FAILED
+                    ti.end_date = now
+            run.state = DagRunState.FAILED
+            run.end_date = now
+        return [r.run_id for r in runs], sorted(set(active))
+
+
+class _Watcher(threading.Thread):
+    """In the Airflow child, beside ``dag.test()``: says on the terminal when a task waits for an
+    Airflow retry (and until when), and, once the run must stop, interrupts the step that runs
+    (it fails with :class:`pipeline.locking.StopRequested`) or the wait for a retry. Safe at any
+    point: after a stop, ``publish`` cannot swap its release in, and a run that committed its
+    release is never told to stop."""
+
+    def __init__(self, dag: object) -> None:
+        super().__init__(name="pipeline-run-watcher", daemon=True)
+        self.dag = dag
+        self.armed = True
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._announced: set[tuple] = set()
+        self._interrupted_at = 0.0
+        self._interrupted_steps: set[str | None] = set()
+        self._scheduler_dag = None
+
+    def run(self) -> None:
+        from pipeline import locking
+
+        ticks = 0
+        while not self._done.wait(0.5):
+            ticks += 1
+            try:
+                why = locking.stop_reason()
+                if why is None:
+                    if ticks % 4 == 0:  # every 2 s: a retry wait lasts minutes
+                        self._announce_retries()
+                    continue
+                now, running = time.monotonic(), locking.running_step()
+                # A step that just ended is left alone (the next one refuses to start); a running
+                # step is interrupted once, a wait (an Airflow retry) every few seconds until it ends.
+                due = (running not in self._interrupted_steps if running
+                       else locking.idle_for() >= IDLE_BEFORE_INTERRUPT and now - self._interrupted_at > 5)
+                with self._lock:
+                    if self.armed and due:
+                        self._interrupted_at = now
+                        self._interrupted_steps.add(running)
+                        log.warning("stopping the run %s: %s", f"in step {running}" if running else "while it waits",
+                                    why)
+                        _interrupt_main()
+            except Exception as exc:  # noqa: BLE001 - the watcher must never take the run down
+                log.debug("watcher: %s", exc)
+
+    def disarm(self) -> None:
+        """No interruption from now on (the run is over)."""
+        with self._lock:
+            self.armed = False
+        self._done.set()
+
+    def _announce_retries(self) -> None:
+        from airflow.models.dagrun import DagRun
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from airflow.utils.state import DagRunState, TaskInstanceState
+        from sqlalchemy import select
+
+        from pipeline import progress
+        from pipeline import settings as settings_mod
+
+        with create_session() as session:
+            waiting = list(session.scalars(
+                select(TaskInstance).join(DagRun, (DagRun.dag_id == TaskInstance.dag_id)
+                                          & (DagRun.run_id == TaskInstance.run_id))
+                .where(TaskInstance.dag_id == DAG_ID, TaskInstance.state == TaskInstanceState.UP_FOR_RETRY,
+                       DagRun.state == DagRunState.RUNNING)))
+            for ti in waiting:
+                key = (ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+                if key in self._announced:
+                    continue
+                self._announced.add(key)
+                ti.task = self._scheduler_task(ti.task_id)
+                when = ti.next_retry_datetime().timestamp()
+                err = last_error(settings_mod.load())
+                reason = f": {err['error']}" if err and err.get("step") == ti.task_id else ""
+                text = (f"try {ti.try_number} of {ti.max_tries + 1} failed; Airflow tries again at "
+                        f"{progress.clock(when)} (Ctrl-C stops the run){reason}")
+                log.warning("%s %s", ti.task_id, text)
+                progress.waiting(ti.task_id, text)
+
+    def _scheduler_task(self, task_id: str) -> object:
+        """The task as the scheduler sees it (its serialized form: the retry settings it applies)."""
+        if self._scheduler_dag is None:
+            from airflow.serialization.serialized_objects import DagSerialization
+
+            self._scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(self.dag))
+        return self._scheduler_dag.get_task(task_id)
+
+
+def _interrupt_main() -> None:
+    import _thread
+
+    _thread.interrupt_main(signal.SIGINT)
+
+
 def main(argv: list[str]) -> int:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
+    from pipeline import locking
     from pipeline import settings as settings_mod
+    from pipeline.errors import KEPT
 
+    locking.watch_parent()
     settings = settings_mod.load()
     failures = _FailureLog()
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
@@ -352,10 +598,43 @@ def main(argv: list[str]) -> int:
     dag = bag.get_dag(DAG_ID)
     if os.environ.get("PIPELINE_AIRFLOW_EXTERNAL") != "1":
         _retire_moved_assets(dag)
+        left, _ = _fail_running_runs()
+        if left:
+            print(f"DagRun(s) {', '.join(left)} left running by a stopped or killed run: marked failed",
+                  file=sys.stderr, flush=True)
     failures.install()
     logical = pendulum.parse(argv[0]) if argv else pendulum.now("UTC")
     started = time.perf_counter()
-    run = dag.test(logical_date=logical)
+    watcher = _Watcher(dag)
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        if watcher.armed:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        watcher.start()
+        run = dag.test(logical_date=logical)
+    except KeyboardInterrupt:
+        watcher.disarm()
+        why = locking.stop_reason() or "SIGINT to the Airflow run itself"
+        try:
+            from airflow import settings as airflow_settings
+
+            airflow_settings.Session.remove()  # the interrupted session may hold an open transaction
+            runs, waiting = _fail_running_runs(logical)
+        except Exception as exc:  # noqa: BLE001 - the next run marks it failed at its start
+            log.error("could not mark the stopped DagRun failed: %s", exc)
+            runs, waiting = [], []
+        step = ",".join(waiting) or "between steps"
+        where = f"while step '{step}' waited for its next try" if waiting else "between steps"
+        record = {"run_id": runs[0] if runs else None, "step": step, "type": "StopRequested",
+                  "error": f"the run was stopped {where}: {why}; the run is marked failed. {KEPT}"}
+        write_last_error(settings, record)
+        print(f"DagRun {', '.join(runs) or '?'} stopped: {record['error']}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        watcher.disarm()
     state = str(getattr(run, "state", "unknown"))
     print(f"DagRun {run.run_id}: {state} in {time.perf_counter() - started:.1f}s", flush=True)
     if state.endswith("success"):

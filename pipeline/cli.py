@@ -91,13 +91,18 @@ def _apply_run_options(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.airflow_run import last_error, run_pipeline
+    """Run the DAG; exit 0 when it published, 1 when a step failed, 128 + N when signal N stopped it."""
+    from pipeline.airflow_run import RunStopped, last_error, run_pipeline
     from pipeline.report import headline
 
     _apply_run_options(args)
     settings = settings_mod.load()
     started = time.perf_counter()
-    code = run_pipeline(settings, args.date, quiet=not args.verbose)
+    try:
+        code = run_pipeline(settings, args.date, quiet=not args.verbose)
+    except RunStopped:
+        print(f"\nThe pipeline run was STOPPED after {time.perf_counter() - started:.0f}s.", file=sys.stderr)
+        raise
     elapsed = time.perf_counter() - started
     print()
     if code != 0:

@@ -72,8 +72,11 @@ def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
 
 def land_sources(settings: Settings) -> list[dict]:
     """Copy or download every configured input into the raw store. One batch per source."""
+    from pipeline.locking import check_stop
+
     batches = []
     for source_id in settings.sources:
+        check_stop("land")  # between sources: a stop request does not wait for every download
         inputs, demo = source_inputs(settings, source_id)
         files = [raw.land(source_id, origin, settings).to_dict() for origin in inputs]
         batches.append({"source": source_id, "demo": demo, "files": files})
@@ -300,11 +303,14 @@ def commit_staged(settings: Settings, run_id: str) -> int:
 
 
 def publish(build_info: dict, results: list[dict], settings: Settings, run_id: str) -> dict:
+    from pipeline.locking import commit_publish
     from pipeline.publish import publish as publish_release
 
     info = {"parsed": [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")} for r in results]}
+    # The stop check that matters: atomically, just before the release is swapped in.
     release = publish_release(Path(build_info["database"]), settings, run_id,
-                              data_docs=data_docs_dir(settings), info=info)
+                              data_docs=data_docs_dir(settings), info=info,
+                              commit=lambda: commit_publish(safe_run_id(run_id)))
     committed = commit_staged(settings, run_id)
     shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
     return {"release": str(release), "database": str(settings.published_db), "staged_parts": committed}

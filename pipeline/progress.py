@@ -6,6 +6,14 @@ The DAG's tasks call :func:`emit` when a step ends; in the embedded mode ``pipel
 scheduler in production) :func:`emit` does nothing: the task logs say the same.
 
     [4/8] parse us_ofac_sdn: 134 designations in 0.5 s
+
+A step that waits (a download tried again, a task Airflow retries later) says so with
+:func:`waiting`, naming the time of the next try:
+
+    [1/8] land: un_sc x.xml: connection refused; trying again at 14:03:22 (attempt 2 of 3)
+
+Each step also records when it starts (:func:`started`; not printed), so ``pipeline run`` knows
+which step a stop request interrupts.
 """
 
 from __future__ import annotations
@@ -63,6 +71,38 @@ def emit(step: str, result: Any, seconds: float) -> None:
         fh.write(json.dumps(record) + "\n")
 
 
+def _append(record: dict) -> None:
+    path = os.environ.get(ENV)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({**record, "at": time.time()}) + "\n")
+    except OSError:  # a full disk: the log still has it
+        pass
+
+
+def _index(step: str) -> int:
+    return STEPS.index(step) + 1 if step in STEPS else 0
+
+
+def started(step: str) -> None:
+    """Record that ``step`` starts (not printed: :attr:`Follower.current` names it)."""
+    _append({"started": step, "index": _index(step)})
+
+
+def waiting(step: str, text: str) -> None:
+    """A line saying what ``step`` waits for and until when (callers log it too)."""
+    _append({"waiting": text, "step": step, "index": _index(step)})
+
+
+def clock(when: float) -> str:
+    """A local wall-clock time (epoch seconds) as ``HH:MM:SS``, with the date when it is not today."""
+    moment = time.localtime(when)
+    same_day = time.strftime("%Y-%m-%d", moment) == time.strftime("%Y-%m-%d")
+    return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S", moment)
+
+
 class Follower:
     """Prints the progress file's new lines: call :meth:`poll` while the run goes on."""
 
@@ -70,6 +110,7 @@ class Follower:
         self.path = path
         self.out = out
         self._offset = 0
+        self.current: str | None = None  # the step that started last
 
     def poll(self) -> None:
         try:
@@ -84,6 +125,13 @@ class Follower:
         self._offset += len(complete.encode("utf-8")) + 1
         for line in complete.splitlines():
             record = json.loads(line)
+            if "started" in record:
+                self.current = record["started"]
+                continue
+            if "waiting" in record:
+                print(f"[{record['index']}/{len(STEPS)}] {record['step'].replace('_', ' ')}: {record['waiting']}",
+                      file=self.out, flush=True)
+                continue
             sep = " " if record["step"] == "parse" else ": "  # parse lines start with the source id
             print(f"[{record['index']}/{len(STEPS)}] {record['step'].replace('_', ' ')}{sep}{record['text']} "
                   f"in {record['seconds']} s", file=self.out, flush=True)

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,8 +46,12 @@ def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | None = None,
-            info: dict | None = None) -> Path:
-    """Move ``build_db`` into a new release with its exports, then point ``current`` at it."""
+            info: dict | None = None, commit: Callable[[], None] | None = None) -> Path:
+    """Move ``build_db`` into a new release with its exports, then point ``current`` at it.
+
+    ``commit`` is called once the release is complete, just before it is moved into place and
+    swapped in; if it raises (a stop request won), nothing is published and no release is left.
+    """
     releases = settings.publish_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     name = safe_run_id(run_id)
@@ -83,6 +88,8 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
             **(info or {}),
         }
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if commit is not None:
+            commit()
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)

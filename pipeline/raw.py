@@ -12,6 +12,7 @@ import http.client
 import json
 import logging
 import os
+import socket
 import tempfile
 import time
 import urllib.error
@@ -53,12 +54,15 @@ class RawFile:
 
 class FetchError(SourceError):
     """A download that failed; ``transient`` when trying again later may succeed (timeouts,
-    connection resets, HTTP 5xx/408/429), not when it cannot (HTTP 4xx)."""
+    connection resets, HTTP 5xx/408/429), not when it cannot (HTTP 4xx). ``unreachable``: nothing
+    answered at that address (connection refused, unknown host): tried again within the task only."""
 
-    def __init__(self, source: str, file: str, detail: str, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(self, source: str, file: str, detail: str, transient: bool, retry_after: float | None = None,
+                 unreachable: bool = False) -> None:
         super().__init__(source, file, "fetch", detail)
         self.transient = transient
         self.retry_after = retry_after
+        self.unreachable = unreachable
 
 
 class _WriteFailed(Exception):
@@ -113,7 +117,29 @@ def _download(origin: str, out, dest: Path, source: str, name: str, cap: int, ti
         raise FetchError(source, name, f"{origin}: HTTP {exc.code} {exc.reason}", transient,
                          _retry_after(exc.headers)) from None
     except (OSError, http.client.HTTPException) as exc:  # timeouts, refused or reset connections, DNS
-        raise FetchError(source, name, f"{origin}: {exc}", transient=True) from None
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+        raise FetchError(source, name, f"{origin}: {text}", transient=True, unreachable=_unreachable(exc)) from None
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Nothing answers at that address: the connection is refused, or the host name does not exist
+    (a name server that cannot answer now, ``EAI_AGAIN``, is a transient failure instead)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, ConnectionRefusedError):
+        return True
+    no_such_host = (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME))
+    return isinstance(reason, socket.gaierror) and reason.errno in no_such_host
+
+
+def _wait_before_retry(delay: float) -> None:
+    """Sleep ``delay`` seconds before the next attempt, stopping early if the run is stopped."""
+    from pipeline.locking import check_stop
+
+    end = time.monotonic() + delay
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.5))
+        check_stop("land")
 
 
 def _store(tmp: Path, sha: str, name: str, source: str, settings: Settings) -> Path:
@@ -135,8 +161,12 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
     A file over ``settings.max_raw_bytes`` is refused before a byte is copied (its size, or the
     declared ``Content-Length``; a download is also capped while it streams). A transient network
     failure is tried again up to ``attempts`` times, waiting ``backoff`` seconds, doubled each time
-    (or the server's ``Retry-After``, up to a minute); anything else fails at once.
+    (or the server's ``Retry-After``, up to a minute), each wait announced with the time of the
+    next try; anything else fails at once. An address where nothing answers (connection refused,
+    unknown host) is not transient once the attempts are spent: trying again later will not help.
     """
+    from pipeline import progress
+
     is_url = origin.startswith(("http://", "https://"))
     name = os.path.basename(origin.split("?", 1)[0].rstrip("/")) or "download"
     cap = settings.max_raw_bytes
@@ -148,6 +178,7 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
             raise _too_large(source, name, src.stat().st_size, cap)
     settings.raw_dir.mkdir(parents=True, exist_ok=True)
     attempt = 0
+    first_try = time.monotonic()
     while True:
         attempt += 1
         fd, tmp_name = tempfile.mkstemp(prefix=".landing-", dir=settings.raw_dir)
@@ -165,11 +196,18 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
         except _WriteFailed as exc:
             raise exc.error from None
         except FetchError as exc:
+            if exc.unreachable and attempt >= attempts:
+                raise FetchError(source, name, f"{exc.detail}: nothing answered in {attempts} attempt(s) over "
+                                 f"{time.monotonic() - first_try:.0f}s; check the URL and that the server is up",
+                                 transient=False, unreachable=True) from None
             if not exc.transient or attempt >= attempts:
                 raise
             delay = min(_MAX_WAIT, exc.retry_after if exc.retry_after is not None else backoff * 2 ** (attempt - 1))
+            text = (f"{source} {name}: {exc.detail}; trying again at {progress.clock(time.time() + delay)} "
+                    f"(attempt {attempt + 1} of {attempts})")
             log.warning("[%s] %s; trying again in %.1fs", source, exc.detail, delay)
-            time.sleep(delay)
+            progress.waiting("land", text)
+            _wait_before_retry(delay)
         finally:
             if tmp.exists():
                 tmp.unlink()
