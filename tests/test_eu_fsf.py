@@ -100,11 +100,12 @@ def special_entities() -> list[dict]:
             ],
             "citizenship": [{"countryIso2Code": "RU", "region": "Moscow"}, {"countryIso2Code": "CY"}],
             "birthdate": [{"birthdate": "1960-01-02", "dayOfMonth": 2, "monthOfYear": 1, "year": 1960, "city": "Moscow",
-                           "countryIso2Code": "RU"},
+                           "zipCode": "101000", "region": "Moscow", "countryIso2Code": "RU"},
                           {"year": 1961, "circa": "true", "countryIso2Code": "RU"},
                           {"yearRangeFrom": 1959, "yearRangeTo": 1962, "place": "Kharkiv", "countryIso2Code": "UA"}],
-            "address": [{"city": "Moscow", "street": "Tverskaya 1", "zipCode": "125009", "countryIso2Code": "RU",
-                         "asAtListingTime": "true", "contactInfo": [{"key": "PHONE", "value": "+7 495 000 00 00"}]},
+            "address": [{"city": "Moscow", "street": "Tverskaya 1", "zipCode": "125009", "region": "Moscow Oblast",
+                         "countryIso2Code": "RU", "asAtListingTime": "true",
+                         "contactInfo": [{"key": "PHONE", "value": "+7 495 000 00 00"}]},
                         {"city": "Dubai", "poBox": "1234", "countryIso2Code": "AE"},
                         {"place": "unknown", "countryIso2Code": "00", "countryDescription": "UNKNOWN"}],
             "identification": [
@@ -112,7 +113,7 @@ def special_entities() -> list[dict]:
                  "diplomatic": "false", "knownExpired": "false", "knownFalse": "false", "reportedLost": "false",
                  "revokedByIssuer": "false", "issueDate": "2015-01-01", "validFrom": "2015-01-01",
                  "validTo": "2025-01-01", "issuedBy": "FMS", "nameOnDocument": "IVAN TESTOV",
-                 "latinNumber": "750000001"},
+                 "latinNumber": "750000001", "region": "Moscow"},
                 {"identificationTypeCode": "id", "number": "X-1", "countryIso2Code": "CY"}],
         },
         {  # no designationDate: the entry into force (before the publication, as for 1210/2003) dates it
@@ -585,10 +586,10 @@ def test_country_code_and_description(tmp_path):
     assert result.audit["country_mismatch:address"] == 1
 
 
-def test_xml_only_attributes(tmp_path, schema):
-    """What the CSV cannot say: delisting dates, lost citizenships, additional information."""
+def xml_only_entities() -> list[dict]:
+    """What the CSV cannot say: delisting dates, lost citizenships, additional information, corrigenda."""
     base = {"regulation": _reg("SYR", "2011-05-23"), "subjectType": "person", "designationDate": "2011-05-23"}
-    entities = [
+    return [
         {**base, "logicalId": 1, "delistingDate": "2024-01-15", "nameAlias": [{"wholeName": "Gone ALREADY"}]},
         {**base, "logicalId": 2, "delistingDate": "2024-12-31", "nameAlias": [{"wholeName": "Going SOON"}]},
         {**base, "logicalId": 3, "nameAlias": [{"wholeName": "Lost CITIZENSHIP"}],
@@ -597,10 +598,14 @@ def test_xml_only_attributes(tmp_path, schema):
         {**base, "logicalId": 4, "subjectType": "enterprise", "nameAlias": [{"wholeName": "OCEAN TEST"}],
          "additionalInformation": [{"key": "vesselType", "value": "Vessel type: crude oil tanker"}],
          "regulation": {**_reg("SYR", "2011-05-23"), "corrigendum": [
-             {"regulationType": "corrigendum", "publicationDate": "2011-06-01", "numberTitle": "C1"}],
+             {"regulationType": "corrigendum", "publicationDate": "2011-06-01", "numberTitle": "C1",
+              "publicationUrl": "https://eur-lex.europa.eu/eli/reg/2011/C1"}],
                         "remarks": ["regulation remark"]}},
     ]
-    path = writer.write_xml(entities, tmp_path / "x.xml", GENERATED)
+
+
+def test_xml_only_attributes(tmp_path, schema):
+    path = writer.write_xml(xml_only_entities(), tmp_path / "x.xml", GENERATED)
     assert _valid(schema, path)
     result = _parse(path, tmp_path / "out")
     out = tmp_path / "out"
@@ -612,6 +617,22 @@ def test_xml_only_attributes(tmp_path, schema):
     assert _designation(out, "4")[1] == "vessel"  # said in its additional information
     assert result.audit["unplaced_value:sanctionEntity/additionalInformation"] == 1
     assert result.audit["typed_as_vessel:vessel_field"] == 1
+
+
+def test_every_element_and_attribute_of_the_xsd_is_read(tmp_path, schema):
+    """The test files use every element and attribute the XSD allows, and the parser knows them all."""
+    paths = [writer.write_xml(corpus(), tmp_path / "corpus.xml", GENERATED),
+             writer.write_xml(xml_only_entities(), tmp_path / "xml_only.xml", GENERATED)]
+    used: dict[str, set[str]] = {}
+    for path in paths:
+        assert _valid(schema, path)
+        for element in etree.parse(str(path)).iter():
+            used.setdefault(etree.QName(element).localname, set()).update(element.attrib)
+    expected = {name: attrs for name, (attrs, _children) in _xsd_fields().items()}
+    expected.update(remark=set(), publicationUrl=set())  # the two text elements
+    assert used == expected
+    result = _parse(paths, tmp_path / "out")
+    assert not [key for key in result.audit if key.startswith("unknown_field")]
 
 
 def test_every_optional_part_left_out(tmp_path, schema):

@@ -38,7 +38,7 @@ from pipeline.sources.eu_fsf.vocab import csv_columns
 NAMESPACE = "http://eu.europa.ec/fpi/fsd/export"
 DETAILS = ("nameAlias", "citizenship", "birthdate", "address", "identification")
 #: Keys of a detail mapping that are child elements or lists, not attributes.
-_NESTED = {"remarks", "additionalInformation", "regulationSummary", "contactInfo", "corrigendum", "publicationUrl"}
+_NESTED = {"remarks", "additionalInformation", "regulationSummary", "contactInfo", "corrigendum"}
 #: The EU's country descriptions (upper-case English) for the codes the demo and tests use.
 COUNTRY_DESCRIPTIONS = {
     "00": "UNKNOWN", "AE": "UNITED ARAB EMIRATES", "AM": "ARMENIA", "BY": "BELARUS", "CH": "SWITZERLAND",
