@@ -1,8 +1,15 @@
-"""Throughput of the article event extractor: articles per second over N articles built by replicating
-the demo articles, against a baseline measured in the same run that matches the gazetteer with one
-regex per surface form (a naive per-pattern loop) instead of the trie-compiled regexes.
+r"""Speed of the article event extractor, each figure against a baseline measured in the same run.
 
-    .venv/bin/python bench/extract_speed.py [N]      # default N = 1000
+1. Throughput: articles per second over N articles built by replicating the demo articles, against a
+   baseline that matches the gazetteer with one regex per surface form (a naive per-pattern loop)
+   instead of the trie-compiled regexes.
+2. Text without sentence ends (issue 11, point 3): the demo articles' text with `.`, `!` and `?`
+   removed, on one line, at 10 KB, 40 KB, 80 KB and 2 MB: one sentence, read in pieces of at most
+   `MAX_SENTENCE_CHARS`. The baseline is a plain regex tokenisation (`\w+|[^\w\s]`) of the same text; the
+   ratio extractor/tokenisation stays flat when the work is linear in the length. The same 2 MB with its
+   sentence ends is timed too.
+
+    .venv/bin/python bench/extract_speed.py [N] [--sizes 10000,40000,80000,2000000]   # the defaults
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pipeline.extract.extractor as extractor
-from pipeline.extract import Article, extract, read_articles
+from pipeline.extract import MAX_SENTENCE_CHARS, Article, extract, read_articles
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "articles"
 
@@ -45,7 +52,49 @@ def _run(corpus: list[Article]) -> tuple[float, int]:
     return time.perf_counter() - started, events
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _timed(article: Article) -> tuple[float, int, int]:
+    """Seconds, events and sentence cuts of one article."""
+    cuts: list[extractor.SentenceCut] = []
+    started = time.perf_counter()
+    events, _ = extract(article, cuts)
+    return time.perf_counter() - started, len(events), sum(c.pieces for c in cuts)
+
+
+def _long_text(sizes: list[int]) -> None:
+    articles, _ = read_articles([DEMO])
+    body = " ".join(a.text.replace("\n", " ") for a in articles)
+    flat = re.sub(r"\s+", " ", re.sub(r"[.!?]", "", body))
+    template = articles[0]
+    print(f"\ntext without sentence ends (demo articles, '.', '!' and '?' removed, one line; pieces of at most "
+          f"{MAX_SENTENCE_CHARS:,} characters)")
+    print(f"{'size':>10} {'extractor':>11} {'s per MB':>9} {'pieces':>7} {'events':>7} {'tokenise':>10} {'ratio':>7}")
+    for size in sizes:
+        text = (flat * (size // len(flat) + 1))[:size]
+        article = dataclasses.replace(template, article_id=f"long-{size}", text=text)
+        seconds, events, pieces = _timed(article)
+        repeats = max(1, 1_000_000 // size)  # a small text is tokenised several times for a stable figure
+        started = time.perf_counter()
+        for _ in range(repeats):
+            _TOKEN.findall(text)
+        tokenise = (time.perf_counter() - started) / repeats
+        print(f"{size / 1000:>7,.0f} KB {seconds:>9.2f} s {seconds / size * 1e6:>9.2f} {pieces:>7} {events:>7} "
+              f"{tokenise:>8.4f} s {seconds / tokenise:>6.0f}x")
+    size = max(sizes)
+    with_stops = (re.sub(r"\s+", " ", body) * (size // len(body) + 1))[:size]
+    seconds, events, _ = _timed(dataclasses.replace(template, article_id="stops", text=with_stops))
+    print(f"same demo text with its sentence ends, {size / 1000:,.0f} KB: {seconds:.2f} s "
+          f"({seconds / size * 1e6:.2f} s per MB, {events} events)")
+
+
 def main(argv: list[str]) -> int:
+    sizes = [10_000, 40_000, 80_000, 2_000_000]
+    if "--sizes" in argv:
+        at = argv.index("--sizes")
+        sizes = [int(x) for x in argv[at + 1].split(",")]
+        argv = argv[:at] + argv[at + 2 :]
     n = int(argv[1]) if len(argv) > 1 else 1000
     corpus = _corpus(n)
     lex = extractor.lexicon()
@@ -69,6 +118,7 @@ def main(argv: list[str]) -> int:
     print(f"extractor (trie gazetteer): {fast_seconds:.2f} s, {n / fast_seconds:,.0f} articles/s")
     print(f"baseline (regex per surface form): {naive_seconds:.2f} s, {n / naive_seconds:,.0f} articles/s")
     print(f"speed-up: {naive_seconds / fast_seconds:.1f}x")
+    _long_text(sizes)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Public API:
 - `read_articles(paths)` -> (articles, errors): `.md`/`.txt` with front matter, the seed layout, `.jsonl`;
-- `extract(article)` -> (events, claims), rule-based, no model download;
+- `extract(article, cuts=None)` -> (events, claims), rule-based, no model download; a sentence over
+  `MAX_SENTENCE_CHARS` is read in pieces and reported as a `SentenceCut` in `cuts`;
 - `extract_jsonl_lines(paths)`: the JSON lines `pipeline extract FILE...` prints (`kind` event/claim);
 - `articles_arrow` / `events_arrow` / `claims_arrow`: pyarrow Tables with the fixed schemas in
   `ARTICLE_SCHEMAS` (tables `articles`, `article_events`, `article_claims`) for staged Parquet.
@@ -24,10 +25,12 @@ from pipeline.extract.extractor import (
     CLAIM_COLUMNS,
     EVENT_COLUMNS,
     EXTRACTOR_VERSION,
+    MAX_SENTENCE_CHARS,
     MODALITIES,
     RELATION_TYPES,
     Claim,
     Event,
+    SentenceCut,
     extract,
 )
 
@@ -37,12 +40,14 @@ __all__ = [
     "CLAIM_COLUMNS",
     "EVENT_COLUMNS",
     "EXTRACTOR_VERSION",
+    "MAX_SENTENCE_CHARS",
     "MODALITIES",
     "RELATION_TYPES",
     "Article",
     "ArticleError",
     "Claim",
     "Event",
+    "SentenceCut",
     "articles_arrow",
     "claims_arrow",
     "events_arrow",
@@ -150,13 +155,16 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def extract_jsonl_lines(paths: Iterable[str | Path], errors: list[ArticleError] | None = None) -> Iterator[str]:
-    """One JSON object per event or claim of every readable article; read errors go to `errors` if given."""
+def extract_jsonl_lines(
+    paths: Iterable[str | Path], errors: list[ArticleError] | None = None, cuts: list[SentenceCut] | None = None
+) -> Iterator[str]:
+    """One JSON object per event or claim of every readable article; read errors go to `errors` and
+    sentences read in pieces to `cuts`, if given."""
     articles, read_errors = read_articles(paths)
     if errors is not None:
         errors.extend(read_errors)
     for article in articles:
-        events, claims = extract(article)
+        events, claims = extract(article, cuts)
         for kind, records, columns in (("event", events, EVENT_COLUMNS), ("claim", claims, CLAIM_COLUMNS)):
             for record in records:
                 row = {"kind": kind}

@@ -16,9 +16,12 @@ import csv
 import datetime as dt
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,10 @@ EXTRACTOR_VERSION = "0.1.0"
 EXTRACTION_METHOD = "rules"
 DATA = Path(__file__).resolve().parent / "data"
 EVIDENCE_MAX = 300
+# Longest sentence read as one: a longer one (a page without full stops) is read in pieces of at most this
+# many characters, cut at clause breaks, and each cut is reported (`SentenceCut`). It bounds the work per
+# sentence, so an article costs time in proportion to its length whatever its punctuation.
+MAX_SENTENCE_CHARS = 2000
 
 RELATION_TYPES = (
     "arms_transfer",
@@ -141,6 +148,32 @@ class Claim:
     extractor_version: str = EXTRACTOR_VERSION
 
 
+@dataclass(frozen=True)
+class SentenceCut:
+    """A sentence longer than `MAX_SENTENCE_CHARS`, read in pieces: relations across a cut are not found."""
+
+    article_id: str
+    file: str
+    line: int | None
+    sentence_idx: int
+    char_start: int
+    char_end: int
+    pieces: int
+    rule: str = "sentence_length_cap"
+
+    @property
+    def length(self) -> int:
+        return self.char_end - self.char_start
+
+    def __str__(self) -> str:
+        where = f"file '{self.file}'" + (f" line {self.line}" if self.line is not None else "")
+        return (
+            f"[articles] {where}: sentence {self.sentence_idx} (characters {self.char_start}-{self.char_end}, "
+            f"{self.length:,} long): rule '{self.rule}' (at most {MAX_SENTENCE_CHARS:,} characters): read as "
+            f"{self.pieces} pieces cut at clause breaks; a relation spanning a cut is not found"
+        )
+
+
 @dataclass
 class Mention:
     start: int
@@ -211,6 +244,7 @@ class Lexicon:
     claims: dict[str, Any]
     any_trigger: re.Pattern[str]
     claim_hint: re.Pattern[str]
+    bloc_exclude: re.Pattern[str]
 
 
 def _rx(pattern: str | None, flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
@@ -243,7 +277,7 @@ def lexicon() -> Lexicon:
     }
     types = yaml.safe_load((DATA / "actor_types.yaml").read_text(encoding="utf-8"))
     actor_type_regex = [
-        (code, re.compile(r"^(?:['’]s)?\s+(?:\w+\s+)?(?:" + "|".join(map(re.escape, words)) + r")\b", re.I))
+        (code, re.compile(r"(?:['’]s)?\s+(?:\w+\s+)?(?:" + "|".join(map(re.escape, words)) + r")\b", re.I))
         for code, words in types.items()
     ]
     trig = yaml.safe_load((DATA / "triggers.yaml").read_text(encoding="utf-8"))
@@ -278,6 +312,7 @@ def lexicon() -> Lexicon:
         claims=claims,
         any_trigger=re.compile("|".join(f"(?:{t['pattern']})" for t in trig["triggers"]), re.I),
         claim_hint=claim_hint,
+        bloc_exclude=re.compile(claims["bloc"]["exclude_after"], re.I),
     )
 
 
@@ -295,6 +330,11 @@ _ABBREV = re.compile(
 )
 
 
+# An abbreviation before a sentence end spans at most 8 characters ("approx." and the one before it; a run
+# of initials "U.S.A." matches from its last two), so only that tail is read, not the sentence so far.
+_ABBREV_SPAN = 8
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of sentences; lines are split first, then sentence ends inside a line."""
     spans: list[tuple[int, int]] = []
@@ -302,7 +342,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         base, chunk = line.start(), line.group(0)
         start = 0
         for boundary in _SENTENCE_END.finditer(chunk):
-            if _ABBREV.search(chunk[start : boundary.start()]):
+            if _ABBREV.search(chunk, max(start, boundary.start() - _ABBREV_SPAN), boundary.start()):
                 continue
             spans.append((base + start, base + boundary.start()))
             start = boundary.end()
@@ -318,20 +358,22 @@ _PREPS = frozenset(
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+(?:(?:the|a|an|its|their)\s+)?$")
 _CONJ_GAP = re.compile(r"^\s*(?:,|,?\s+(?:and|or|as\s+well\s+as|and\s+then|&))\s*(?:(?:the|then)\s+)?$", re.I)
+# The right-context patterns below are applied with `.match(sentence, position)`, which anchors them there
+# without copying the rest of the sentence.
 _COMPOUND = re.compile(
-    r"^-(?:made|built|designed|supplied|produced|manufactured|origin|developed)\b"
-    r"|^-(led|dominated|backed|brokered|based|owned|sponsored|style|friendly|centric|aligned|allied|controlled|occupied"
+    r"-(?:made|built|designed|supplied|produced|manufactured|origin|developed)\b"
+    r"|-(led|dominated|backed|brokered|based|owned|sponsored|style|friendly|centric|aligned|allied|controlled|occupied"
     r"|held|annexed|installed|funded|trained|armed|leaning|registered|flagged|listed)\b",
     re.I,
 )
-_POSSESSIVE = re.compile(r"^(?:['’]s\b|['’](?=\s))")
-_LIST_GOES_ON = re.compile(r"^(?:['’]s)?\s*,|^(?:['’]s)?\s+(?:and|or)\s", re.I)
+_POSSESSIVE = re.compile(r"(?:['’]s\b|['’](?=\s))")
+_LIST_GOES_ON = re.compile(r"(?:['’]s)?\s*,|(?:['’]s)?\s+(?:and|or)\s", re.I)
 _SPEAKER = re.compile(
-    r"^(?:['’]s)?\s+(?:\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b", re.I
+    r"(?:['’]s)?\s+(?:\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b", re.I
 )
 _PRONOUN = re.compile(r"\b(?:it|its|they|their)\b", re.I)
 _PRONOUN_STOP = re.compile(
-    r"^\s+(?:is|was|has|had|would|will)\s+(?:\w+\s+)?(?:clear|likely|unclear|possible|expected|time|important)\b", re.I
+    r"\s+(?:is|was|has|had|would|will)\s+(?:\w+\s+)?(?:clear|likely|unclear|possible|expected|time|important)\b", re.I
 )
 
 
@@ -353,27 +395,34 @@ def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Menti
     raw.sort(key=lambda m: (m.start, -(m.end - m.start)))
     mentions: list[Mention] = []
     last_end = -1
+    whole_rejects: dict[str, bool] = {}  # a sentence-wide guard gives the same answer for every match of a surface
     for m in raw:
         if m.start < last_end:
             continue
         guard = lex.guards.get(m.text)
         if guard is not None:
             left, right, whole = guard
+            if whole and m.text not in whole_rejects:
+                whole_rejects[m.text] = whole.search(sentence) is not None
             if (
-                (left and left.search(sentence[: m.start]))
+                (left and left.search(sentence, 0, m.start))
                 or (right and right.search(sentence[m.end :]))
-                or (whole and whole.search(sentence))
+                or (whole and whole_rejects[m.text])
             ):
                 continue
         mentions.append(m)
         last_end = m.end
     mentions = _merge_adjacent(mentions, sentence)
     _annotate(mentions, sentence, lex)
+    # Mentions are sorted and do not overlap, so their starts and ends are both ascending.
+    starts = [m.start for m in mentions]
+    antecedents = _Antecedents(mentions)
     pronouns = []
     for pronoun in _PRONOUN.finditer(sentence):
-        if any(m.start <= pronoun.start() < m.end for m in mentions) or _PRONOUN_STOP.match(sentence[pronoun.end() :]):
+        at = bisect_right(starts, pronoun.start()) - 1
+        if (at >= 0 and pronoun.start() < mentions[at].end) or _PRONOUN_STOP.match(sentence, pronoun.end()):
             continue
-        antecedent = _antecedent(mentions, pronoun.start())
+        antecedent = antecedents.before(pronoun.start())
         if antecedent is not None:
             pronouns.append(
                 Mention(
@@ -389,21 +438,20 @@ def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Menti
 def _annotate(mentions: list[Mention], sentence: str, lex: Lexicon) -> None:
     previous: Mention | None = None
     for m in mentions:
-        right = sentence[m.end :]
-        compound = _COMPOUND.match(right)
+        compound = _COMPOUND.match(sentence, m.end)
         m.compound = ("other" if compound.group(1) else "origin") if compound else ""
-        m.possessive = bool(_POSSESSIVE.match(right)) or m.text.lower() in ("its", "their")
-        m.speaker = bool(_SPEAKER.match(right))
+        m.possessive = bool(_POSSESSIVE.match(sentence, m.end)) or m.text.lower() in ("its", "their")
+        m.speaker = bool(_SPEAKER.match(sentence, m.end))
         if m.actor_type is None and not m.text.endswith("s"):
             for code, regex in lex.actor_type_regex:
-                if regex.match(right):
+                if regex.match(sentence, m.end):
                     m.actor_type = code
                     break
         gap = sentence[previous.end : m.start] if previous is not None else ""
         comma_list = "," in gap and (
             previous is not None and previous.conj_prev
             if re.search(r"\b(?:and|or)\b", gap)
-            else bool(_LIST_GOES_ON.match(sentence[m.end :]))
+            else bool(_LIST_GOES_ON.match(sentence, m.end))
         )
         if previous is not None and _CONJ_GAP.match(gap) and ("," not in gap or comma_list):
             m.conj_prev, m.prep = True, previous.prep
@@ -432,13 +480,25 @@ def _merge_adjacent(mentions: list[Mention], sentence: str) -> list[Mention]:
     return merged
 
 
-def _antecedent(mentions: list[Mention], position: int) -> Mention | None:
-    """A pronoun stands for the nearest earlier country that is not a prepositional object."""
-    before = [m for m in mentions if m.end <= position and m.kind != "pronoun" and not m.compound]
-    for m in reversed(before):
-        if m.prep in ("", "by"):
-            return m
-    return before[-1] if before else None
+class _Antecedents:
+    """A pronoun stands for the nearest earlier country that is not a prepositional object (else the nearest
+    earlier country). Built once per sentence from sorted, non-overlapping mentions; each lookup is a bisection."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = mentions
+        self.ends = [m.end for m in mentions]
+        # nearest[i] / subject[i]: index of the last eligible mention (and of the last one whose preposition is
+        # none or "by") among mentions[:i], or -1.
+        self.nearest, self.subject = [-1], [-1]
+        for i, m in enumerate(mentions):
+            eligible = m.kind != "pronoun" and not m.compound
+            self.nearest.append(i if eligible else self.nearest[-1])
+            self.subject.append(i if eligible and m.prep in ("", "by") else self.subject[-1])
+
+    def before(self, position: int) -> Mention | None:
+        count = bisect_right(self.ends, position)
+        index = self.subject[count] if self.subject[count] >= 0 else self.nearest[count]
+        return self.mentions[index] if index >= 0 else None
 
 
 # ---------------------------------------------------------------------------------------------- clauses
@@ -448,6 +508,7 @@ _CLAUSE_ALWAYS = re.compile(
     re.I,
 )
 _CLAUSE_IF_SUBJECT = re.compile(r",?\s+(?:since|after|before|because|when|as|once|until|and|so)\s+", re.I)
+_LEAD_IN = re.compile(r"(?:the\s+)?", re.I)
 _LEADING_SUBORDINATE = re.compile(
     r"^\s*(?:As|While|After|Since|When|Although|Though|Because|If|Once|Before|Despite)\b[^,]{0,200},"
 )
@@ -463,8 +524,7 @@ def split_clauses(sentence: str, mentions: list[Mention]) -> list[tuple[int, int
     starts = {m.start for m in mentions if not m.compound}
     for match in _CLAUSE_IF_SUBJECT.finditer(sentence):
         rest = match.end()
-        lead_in = re.match(r"(?:the\s+)?", sentence[rest:], re.I)
-        if rest + (lead_in.end() if lead_in else 0) in starts:
+        if _LEAD_IN.match(sentence, rest).end() in starts:
             if match.group(0).strip().lower() == "and" and "," not in match.group(0):
                 continue
             cuts.add(match.start())
@@ -559,6 +619,8 @@ def resolve_date(text: str, published: dt.date) -> tuple[dt.date, str]:
 
 _COMPLEMENTIZER = re.compile(r"\b(?:that|whether)\b", re.I)
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be|get|got)\s+(?:\w+ly\s+)?$", re.I)
+_OPENER = re.compile(r"\s*(?:the\s+)?")
+_ADJACENT_GAP = re.compile(r"(?:['’]s)?\s*(?:[\w-]+\s+){0,2}")
 _TARGET_PREPS = frozenset(["", "to", "with", "for", "on", "against", "at", "into", "toward", "towards", "over"])
 _VISIT_PREPS = frozenset(["", "to", "in", "of"])
 _SYMMETRIC_PREPS = frozenset(["", "with", "to", "and"])
@@ -574,117 +636,277 @@ def _usable(m: Mention) -> bool:
     return not m.compound
 
 
-def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
-    """The subject before a trigger (with its conjuncts) and whether it was found without a fallback."""
-    candidates = [m for m in before if _usable(m)]
-    chosen, explicit = None, True
-    for m in reversed(candidates):
-        if m.prep == "":
-            chosen = m
-            break
-    if chosen is None:
-        for m in reversed(candidates):
-            if m.prep in ("with", "between", "among") and m.kind != "pronoun":
-                chosen, explicit = m, False
-                break
-    if chosen is None:
-        return [], False
-    group = [chosen]
-    index = candidates.index(chosen)
-    while group[0].conj_prev and index > 0:
-        index -= 1
-        group.insert(0, candidates[index])
-    return group, explicit
+def _tail_start(text: str, end: int, runs: int) -> int:
+    """Start of the `runs`-th whitespace-separated run of characters before `end` (0 if there are fewer)."""
+    i = end
+    for _ in range(runs):
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        while i > 0 and not text[i - 1].isspace():
+            i -= 1
+    return i
 
 
-def _chain_after(first: Mention, after: list[Mention]) -> list[Mention]:
-    group = [first]
-    index = after.index(first)
-    while index + 1 < len(after) and after[index + 1].conj_prev and after[index + 1].kind != "pronoun":
-        index += 1
-        group.append(after[index])
-    return group
+class _SentenceCues:
+    """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
+    cue) and the attribution tails (", officials said"), each searched once."""
+
+    def __init__(self, sentence: str, mentions: list[Mention], lex: Lexicon) -> None:
+        self.sentence, self.mentions, self.lex = sentence, mentions, lex
+        self.ends = [m.end for m in mentions]
+        self._tails: list[tuple[int, frozenset[str]] | None] | None = None
+
+    def last_before(self, position: int) -> Mention | None:
+        """The last mention that ends at or before `position`."""
+        index = bisect_right(self.ends, position) - 1
+        return self.mentions[index] if index >= 0 else None
+
+    def tails(self) -> list[tuple[int, frozenset[str]] | None]:
+        """Per sentence-level alleged pattern: its first match's start and the countries that match names."""
+        if self._tails is None:
+            self._tails = []
+            for regex in self.lex.modality_sentence["alleged"]:
+                hit = regex.search(self.sentence)
+                if hit is None:
+                    self._tails.append(None)
+                    continue
+                starts = [m.start for m in self.mentions]
+                inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, hit.end())]
+                speakers = frozenset(m.iso3 for m in inside)
+                self._tails.append((hit.start(), speakers))
+        return self._tails
 
 
-def _first_target(after: list[Mention], preps: frozenset[str]) -> list[Mention]:
-    for m in after:
-        if _usable(m) and m.kind != "pronoun" and not m.speaker and m.prep in preps:
-            return _chain_after(m, after)
+class _CuePattern:
+    """The matches of one modality cue pattern in one clause, found once. `any_before(end, source)` says
+    whether the pattern matches in the clause cut at `end` (the trigger's start), as a search of that prefix
+    would: matches ending before it are taken as found; the last one, when it reaches `end`, is read again
+    with the clause cut there. Alleged cues spoken by the event's own source do not count."""
+
+    def __init__(self, regex: re.Pattern[str], clause: str, offset: int, cues: _SentenceCues, alleged: bool) -> None:
+        self.regex, self.clause, self.offset, self.cues, self.alleged = regex, clause, offset, cues, alleged
+        self.hits = list(regex.finditer(clause))
+        self.starts = [h.start() for h in self.hits]
+        self.blockers: list[str | None] = []
+        self.first_other = len(self.hits)  # index of the first hit whose blocker differs from the first one's
+        if alleged:
+            self.blockers = [self._blocker(h) for h in self.hits]
+            self.first_other = next(
+                (i for i, b in enumerate(self.blockers) if b != self.blockers[0]), len(self.hits)
+            )
+
+    def _blocker(self, hit: re.Match[str]) -> str | None:
+        """The country whose own statement this cue is ('Iran said it had sent ...'), else None."""
+        if not self.cues.lex.self_attribution.search(hit.group(0)):
+            return None
+        speaker = self.cues.last_before(self.offset + hit.start())
+        return speaker.iso3 if speaker is not None else None
+
+    def any_before(self, end: int, source: Mention) -> bool:
+        count = bisect_left(self.starts, end)
+        if count == 0:
+            return False
+        extra: list[re.Match[str]] = []
+        if self.hits[count - 1].end() >= end:
+            count -= 1
+            extra = list(self.regex.finditer(self.clause, self.hits[count].start(), end))
+        if not self.alleged:
+            return count > 0 or bool(extra)
+        if count > 0 and (self.blockers[0] != source.iso3 or self.first_other < count):
+            return True
+        return any(self._blocker(hit) != source.iso3 for hit in extra)
+
+
+class _Clause:
+    """One clause with what every trigger in it looks up, computed once (so the work per clause stays in
+    proportion to its length): its mentions with their starts and ends, the object classes, complementizers,
+    force words and modality cues."""
+
+    def __init__(
+        self, clause: str, offset: int, mentions: list[Mention], cues: _SentenceCues, lex: Lexicon
+    ) -> None:
+        self.text, self.offset, self.mentions, self.cues, self.lex = clause, offset, mentions, cues, lex
+        self.starts = [m.start for m in mentions]
+        self.ends = [m.end for m in mentions]
+        self.between = [m for m in mentions if m.prep in ("between", "among") and _usable(m)]
+        self.complementizers = list(_COMPLEMENTIZER.finditer(clause))
+        self._complementizer_ends = [c.end() for c in self.complementizers]
+        self._complementizer_starts = [c.start() for c in self.complementizers]
+        self._objects: dict[str, list[int]] = {}
+        self._force: bool | None = None
+        self._modality: dict[str, list[_CuePattern]] | None = None
+
+    def object_after(self, name: str, position: int) -> int | None:
+        """Start of the first match of an object class at or after `position`, as `regex.search(clause,
+        position)` gives it. The clause's matches are found once; a scan tries every position between one
+        match's end and the next match's start, so only positions inside a match are tried again here."""
+        regex = self.lex.object_classes[name]
+        spans = self._objects.get(name)
+        if spans is None:
+            spans = self._objects[name] = [m.span() for m in regex.finditer(self.text)]
+        index = bisect_right(spans, (position, len(self.text) + 1)) - 1
+        if index >= 0 and position < spans[index][1]:
+            if spans[index][0] == position:
+                return position
+            if spans[index][0] == spans[index][1]:  # an empty match: fall back to a plain search
+                hit = regex.search(self.text, position)
+                return hit.start() if hit else None
+            for start in range(position, spans[index][1]):
+                if regex.match(self.text, start):
+                    return start
+        return spans[index + 1][0] if index + 1 < len(spans) else None
+
+    def force_words(self) -> bool:
+        if self._force is None:
+            self._force = _FORCE_WORDS.search(self.text) is not None
+        return self._force
+
+    def complementizer_before(self, position: int) -> int | None:
+        """Start of the last 'that'/'whether' in the clause cut at `position`."""
+        tail = _COMPLEMENTIZER.search(self.text, max(0, position - 8), position)
+        if tail is not None and tail.end() == position:
+            return tail.start()
+        index = bisect_right(self._complementizer_ends, position) - 1
+        return self.complementizers[index].start() if index >= 0 else None
+
+    def complementizer_from(self, position: int) -> re.Match[str] | None:
+        index = bisect_left(self._complementizer_starts, position)
+        return self.complementizers[index] if index < len(self.complementizers) else None
+
+    def passive_before(self, position: int) -> bool:
+        """An auxiliary ('was', 'were', 'been', ...) right before `position`, at most one -ly adverb between."""
+        return _PASSIVE_BEFORE.search(self.text, _tail_start(self.text, position, 2), position) is not None
+
+    def modality_cues(self) -> dict[str, list[_CuePattern]]:
+        if self._modality is None:
+            self._modality = {
+                name: [_CuePattern(rx, self.text, self.offset, self.cues, name == "alleged") for rx in patterns]
+                for name, patterns in self.lex.modality_before.items()
+            }
+        return self._modality
+
+
+
+def _first(mentions: Iterable[Mention], keep: Any) -> list[Mention]:
+    """The first mention satisfying `keep`, as a list of at most one."""
+    for m in mentions:
+        if keep(m):
+            return [m]
     return []
 
 
-def _object_class(clause: str, start: int, end: int, lex: Lexicon, allowed: dict[str, str]) -> str | None:
+def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
+    """The subject before a trigger (with its conjuncts) and whether it was found without a fallback."""
+    chosen, explicit = -1, True
+    for i in range(len(before) - 1, -1, -1):
+        if _usable(before[i]) and before[i].prep == "":
+            chosen = i
+            break
+    if chosen < 0:
+        for i in range(len(before) - 1, -1, -1):
+            m = before[i]
+            if _usable(m) and m.prep in ("with", "between", "among") and m.kind != "pronoun":
+                chosen, explicit = i, False
+                break
+    if chosen < 0:
+        return [], False
+    group = [before[chosen]]
+    index = chosen
+    while group[0].conj_prev:
+        index -= 1
+        while index >= 0 and not _usable(before[index]):
+            index -= 1
+        if index < 0:
+            break
+        group.insert(0, before[index])
+    return group, explicit
+
+
+def _first_target(after: list[Mention], preps: frozenset[str], skip_by: bool = False) -> list[Mention]:
+    """The first possible target after a trigger, with the conjuncts that follow it ('to Syria and Iraq')."""
+    rest = (m for m in after if m.prep != "by") if skip_by else iter(after)
+    for m in rest:
+        if _usable(m) and m.kind != "pronoun" and not m.speaker and m.prep in preps:
+            group = [m]
+            for following in rest:
+                if not (following.conj_prev and following.kind != "pronoun"):
+                    break
+                group.append(following)
+            return group
+    return []
+
+
+def _object_class(ctx: _Clause, start: int, end: int, allowed: dict[str, str]) -> str | None:
     """The relation given by the object class nearest to the trigger (inside it, after it, or just before it)."""
     best: tuple[int, str] | None = None
     for name, relation in allowed.items():
-        regex = lex.object_classes[name]
-        if regex.search(clause, start, end):
+        regex = ctx.lex.object_classes[name]
+        if regex.search(ctx.text, start, end):
             return relation
-        hit = regex.search(clause, end)
-        if hit:
-            distance = hit.start() - end
+        hit = ctx.object_after(name, end)
+        if hit is not None:
+            distance = hit - end
             if best is None or distance < best[0]:
                 best = (distance, relation)
         window_start = max(0, start - 60)
-        for hit in regex.finditer(clause, window_start, start):
-            distance = start - hit.end() + 5
+        for found in regex.finditer(ctx.text, window_start, start):
+            distance = start - found.end() + 5
             if best is None or distance < best[0]:
                 best = (distance, relation)
     return best[1] if best else None
 
 
-def _candidate(
-    trig: dict[str, Any], match: re.Match[str], clause: str, offset: int, mentions: list[Mention], lex: Lexicon
-) -> _Candidate | None:
+def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: _Clause) -> _Candidate | None:
+    clause, offset, lex = ctx.text, ctx.offset, ctx.lex
     start, end = match.start(), match.end()
     relation = trig.get("relation")
     for skip in trig.get("skip_if_objects", ()):
-        hit = lex.object_classes[skip].search(clause, end)
-        if hit and hit.start() - end < 60:
+        hit = ctx.object_after(skip, end)
+        if hit is not None and hit - end < 60:
             return None
     if "objects" in trig:
-        relation = _object_class(clause, start, end, lex, trig["objects"]) or trig.get("default_relation")
+        relation = _object_class(ctx, start, end, trig["objects"]) or trig.get("default_relation")
         if relation is None:
             return None
     codes = lex.relations[relation]
     code, planned_code = trig.get("code", codes["code"]), trig.get("planned_code", codes["planned"])
-    if trig.get("force_code") and _FORCE_WORDS.search(clause):
+    if trig.get("force_code") and ctx.force_words():
         code = trig["force_code"]
     if trig.get("aerial_code") and _AERIAL.search(match.group(0) + " " + clause[end : end + 60]):
         code = trig["aerial_code"]
     abs_start, abs_end = start + offset, end + offset
     head_end = abs_start + len(re.match(r"\S+", match.group(0)).group(0))
-    before = [m for m in mentions if m.end <= abs_start]
-    after = [m for m in mentions if m.start >= (abs_end if trig.get("targets_after_match") else head_end)]
-    inside: list[Mention] = []
+    # Mentions are sorted and disjoint: `before` (ending by the trigger) and `after` are index ranges.
+    after_from = abs_end if trig.get("targets_after_match") else head_end
+    after_index = bisect_left(ctx.starts, after_from)
+    after = ctx.mentions[after_index:]
     # A subject is not looked for across a complementizer: in "Russia warned that Western deliveries to
     # Ukraine ...", Russia is not the supplier.
-    complementizers = list(_COMPLEMENTIZER.finditer(clause, 0, start))
-    if complementizers:
-        floor = complementizers[-1].start() + offset
-        before = [m for m in before if m.start > floor]
+    floor = ctx.complementizer_before(start)
+    floor_abs = -1 if floor is None else floor + offset
+    before = ctx.mentions[bisect_right(ctx.starts, floor_abs) : bisect_right(ctx.ends, abs_start)]
     cand = _Candidate(trig["name"], abs_start, abs_end, relation, code, planned_code)
     role = trig["role"]
-    passive = bool(_PASSIVE_BEFORE.search(clause[:start])) and not match.group(0).split()[0].lower().endswith("ing")
+    passive = ctx.passive_before(start) and not match.group(0).split()[0].lower().endswith("ing")
 
     if trig.get("source") == "adjacent":
-        adjacent = [
-            m
-            for m in before
-            if _usable(m)
-            and (m.possessive or m.kind == "demonym")
-            and re.fullmatch(r"(?:['’]s)?\s*(?:[\w-]+\s+){0,2}", clause[m.end - offset : start])
-        ]
-        by = [m for m in after if m.prep == "by"]
-        sources = adjacent[-1:] or by[:1]
-        targets = _first_target(
-            [m for m in after if m.prep != "by"], frozenset(trig.get("target_preps", _TARGET_PREPS))
-        )
+        sources: list[Mention] = []
+        for m in reversed(before):
+            if (
+                _usable(m)
+                and (m.possessive or m.kind == "demonym")
+                and _ADJACENT_GAP.fullmatch(clause, m.end - offset, start)
+            ):
+                sources = [m]
+                break
+        if not sources:
+            sources = _first(after, lambda m: m.prep == "by")
+        targets = _first_target(after, frozenset(trig.get("target_preps", _TARGET_PREPS)), skip_by=True)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
         return cand
 
     if role == "symmetric" or role == "symmetric_or_forward":
-        between = [m for m in before + inside + after if m.prep in ("between", "among") and _usable(m)]
+        between = [m for m in ctx.between if (floor_abs < m.start and m.end <= abs_start) or m.start >= after_from]
         if len({m.iso3 for m in between}) >= 2:
             cand.pairs = _all_pairs(between)
             return cand
@@ -696,7 +918,7 @@ def _candidate(
             cand.pairs = [(s, partner, False) for s in rest]
             return cand
         partners = _first_target(
-            [m for m in inside + after], _SYMMETRIC_PREPS | frozenset(["in"] if role == "symmetric_or_forward" else [])
+            after, _SYMMETRIC_PREPS | frozenset(["in"] if role == "symmetric_or_forward" else [])
         )
         if not subjects and partners:
             subjects, partners = partners[:1], partners[1:]
@@ -710,25 +932,27 @@ def _candidate(
     if role == "reverse":
         recipients, explicit = _subject(before)
         cand.explicit = explicit
-        sources = [m for m in after if m.prep == "from" and _usable(m)][:1]
+        sources = _first(after, lambda m: m.prep == "from" and _usable(m))
         if not sources:
-            sources = [
-                m for m in after if m.prep in ("", "of") and (m.kind == "demonym" or m.possessive) and _usable(m)
-            ][:1]
+            sources = _first(
+                after, lambda m: m.prep in ("", "of") and (m.kind == "demonym" or m.possessive) and _usable(m)
+            )
         cand.pairs = [(s, r, True) for s in sources for r in recipients]
         return cand
 
     # forward and visit: a target after a complementizer must open its clause ("warned that Israel would ...")
-    following = _COMPLEMENTIZER.search(clause, end)
+    following = ctx.complementizer_from(end)
     if following:
         cut = following.start() + offset
-        opener = re.match(r"\s*(?:the\s+)?", clause[following.end() :])
-        first = following.end() + offset + (opener.end() if opener else 0)
-        after = [m for m in after if m.start < cut or m.start == first]
+        first = _OPENER.match(clause, following.end()).end() + offset
+        after = ctx.mentions[after_index : max(after_index, bisect_left(ctx.starts, cut))]
+        opening = bisect_left(ctx.starts, first)
+        if opening < len(ctx.starts) and ctx.starts[opening] == first:
+            after.append(ctx.mentions[opening])
     preps = _VISIT_PREPS if role == "visit" else frozenset(trig.get("target_preps", _TARGET_PREPS))
     if passive:
-        sources = [m for m in after if m.prep == "by" and _usable(m)][:1]
-        targets = [m for m in after if m.prep == "to" and _usable(m)][:1]
+        sources = _first(after, lambda m: m.prep == "by" and _usable(m))
+        targets = _first(after, lambda m: m.prep == "to" and _usable(m))
         if not targets:
             targets, _ = _subject(before)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
@@ -742,59 +966,42 @@ def _candidate(
         return cand
     targets = _first_target(after, preps)
     if not subjects and "objects" in trig:
-        origin = [m for m in before + after if m.compound == "origin" or (m.kind == "demonym" and m.prep == "")]
+        origin = _first(
+            chain(before, after), lambda m: m.compound == "origin" or (m.kind == "demonym" and m.prep == "")
+        )
         if origin:
-            subjects, cand.explicit = origin[:1], False
+            subjects, cand.explicit = origin, False
     cand.pairs = [(s, t, True) for s in subjects for t in targets]
     return cand
 
 
 def _all_pairs(group: list[Mention]) -> list[tuple[Mention, Mention, bool]]:
     unique: list[Mention] = []
+    seen: set[str] = set()
     for m in group:
-        if m.iso3 not in {u.iso3 for u in unique}:
+        if m.iso3 not in seen:
+            seen.add(m.iso3)
             unique.append(m)
     return [(a, b, False) for i, a in enumerate(unique) for b in unique[i + 1 :]]
 
 
-def _modality(
-    clause: str,
-    trigger_start: int,
-    sentence: str,
-    clause_offset: int,
-    source: Mention,
-    mentions: list[Mention],
-    lex: Lexicon,
-) -> str:
-    found: set[str] = set()
-    prefix = clause[:trigger_start]
-    for name, patterns in lex.modality_before.items():
-        for regex in patterns:
-            for hit in regex.finditer(prefix):
-                if name == "alleged" and _speaker_is(source, mentions, clause_offset + hit.start(), lex, hit.group(0)):
-                    continue
-                found.add(name)
-                break
-            if name in found:
-                break
-    for regex in lex.modality_sentence["alleged"]:
-        hit = regex.search(sentence)
-        if hit and hit.start() >= clause_offset + trigger_start:
-            speakers = [m for m in mentions if hit.start() <= m.start < hit.end()]
-            if not any(m.iso3 == source.iso3 for m in speakers):
-                found.add("alleged")
+def _modality(ctx: _Clause, trigger_start: int, source: Mention) -> str:
+    """realized, unless a cue before the trigger in its clause (or an attribution tail after it) says
+    denied, planned or alleged; the first of those in `modality.yaml`'s priority wins."""
+    lex = ctx.lex
+    found = {
+        name
+        for name, patterns in ctx.modality_cues().items()
+        if any(pattern.any_before(trigger_start, source) for pattern in patterns)
+    }
+    position = ctx.offset + trigger_start
+    for tail in ctx.cues.tails():
+        if tail is not None and tail[0] >= position and source.iso3 not in tail[1]:
+            found.add("alleged")
     for name in lex.modality_priority:
         if name in found:
             return name
     return "realized"
-
-
-def _speaker_is(source: Mention, mentions: list[Mention], cue_position: int, lex: Lexicon, cue: str) -> bool:
-    """True when an attribution cue is spoken by the event's own source ('Iran said it had sent ...')."""
-    if not lex.self_attribution.search(cue):
-        return False
-    before = [m for m in mentions if m.end <= cue_position]
-    return bool(before) and before[-1].iso3 == source.iso3
 
 
 def _sha1(*parts: object) -> str:
@@ -813,31 +1020,35 @@ def _events_in_sentence(
     article: Article, index: int, s_start: int, sentence: str, mentions: list[Mention], lex: Lexicon
 ) -> list[Event]:
     events: list[Event] = []
+    cues = _SentenceCues(sentence, mentions, lex)
+    starts, ends = [m.start for m in mentions], cues.ends
     for c_start, c_end in split_clauses(sentence, mentions):
-        clause = sentence[c_start:c_end]
-        in_clause = [m for m in mentions if c_start <= m.start and m.end <= c_end]
+        # Mentions are sorted and do not overlap: those inside the clause are one contiguous run.
+        in_clause = mentions[bisect_left(starts, c_start) : bisect_right(ends, c_end)]
         if len({m.iso3 for m in in_clause}) < 2:
             continue
+        ctx = _Clause(sentence[c_start:c_end], c_start, in_clause, cues, lex)
         candidates: list[_Candidate] = []
         for trig in lex.triggers:
-            for match in trig["regex"].finditer(clause):
-                cand = _candidate(trig, match, clause, c_start, in_clause, lex)
+            for match in trig["regex"].finditer(ctx.text):
+                cand = _candidate(trig, match, ctx)
                 if cand is not None and any(a.iso3 != b.iso3 for a, b, _ in cand.pairs):
                     candidates.append(cand)
         candidates.sort(key=lambda c: (c.start, -(c.end - c.start)))
         kept: list[_Candidate] = []
         for cand in candidates:
-            if any(cand.start < k.end and k.start < cand.end for k in kept):
+            # kept spans are sorted and disjoint, so only the last one can reach this start
+            if kept and cand.start < kept[-1].end:
                 continue
             kept.append(cand)
         if not kept:
             continue
-        event_date, precision = resolve_date(clause, article.published_at)
+        event_date, precision = resolve_date(ctx.text, article.published_at)
         for cand in kept:
             for a, b, directed in cand.pairs:
                 if a.iso3 == b.iso3:
                     continue
-                modality = _modality(clause, cand.start - c_start, sentence, c_start, a, mentions, lex)
+                modality = _modality(ctx, cand.start - c_start, a)
                 code = cand.planned_code if modality == "planned" else cand.code
                 label_goldstein = lex.cameo[code]
                 events.append(
@@ -941,7 +1152,7 @@ def _claims_in_sentence(
         scope = lead.end() if lead and lead.end() <= cue.start() else 0
         members: list[str] = []
         for m in actors:
-            if m.start < scope or re.search(bloc["exclude_after"], sentence[scope : m.start], re.I):
+            if m.start < scope or lex.bloc_exclude.search(sentence, scope, m.start):
                 continue
             if m.iso3 not in members:
                 members.append(m.iso3)
@@ -953,25 +1164,58 @@ def _claims_in_sentence(
 # ---------------------------------------------------------------------------------------------- entry point
 
 
-def extract(article: Article) -> tuple[list[Event], list[Claim]]:
-    """Events and claims of one article, deduplicated per sentence, with mention counts per article."""
+_PIECE_BREAKS = (re.compile(r"[;:]\s+|\s+[–—]\s+|\s+--\s+"), re.compile(r",\s+"), re.compile(r"\s+"))
+
+
+def sentence_pieces(text: str, start: int, end: int, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """A sentence span cut into pieces of at most `limit` characters: at the last clause break (`;`, `:`, a
+    dash) in the second half of each piece, else the last comma, else the last space, else at the limit."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > limit:
+        low, high = start + limit // 2, start + limit
+        cut = None
+        for pattern in _PIECE_BREAKS:
+            for match in pattern.finditer(text, low, high):
+                cut = match
+            if cut is not None:
+                break
+        if cut is None:
+            pieces.append((start, high))
+            start = high
+        else:
+            pieces.append((start, cut.start()))
+            start = cut.end()
+    pieces.append((start, end))
+    return [(s, e) for s, e in pieces if text[s:e].strip()]
+
+
+def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[list[Event], list[Claim]]:
+    """Events and claims of one article, deduplicated per sentence, with mention counts per article.
+
+    A sentence longer than `MAX_SENTENCE_CHARS` is read in pieces (the events keep its index); each such
+    sentence is appended to `cuts` when given, so the caller can report it."""
     lex = lexicon()
     events: list[Event] = []
     claims: list[Claim] = []
     text = article.text
-    for index, (start, end) in enumerate(split_sentences(text)):
-        sentence = text[start:end]
-        has_trigger = lex.any_trigger.search(sentence) is not None
-        has_claim = lex.claim_hint.search(sentence) is not None
-        if not (has_trigger or has_claim):
-            continue
-        mentions = find_mentions(sentence, article.published_at, lex)
-        if not mentions:
-            continue
-        if has_trigger and len({m.iso3 for m in mentions}) >= 2:
-            events.extend(_events_in_sentence(article, index, start, sentence, mentions, lex))
-        if has_claim:
-            claims.extend(_claims_in_sentence(article, index, sentence, mentions, lex))
+    for index, (s_start, s_end) in enumerate(split_sentences(text)):
+        pieces = [(s_start, s_end)]
+        if s_end - s_start > MAX_SENTENCE_CHARS:
+            pieces = sentence_pieces(text, s_start, s_end)
+            if cuts is not None:
+                cuts.append(
+                    SentenceCut(article.article_id, article.file, article.line, index, s_start, s_end, len(pieces))
+                )
+        for start, end in pieces:
+            sentence = text[start:end]
+            # Cheapest test first: the gazetteer costs a fraction of the trigger lexicon per character.
+            mentions = find_mentions(sentence, article.published_at, lex)
+            if not mentions:
+                continue
+            if len({m.iso3 for m in mentions}) >= 2 and lex.any_trigger.search(sentence) is not None:
+                events.extend(_events_in_sentence(article, index, start, sentence, mentions, lex))
+            if lex.claim_hint.search(sentence) is not None:
+                claims.extend(_claims_in_sentence(article, index, sentence, mentions, lex))
     unique: dict[tuple[Any, ...], Event] = {}
     for event in events:
         a, b = event.actor1_iso3, event.actor2_iso3

@@ -53,7 +53,11 @@ def load(files: list[InputFile]) -> LoadResult:
             continue
         events, claims = [], []
         for article in articles:
-            found_events, found_claims = extract(article)
+            cuts: list = []
+            found_events, found_claims = extract(article, cuts)
+            for cut in cuts:
+                log.warning("%s", cut)
+                audit.append(("sentence_cut", "text", str(cut), 1))
             events += found_events
             claims += found_claims
             latest = max(latest, article.published_at) if latest else article.published_at
