@@ -29,9 +29,11 @@ from pipeline.extract import (
     extract_jsonl_lines,
     read_articles,
 )
+from pipeline.extract.actors import find_mentions
 from pipeline.extract.articles import MAX_ARTICLE_BYTES
-from pipeline.extract.extractor import DATA, lexicon, quad_class_for, sentence_pieces, split_sentences
+from pipeline.extract.lexicon import DATA, lexicon, quad_class_for
 from pipeline.extract.scoring import load_items, score, scorecard
+from pipeline.extract.sentences import sentence_pieces, split_sentences
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -170,7 +172,6 @@ def test_leaders_only_in_their_term_and_metonyms() -> None:
 
 def test_case_and_ambiguity_rules() -> None:
     lex = lexicon()
-    from pipeline.extract.extractor import find_mentions
 
     def isos(text: str) -> list[str]:
         return [m.iso3 for m in find_mentions(text, dt.date(2023, 1, 1), lex) if m.kind != "pronoun"]

@@ -21,18 +21,17 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.extract.articles import Article, ArticleError, read_article_file, read_articles
-from pipeline.extract.extractor import (
+from pipeline.extract.extractor import extract
+from pipeline.extract.records import (
     CLAIM_COLUMNS,
     EVENT_COLUMNS,
     EXTRACTOR_VERSION,
-    MAX_SENTENCE_CHARS,
     MODALITIES,
     RELATION_TYPES,
     Claim,
     Event,
-    SentenceCut,
-    extract,
 )
+from pipeline.extract.sentences import MAX_SENTENCE_CHARS, SentenceCut
 
 __all__ = [
     "read_article_file",

@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from pipeline.extract.articles import Article
-from pipeline.extract.extractor import MODALITIES, RELATION_TYPES, extract
+from pipeline.extract.extractor import extract
+from pipeline.extract.records import MODALITIES, RELATION_TYPES
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
 SPLITS = {"dev": ("dev.yaml",), "heldout": ("heldout.yaml",), "all": ("dev.yaml", "heldout.yaml")}

@@ -1,0 +1,184 @@
+"""Stage 2, actors: the country mentions of one sentence. Gazetteer matches (names, codes, demonyms,
+capitals, metonyms, leaders in office on the publication date), overlap-resolved and guarded against
+ambiguous words; adjacent mentions of one country merged ("Iranian President Ebrahim Raisi"); each
+annotated with its grammatical context (preposition before it, conjunction with the previous one,
+possessive, compound such as "Iranian-made", speaker of a report, actor type); pronouns resolved to
+the nearest earlier country that is not a prepositional object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from pipeline.extract.lexicon import Lexicon
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    iso3: str
+    text: str
+    kind: str  # name, code, demonym, capital, metonym, leader, pronoun
+    actor_type: str | None
+    prep: str = ""
+    conj_prev: bool = False
+    possessive: bool = False
+    compound: str = ""  # "origin" for "Iranian-made", "other" for "US-led"; such mentions are not actors
+    speaker: bool = False  # "..., Kyiv said": the source of the report, not a party to the event
+
+
+def usable(m: Mention) -> bool:
+    """A mention that can be a party to an event: not a compound such as "Iranian-made" or "US-led"."""
+    return not m.compound
+
+
+_PREPS = frozenset(
+    "in at to from with for on of by into onto against near inside outside around across via through between among "
+    "over under toward towards within throughout beyond despite about amid after before during".split()
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+(?:(?:the|a|an|its|their)\s+)?$")
+_CONJ_GAP = re.compile(r"^\s*(?:,|,?\s+(?:and|or|as\s+well\s+as|and\s+then|&))\s*(?:(?:the|then)\s+)?$", re.I)
+# The right-context patterns below are applied with `.match(sentence, position)`, which anchors them there
+# without copying the rest of the sentence.
+_COMPOUND = re.compile(
+    r"-(?:made|built|designed|supplied|produced|manufactured|origin|developed)\b"
+    r"|-(led|dominated|backed|brokered|based|owned|sponsored|style|friendly|centric|aligned|allied|controlled|occupied"
+    r"|held|annexed|installed|funded|trained|armed|leaning|registered|flagged|listed)\b",
+    re.I,
+)
+_POSSESSIVE = re.compile(r"(?:['’]s\b|['’](?=\s))")
+_LIST_GOES_ON = re.compile(r"(?:['’]s)?\s*,|(?:['’]s)?\s+(?:and|or)\s", re.I)
+_SPEAKER = re.compile(
+    r"(?:['’]s)?\s+(?:\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b", re.I
+)
+_PRONOUN = re.compile(r"\b(?:it|its|they|their)\b", re.I)
+_PRONOUN_STOP = re.compile(
+    r"\s+(?:is|was|has|had|would|will)\s+(?:\w+\s+)?(?:clear|likely|unclear|possible|expected|time|important)\b", re.I
+)
+
+
+def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Mention]:
+    """Country mentions of one sentence, overlap-resolved (longest first), with their grammatical context."""
+    raw: list[Mention] = []
+    for match in lex.ci_regex.finditer(sentence):
+        iso3, kind, typ = lex.ci_lookup[match.group(0).lower()]
+        raw.append(Mention(match.start(), match.end(), iso3, match.group(0), kind, typ))
+    for match in lex.cs_regex.finditer(sentence):
+        surface = match.group(0)
+        if surface in lex.cs_lookup:
+            iso3, kind, typ = lex.cs_lookup[surface]
+            raw.append(Mention(match.start(), match.end(), iso3, surface, kind, typ))
+        for iso3, start, end in lex.leaders.get(surface, ()):
+            if start <= published and (end is None or published < end):
+                raw.append(Mention(match.start(), match.end(), iso3, surface, "leader", "GOV"))
+                break
+    raw.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    mentions: list[Mention] = []
+    last_end = -1
+    whole_rejects: dict[str, bool] = {}  # a sentence-wide guard gives the same answer for every match of a surface
+    for m in raw:
+        if m.start < last_end:
+            continue
+        guard = lex.guards.get(m.text)
+        if guard is not None:
+            left, right, whole = guard
+            if whole and m.text not in whole_rejects:
+                whole_rejects[m.text] = whole.search(sentence) is not None
+            if (
+                (left and left.search(sentence, 0, m.start))
+                or (right and right.search(sentence[m.end :]))
+                or (whole and whole_rejects[m.text])
+            ):
+                continue
+        mentions.append(m)
+        last_end = m.end
+    mentions = _merge_adjacent(mentions, sentence)
+    _annotate(mentions, sentence, lex)
+    # Mentions are sorted and do not overlap, so their starts and ends are both ascending.
+    starts = [m.start for m in mentions]
+    antecedents = _Antecedents(mentions)
+    pronouns = []
+    for pronoun in _PRONOUN.finditer(sentence):
+        at = bisect_right(starts, pronoun.start()) - 1
+        if (at >= 0 and pronoun.start() < mentions[at].end) or _PRONOUN_STOP.match(sentence, pronoun.end()):
+            continue
+        antecedent = antecedents.before(pronoun.start())
+        if antecedent is not None:
+            pronouns.append(
+                Mention(
+                    pronoun.start(), pronoun.end(), antecedent.iso3, pronoun.group(0), "pronoun", antecedent.actor_type
+                )
+            )
+    if pronouns:
+        mentions = sorted(mentions + pronouns, key=lambda m: m.start)
+        _annotate(mentions, sentence, lex)
+    return mentions
+
+
+def _annotate(mentions: list[Mention], sentence: str, lex: Lexicon) -> None:
+    previous: Mention | None = None
+    for m in mentions:
+        compound = _COMPOUND.match(sentence, m.end)
+        m.compound = ("other" if compound.group(1) else "origin") if compound else ""
+        m.possessive = bool(_POSSESSIVE.match(sentence, m.end)) or m.text.lower() in ("its", "their")
+        m.speaker = bool(_SPEAKER.match(sentence, m.end))
+        if m.actor_type is None and not m.text.endswith("s"):
+            for code, regex in lex.actor_type_regex:
+                if regex.match(sentence, m.end):
+                    m.actor_type = code
+                    break
+        gap = sentence[previous.end : m.start] if previous is not None else ""
+        comma_list = "," in gap and (
+            previous is not None and previous.conj_prev
+            if re.search(r"\b(?:and|or)\b", gap)
+            else bool(_LIST_GOES_ON.match(sentence, m.end))
+        )
+        if previous is not None and _CONJ_GAP.match(gap) and ("," not in gap or comma_list):
+            m.conj_prev, m.prep = True, previous.prep
+        else:
+            word = _WORD_BEFORE.search(sentence[max(0, m.start - 40) : m.start])
+            m.conj_prev = False
+            m.prep = word.group(1).lower() if word and word.group(1).lower() in _PREPS else ""
+        previous = m
+
+
+def _merge_adjacent(mentions: list[Mention], sentence: str) -> list[Mention]:
+    """'Iranian President Ebrahim Raisi' and "Russia's foreign minister Sergei Lavrov" are one actor."""
+    merged: list[Mention] = []
+    for m in mentions:
+        if merged and merged[-1].iso3 == m.iso3:
+            gap = sentence[merged[-1].end : m.start]
+            if re.fullmatch(r"(?:['’]s)?\s+(?:[A-Za-z]+\s+){0,3}", gap) and not re.search(
+                r"\b(?:and|or|to|with|from)\b", gap
+            ):
+                keep = merged[-1]
+                keep.end, keep.text = m.end, sentence[keep.start : m.end]
+                if m.kind == "leader" or keep.kind == "demonym":
+                    keep.kind, keep.actor_type = m.kind, m.actor_type or keep.actor_type
+                continue
+        merged.append(m)
+    return merged
+
+
+class _Antecedents:
+    """A pronoun stands for the nearest earlier country that is not a prepositional object (else the nearest
+    earlier country). Built once per sentence from sorted, non-overlapping mentions; each lookup is a bisection."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = mentions
+        self.ends = [m.end for m in mentions]
+        # nearest[i] / subject[i]: index of the last eligible mention (and of the last one whose preposition is
+        # none or "by") among mentions[:i], or -1.
+        self.nearest, self.subject = [-1], [-1]
+        for i, m in enumerate(mentions):
+            eligible = m.kind != "pronoun" and not m.compound
+            self.nearest.append(i if eligible else self.nearest[-1])
+            self.subject.append(i if eligible and m.prep in ("", "by") else self.subject[-1])
+
+    def before(self, position: int) -> Mention | None:
+        count = bisect_right(self.ends, position)
+        index = self.subject[count] if self.subject[count] >= 0 else self.nearest[count]
+        return self.mentions[index] if index >= 0 else None

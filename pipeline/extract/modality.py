@@ -1,0 +1,117 @@
+"""Stage 4, modality: whether an event is realized, planned, alleged or denied. Cues
+(`data/modality.yaml`) count when they stand before the trigger in its clause; an attribution tail
+(", officials said") anywhere after it makes the event alleged unless its speaker is the event's source.
+The first of denied, planned and alleged found wins; else realized."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from pipeline.extract.actors import Mention
+from pipeline.extract.lexicon import Lexicon
+
+
+class SentenceCues:
+    """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
+    cue) and the attribution tails (", officials said"), each searched once."""
+
+    def __init__(self, sentence: str, mentions: list[Mention], lex: Lexicon) -> None:
+        self.sentence, self.mentions, self.lex = sentence, mentions, lex
+        self.ends = [m.end for m in mentions]
+        self._tails: list[tuple[int, frozenset[str]] | None] | None = None
+
+    def last_before(self, position: int) -> Mention | None:
+        """The last mention that ends at or before `position`."""
+        index = bisect_right(self.ends, position) - 1
+        return self.mentions[index] if index >= 0 else None
+
+    def tails(self) -> list[tuple[int, frozenset[str]] | None]:
+        """Per sentence-level alleged pattern: its first match's start and the countries that match names."""
+        if self._tails is None:
+            self._tails = []
+            for regex in self.lex.modality_sentence["alleged"]:
+                hit = regex.search(self.sentence)
+                if hit is None:
+                    self._tails.append(None)
+                    continue
+                starts = [m.start for m in self.mentions]
+                inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, hit.end())]
+                speakers = frozenset(m.iso3 for m in inside)
+                self._tails.append((hit.start(), speakers))
+        return self._tails
+
+
+class _CuePattern:
+    """The matches of one modality cue pattern in one clause, found once. `any_before(end, source)` says
+    whether the pattern matches in the clause cut at `end` (the trigger's start), as a search of that prefix
+    would: matches ending before it are taken as found; the last one, when it reaches `end`, is read again
+    with the clause cut there. Alleged cues spoken by the event's own source do not count."""
+
+    def __init__(self, regex: re.Pattern[str], clause: str, offset: int, cues: SentenceCues, alleged: bool) -> None:
+        self.regex, self.clause, self.offset, self.cues, self.alleged = regex, clause, offset, cues, alleged
+        self.hits = list(regex.finditer(clause))
+        self.starts = [h.start() for h in self.hits]
+        self.blockers: list[str | None] = []
+        self.first_other = len(self.hits)  # index of the first hit whose blocker differs from the first one's
+        if alleged:
+            self.blockers = [self._blocker(h) for h in self.hits]
+            self.first_other = next(
+                (i for i, b in enumerate(self.blockers) if b != self.blockers[0]), len(self.hits)
+            )
+
+    def _blocker(self, hit: re.Match[str]) -> str | None:
+        """The country whose own statement this cue is ('Iran said it had sent ...'), else None."""
+        if not self.cues.lex.self_attribution.search(hit.group(0)):
+            return None
+        speaker = self.cues.last_before(self.offset + hit.start())
+        return speaker.iso3 if speaker is not None else None
+
+    def any_before(self, end: int, source: Mention) -> bool:
+        count = bisect_left(self.starts, end)
+        if count == 0:
+            return False
+        extra: list[re.Match[str]] = []
+        if self.hits[count - 1].end() >= end:
+            count -= 1
+            extra = list(self.regex.finditer(self.clause, self.hits[count].start(), end))
+        if not self.alleged:
+            return count > 0 or bool(extra)
+        if count > 0 and (self.blockers[0] != source.iso3 or self.first_other < count):
+            return True
+        return any(self._blocker(hit) != source.iso3 for hit in extra)
+
+
+class ClauseModality:
+    """The modality of each event of one clause. The cue patterns' matches in the clause are found once, on
+    the first question, and each trigger's answer is read from them."""
+
+    def __init__(self, clause: str, offset: int, cues: SentenceCues, lex: Lexicon) -> None:
+        self.text, self.offset, self.cues, self.lex = clause, offset, cues, lex
+        self._patterns: dict[str, list[_CuePattern]] | None = None
+
+    def _cue_patterns(self) -> dict[str, list[_CuePattern]]:
+        if self._patterns is None:
+            self._patterns = {
+                name: [_CuePattern(rx, self.text, self.offset, self.cues, name == "alleged") for rx in patterns]
+                for name, patterns in self.lex.modality_before.items()
+            }
+        return self._patterns
+
+    def of(self, trigger_start: int, source: Mention) -> str:
+        """realized, unless a cue before the trigger in its clause (or an attribution tail after it) says
+        denied, planned or alleged; the first of those in `modality.yaml`'s priority wins."""
+        lex = self.lex
+        found = {
+            name
+            for name, patterns in self._cue_patterns().items()
+            if any(pattern.any_before(trigger_start, source) for pattern in patterns)
+        }
+        position = self.offset + trigger_start
+        for tail in self.cues.tails():
+            if tail is not None and tail[0] >= position and source.iso3 not in tail[1]:
+                found.add("alleged")
+        for name in lex.modality_priority:
+            if name in found:
+                return name
+        return "realized"

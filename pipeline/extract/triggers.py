@@ -1,0 +1,331 @@
+"""Stage 3, triggers and roles: the relation a clause reports and who did what to whom. Trigger words
+(`data/triggers.yaml`) give the relation type and CAMEO code (transfer verbs take theirs from the nearest
+object class); the trigger's role finds the actors: the subject before it and the target after it
+(forward, visit), the recipient before and the source after "from" (reverse), joint acts (symmetric),
+the possessive or demonym right before a noun trigger (adjacent), passives ("delivered to Y by X")."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from pipeline.extract.actors import Mention, usable
+from pipeline.extract.lexicon import Lexicon
+
+_COMPLEMENTIZER = re.compile(r"\b(?:that|whether)\b", re.I)
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be|get|got)\s+(?:\w+ly\s+)?$", re.I)
+_OPENER = re.compile(r"\s*(?:the\s+)?")
+_ADJACENT_GAP = re.compile(r"(?:['’]s)?\s*(?:[\w-]+\s+){0,2}")
+_TARGET_PREPS = frozenset(["", "to", "with", "for", "on", "against", "at", "into", "toward", "towards", "over"])
+_VISIT_PREPS = frozenset(["", "to", "in", "of"])
+_SYMMETRIC_PREPS = frozenset(["", "with", "to", "and"])
+_FORCE_WORDS = re.compile(
+    r"\b(?:military|force|strike|attack|nuclear|retaliat\w*|war|invasion|missiles?|targets?)\b", re.I
+)
+_AERIAL = re.compile(
+    r"\b(?:air\s?strikes?|drone\s+strikes?|missile\s+strikes?|bomb\w*|missiles?|drones?|rockets?)\b", re.I
+)
+
+
+def _tail_start(text: str, end: int, runs: int) -> int:
+    """Start of the `runs`-th whitespace-separated run of characters before `end` (0 if there are fewer)."""
+    i = end
+    for _ in range(runs):
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        while i > 0 and not text[i - 1].isspace():
+            i -= 1
+    return i
+
+
+@dataclass
+class Candidate:
+    """A trigger match with its relation, CAMEO codes and the actor pairs its role gives."""
+
+    trigger: str
+    start: int
+    end: int
+    relation: str
+    code: str
+    planned_code: str
+    pairs: list[tuple[Mention, Mention, bool]] = field(default_factory=list)
+    explicit: bool = True
+
+
+class Clause:
+    """One clause with what every trigger in it looks up, computed once (so the work per clause stays in
+    proportion to its length): its mentions with their starts and ends, the object classes, complementizers
+    and force words."""
+
+    def __init__(self, clause: str, offset: int, mentions: list[Mention], lex: Lexicon) -> None:
+        self.text, self.offset, self.mentions, self.lex = clause, offset, mentions, lex
+        self.starts = [m.start for m in mentions]
+        self.ends = [m.end for m in mentions]
+        self.between = [m for m in mentions if m.prep in ("between", "among") and usable(m)]
+        self.complementizers = list(_COMPLEMENTIZER.finditer(clause))
+        self._complementizer_ends = [c.end() for c in self.complementizers]
+        self._complementizer_starts = [c.start() for c in self.complementizers]
+        self._objects: dict[str, list[int]] = {}
+        self._force: bool | None = None
+
+    def object_after(self, name: str, position: int) -> int | None:
+        """Start of the first match of an object class at or after `position`, as `regex.search(clause,
+        position)` gives it. The clause's matches are found once; a scan tries every position between one
+        match's end and the next match's start, so only positions inside a match are tried again here."""
+        regex = self.lex.object_classes[name]
+        spans = self._objects.get(name)
+        if spans is None:
+            spans = self._objects[name] = [m.span() for m in regex.finditer(self.text)]
+        index = bisect_right(spans, (position, len(self.text) + 1)) - 1
+        if index >= 0 and position < spans[index][1]:
+            if spans[index][0] == position:
+                return position
+            if spans[index][0] == spans[index][1]:  # an empty match: fall back to a plain search
+                hit = regex.search(self.text, position)
+                return hit.start() if hit else None
+            for start in range(position, spans[index][1]):
+                if regex.match(self.text, start):
+                    return start
+        return spans[index + 1][0] if index + 1 < len(spans) else None
+
+    def force_words(self) -> bool:
+        if self._force is None:
+            self._force = _FORCE_WORDS.search(self.text) is not None
+        return self._force
+
+    def complementizer_before(self, position: int) -> int | None:
+        """Start of the last 'that'/'whether' in the clause cut at `position`."""
+        tail = _COMPLEMENTIZER.search(self.text, max(0, position - 8), position)
+        if tail is not None and tail.end() == position:
+            return tail.start()
+        index = bisect_right(self._complementizer_ends, position) - 1
+        return self.complementizers[index].start() if index >= 0 else None
+
+    def complementizer_from(self, position: int) -> re.Match[str] | None:
+        index = bisect_left(self._complementizer_starts, position)
+        return self.complementizers[index] if index < len(self.complementizers) else None
+
+    def passive_before(self, position: int) -> bool:
+        """An auxiliary ('was', 'were', 'been', ...) right before `position`, at most one -ly adverb between."""
+        return _PASSIVE_BEFORE.search(self.text, _tail_start(self.text, position, 2), position) is not None
+
+
+def _first(mentions: Iterable[Mention], keep: Any) -> list[Mention]:
+    """The first mention satisfying `keep`, as a list of at most one."""
+    for m in mentions:
+        if keep(m):
+            return [m]
+    return []
+
+
+def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
+    """The subject before a trigger (with its conjuncts) and whether it was found without a fallback."""
+    chosen, explicit = -1, True
+    for i in range(len(before) - 1, -1, -1):
+        if usable(before[i]) and before[i].prep == "":
+            chosen = i
+            break
+    if chosen < 0:
+        for i in range(len(before) - 1, -1, -1):
+            m = before[i]
+            if usable(m) and m.prep in ("with", "between", "among") and m.kind != "pronoun":
+                chosen, explicit = i, False
+                break
+    if chosen < 0:
+        return [], False
+    group = [before[chosen]]
+    index = chosen
+    while group[0].conj_prev:
+        index -= 1
+        while index >= 0 and not usable(before[index]):
+            index -= 1
+        if index < 0:
+            break
+        group.insert(0, before[index])
+    return group, explicit
+
+
+def _first_target(after: list[Mention], preps: frozenset[str], skip_by: bool = False) -> list[Mention]:
+    """The first possible target after a trigger, with the conjuncts that follow it ('to Syria and Iraq')."""
+    rest = (m for m in after if m.prep != "by") if skip_by else iter(after)
+    for m in rest:
+        if usable(m) and m.kind != "pronoun" and not m.speaker and m.prep in preps:
+            group = [m]
+            for following in rest:
+                if not (following.conj_prev and following.kind != "pronoun"):
+                    break
+                group.append(following)
+            return group
+    return []
+
+
+def _object_class(ctx: Clause, start: int, end: int, allowed: dict[str, str]) -> str | None:
+    """The relation given by the object class nearest to the trigger (inside it, after it, or just before it)."""
+    best: tuple[int, str] | None = None
+    for name, relation in allowed.items():
+        regex = ctx.lex.object_classes[name]
+        if regex.search(ctx.text, start, end):
+            return relation
+        hit = ctx.object_after(name, end)
+        if hit is not None:
+            distance = hit - end
+            if best is None or distance < best[0]:
+                best = (distance, relation)
+        window_start = max(0, start - 60)
+        for found in regex.finditer(ctx.text, window_start, start):
+            distance = start - found.end() + 5
+            if best is None or distance < best[0]:
+                best = (distance, relation)
+    return best[1] if best else None
+
+
+def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candidate | None:
+    clause, offset, lex = ctx.text, ctx.offset, ctx.lex
+    start, end = match.start(), match.end()
+    relation = trig.get("relation")
+    for skip in trig.get("skip_if_objects", ()):
+        hit = ctx.object_after(skip, end)
+        if hit is not None and hit - end < 60:
+            return None
+    if "objects" in trig:
+        relation = _object_class(ctx, start, end, trig["objects"]) or trig.get("default_relation")
+        if relation is None:
+            return None
+    codes = lex.relations[relation]
+    code, planned_code = trig.get("code", codes["code"]), trig.get("planned_code", codes["planned"])
+    if trig.get("force_code") and ctx.force_words():
+        code = trig["force_code"]
+    if trig.get("aerial_code") and _AERIAL.search(match.group(0) + " " + clause[end : end + 60]):
+        code = trig["aerial_code"]
+    abs_start, abs_end = start + offset, end + offset
+    head_end = abs_start + len(re.match(r"\S+", match.group(0)).group(0))
+    # Mentions are sorted and disjoint: `before` (ending by the trigger) and `after` are index ranges.
+    after_from = abs_end if trig.get("targets_after_match") else head_end
+    after_index = bisect_left(ctx.starts, after_from)
+    after = ctx.mentions[after_index:]
+    # A subject is not looked for across a complementizer: in "Russia warned that Western deliveries to
+    # Ukraine ...", Russia is not the supplier.
+    floor = ctx.complementizer_before(start)
+    floor_abs = -1 if floor is None else floor + offset
+    before = ctx.mentions[bisect_right(ctx.starts, floor_abs) : bisect_right(ctx.ends, abs_start)]
+    cand = Candidate(trig["name"], abs_start, abs_end, relation, code, planned_code)
+    role = trig["role"]
+    passive = ctx.passive_before(start) and not match.group(0).split()[0].lower().endswith("ing")
+
+    if trig.get("source") == "adjacent":
+        sources: list[Mention] = []
+        for m in reversed(before):
+            if (
+                usable(m)
+                and (m.possessive or m.kind == "demonym")
+                and _ADJACENT_GAP.fullmatch(clause, m.end - offset, start)
+            ):
+                sources = [m]
+                break
+        if not sources:
+            sources = _first(after, lambda m: m.prep == "by")
+        targets = _first_target(after, frozenset(trig.get("target_preps", _TARGET_PREPS)), skip_by=True)
+        cand.pairs = [(s, t, True) for s in sources for t in targets]
+        return cand
+
+    if role == "symmetric" or role == "symmetric_or_forward":
+        between = [m for m in ctx.between if (floor_abs < m.start and m.end <= abs_start) or m.start >= after_from]
+        if len({m.iso3 for m in between}) >= 2:
+            cand.pairs = _all_pairs(between)
+            return cand
+        subjects, explicit = _subject(before)
+        cand.explicit = explicit
+        if trig.get("possessive_target") and subjects and subjects[-1].possessive:
+            partner = subjects[-1]
+            rest, _ = _subject([m for m in before if m is not partner and m.iso3 != partner.iso3])
+            cand.pairs = [(s, partner, False) for s in rest]
+            return cand
+        partners = _first_target(
+            after, _SYMMETRIC_PREPS | frozenset(["in"] if role == "symmetric_or_forward" else [])
+        )
+        if not subjects and partners:
+            subjects, partners = partners[:1], partners[1:]
+        if subjects and partners:
+            directed = role == "symmetric_or_forward"
+            cand.pairs = [(s, p, directed) for s in subjects for p in partners]
+        elif len(subjects) >= 2:
+            cand.pairs = _all_pairs(subjects)
+        return cand
+
+    if role == "reverse":
+        recipients, explicit = _subject(before)
+        cand.explicit = explicit
+        sources = _first(after, lambda m: m.prep == "from" and usable(m))
+        if not sources:
+            sources = _first(
+                after, lambda m: m.prep in ("", "of") and (m.kind == "demonym" or m.possessive) and usable(m)
+            )
+        cand.pairs = [(s, r, True) for s in sources for r in recipients]
+        return cand
+
+    # forward and visit: a target after a complementizer must open its clause ("warned that Israel would ...")
+    following = ctx.complementizer_from(end)
+    if following:
+        cut = following.start() + offset
+        first = _OPENER.match(clause, following.end()).end() + offset
+        after = ctx.mentions[after_index : max(after_index, bisect_left(ctx.starts, cut))]
+        opening = bisect_left(ctx.starts, first)
+        if opening < len(ctx.starts) and ctx.starts[opening] == first:
+            after.append(ctx.mentions[opening])
+    preps = _VISIT_PREPS if role == "visit" else frozenset(trig.get("target_preps", _TARGET_PREPS))
+    if passive:
+        sources = _first(after, lambda m: m.prep == "by" and usable(m))
+        targets = _first(after, lambda m: m.prep == "to" and usable(m))
+        if not targets:
+            targets, _ = _subject(before)
+        cand.pairs = [(s, t, True) for s in sources for t in targets]
+        return cand
+    subjects, explicit = _subject(before)
+    cand.explicit = explicit
+    if trig.get("possessive_target") and subjects and subjects[-1].possessive and len(before) >= 2:
+        target = subjects[-1]
+        rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
+        cand.pairs = [(s, target, True) for s in rest]
+        return cand
+    targets = _first_target(after, preps)
+    if not subjects and "objects" in trig:
+        origin = _first(
+            chain(before, after), lambda m: m.compound == "origin" or (m.kind == "demonym" and m.prep == "")
+        )
+        if origin:
+            subjects, cand.explicit = origin, False
+    cand.pairs = [(s, t, True) for s in subjects for t in targets]
+    return cand
+
+
+def _all_pairs(group: list[Mention]) -> list[tuple[Mention, Mention, bool]]:
+    unique: list[Mention] = []
+    seen: set[str] = set()
+    for m in group:
+        if m.iso3 not in seen:
+            seen.add(m.iso3)
+            unique.append(m)
+    return [(a, b, False) for i, a in enumerate(unique) for b in unique[i + 1 :]]
+
+
+def candidates_in_clause(ctx: Clause) -> list[Candidate]:
+    """The triggers of one clause that name two different countries in their roles, in order; of triggers
+    that overlap, the one starting first (then the longest) is kept."""
+    candidates: list[Candidate] = []
+    for trig in ctx.lex.triggers:
+        for match in trig["regex"].finditer(ctx.text):
+            cand = _candidate(trig, match, ctx)
+            if cand is not None and any(a.iso3 != b.iso3 for a, b, _ in cand.pairs):
+                candidates.append(cand)
+    candidates.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[Candidate] = []
+    for cand in candidates:
+        # kept spans are sorted and disjoint, so only the last one can reach this start
+        if kept and cand.start < kept[-1].end:
+            continue
+        kept.append(cand)
+    return kept
