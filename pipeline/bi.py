@@ -240,6 +240,10 @@ class ReadOnlyDuckDBDialect(DuckDBEngineDialect):
         config = checked_options(cparams.get("config") or {}, "connect_args config")
         config.update(checked_options(cparams.get("url_config") or {}, "URL query (connect_args url_config)"))
         database = cparams.get("database", ":memory:")
+        if database != ":memory:":
+            from pipeline.publish import ensure_intact
+
+            ensure_intact(database)  # a release's database must match the sha256 its release.json recorded
         agent = f"duckdb_engine/{duckdb_engine_version}(sqlalchemy/{sqlalchemy_version})"
         config["custom_user_agent"] = f"{agent} {config.get('custom_user_agent', '')}".strip()
         try:

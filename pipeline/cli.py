@@ -93,6 +93,7 @@ def _apply_run_options(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the DAG; exit 0 when it published, 1 when a step failed, 128 + N when signal N stopped it."""
     from pipeline.airflow_run import RunStopped, last_error, run_pipeline
+    from pipeline.publish import kept_after_failure
     from pipeline.report import headline
 
     _apply_run_options(args)
@@ -110,8 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         err = last_error(settings)
         if err:
             print(f"Step '{err['step']}' stopped the run:\n{err['error']}", file=sys.stderr)
-        if settings.published_db.exists():
-            print(f"The last good publication is unchanged: {settings.published_db}", file=sys.stderr)
+        if settings.published_db.exists() or settings.current_release.is_symlink():
+            print(kept_after_failure(settings), file=sys.stderr)
         return 1
     print(f"Pipeline run finished in {elapsed:.0f}s.\n")
     print(headline(settings))
@@ -153,6 +154,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else settings.published_db
     if not args.db and not db.exists():
         raise PipelineError(f"no published database at {db}: run `pipeline run` first")
+    from pipeline.publish import ensure_intact
+
+    ensure_intact(db, settings)  # damaged: say so instead of reading it (sha256 against release.json)
     limits = QueryLimits.from_settings(settings)
     if args.timeout is not None:
         limits = QueryLimits(args.timeout, limits.memory_limit, limits.max_result_bytes)
@@ -198,12 +202,17 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    import duckdb
+
     from pipeline import flow
+    from pipeline.publish import require_publication
 
     settings = settings_mod.load()
-    if not settings.published_db.exists():
-        raise PipelineError(f"no published database at {settings.published_db}: run `pipeline run` first")
-    result = flow.check_marts(str(settings.published_db), settings)
+    db = require_publication(settings)
+    try:
+        result = flow.check_marts(str(db), settings)
+    except duckdb.Error as exc:
+        raise PipelineError(f"cannot read the published database {db}: {exc}") from None
     print("All mart expectation suites passed: " + ", ".join(result["suites"]))
     return 0
 

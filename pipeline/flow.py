@@ -174,13 +174,29 @@ def _staged_frames(root: Path, source: str, snapshot: str, tables: list[str]):
 
 def previous_rows(settings: Settings, source: str) -> int | None:
     """Rows of ``source``'s main table in the last good publication's latest snapshot of it
-    (None when there is none): the base of the "a list never shrinks that much" check."""
+    (None when there is none): the base of the "a list never shrinks that much" check.
+
+    A damaged publication (its sha256 no longer matches ``release.json``) is not read: the run
+    says so, counts the lake's latest snapshot of the source instead (the publication was built
+    from it) and goes on to rebuild the publication."""
     import duckdb
 
+    from pipeline.publish import damage_message, publication_damage
+
+    table = load_meta(source).main_table
+    damage = publication_damage(settings)
+    if damage:
+        rows, where = _lake_rows(settings, source, table)
+        _say_once(f"{damage_message(settings.published_db, damage)}: this run rebuilds the publication from the "
+                  f"lake and the raw store; the check against the previous snapshot of {source} uses {where}")
+        return rows
     if not settings.published_db.exists():
         return None
-    table = load_meta(source).main_table
-    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        con = duckdb.connect(str(settings.published_db), read_only=True)
+    except duckdb.Error as exc:
+        raise PipelineError(f"cannot read the published database {settings.published_db} for the previous "
+                            f"snapshot of {source}: {exc}") from None
     try:
         rows = con.execute(
             f"select count(*) from lake.{table} where source = ? and snapshot_date = "
@@ -191,6 +207,40 @@ def previous_rows(settings: Settings, source: str) -> int | None:
     finally:
         con.close()
     return rows[0][0] or None
+
+
+def _lake_rows(settings: Settings, source: str, table: str) -> tuple[int | None, str]:
+    """Rows of the lake's latest snapshot of ``source`` in ``table``, and what was counted."""
+    import duckdb
+
+    folder = settings.staged_dir / table / f"source={source}"
+    days = sorted(p.name.removeprefix("snapshot_date=") for p in folder.glob("snapshot_date=*")
+                  if any(p.glob("*.parquet"))) if folder.is_dir() else []
+    if not days:
+        return None, "nothing: the lake has no snapshot of it either"
+    parts = folder / f"snapshot_date={days[-1]}" / "*.parquet"
+    con = duckdb.connect()
+    try:
+        rows = con.execute("select count(*) from read_parquet(?)", [str(parts)]).fetchall()[0][0]
+    except duckdb.Error as exc:
+        return None, f"nothing: the lake's snapshot {days[-1]} cannot be read ({exc}); the build checks it"
+    finally:
+        con.close()
+    return rows or None, f"the lake's snapshot {days[-1]} ({rows} rows)"
+
+
+_SAID: set[str] = set()
+
+
+def _say_once(text: str) -> None:
+    """A warning in the log and on the terminal of ``pipeline run``, once per process."""
+    from pipeline import progress
+
+    if text in _SAID:
+        return
+    _SAID.add(text)
+    log.warning(text)
+    progress.notice(text)
 
 
 def staged_suites_for(source: str, demo: bool, snapshot: date, settings: Settings) -> dict:
@@ -332,7 +382,23 @@ def write_headline(release: dict, settings: Settings) -> str:
 
 def record_failure(settings: Settings, run_id: str, step: str, error: BaseException) -> None:
     """Keep the last error where ``pipeline run`` can print it after Airflow's own logs (written
-    atomically; a full disk is reported as such, see :func:`pipeline.airflow_run.error_record`)."""
-    from pipeline.airflow_run import error_record, write_last_error
+    atomically; a full disk is reported as such, see :func:`pipeline.airflow_run.error_record`).
 
-    write_last_error(settings, error_record(settings, run_id, step, error))
+    When the current publication is damaged the record never says it is unchanged: it names the
+    damage instead (:func:`pipeline.publish.failure_kept`)."""
+    from pipeline.airflow_run import error_record, write_last_error
+    from pipeline.errors import KEPT
+    from pipeline.publish import failure_kept
+
+    record = error_record(settings, run_id, step, error)
+    try:
+        kept = failure_kept(settings)
+    except Exception as exc:  # noqa: BLE001 - the error record must be written whatever happens
+        kept = f"Nothing was published; the current publication could not be checked ({exc})."
+    if kept != KEPT:
+        # a PipelineError ends with KEPT; a full disk says it in lower case (disk_full_message)
+        lower = kept[0].lower() + kept[1:]
+        text = record["error"].replace(KEPT, kept).replace(
+            "nothing was published; the last good publication is unchanged.", lower)
+        record["error"] = text if kept in text or lower in text else f"{text}\n{kept}"
+    write_last_error(settings, record)

@@ -7,8 +7,10 @@ scheduler in production) :func:`emit` does nothing: the task logs say the same.
 
     [4/8] parse us_ofac_sdn: 134 designations in 0.5 s
 
-A step that waits (a download tried again, a task Airflow retries later) says so with
-:func:`waiting`, naming the time of the next try:
+A step may also report something the person must see before the step ends (a damaged lake part
+quarantined, a snapshot lost from history, a damaged publication rebuilt) with :func:`notice`;
+it is printed as it happens, as ``warning: ...``. A step that waits (a download tried again, a
+task Airflow retries later) says so with :func:`waiting`, naming the time of the next try:
 
     [1/8] land: un_sc x.xml: connection refused; trying again at 14:03:22 (attempt 2 of 3)
 
@@ -103,6 +105,11 @@ def clock(when: float) -> str:
     return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S", moment)
 
 
+def notice(text: str) -> None:
+    """Append a warning line to the progress file, if ``pipeline run`` asked for one (callers log it too)."""
+    _append({"notice": text})
+
+
 class Follower:
     """Prints the progress file's new lines: call :meth:`poll` while the run goes on."""
 
@@ -125,6 +132,9 @@ class Follower:
         self._offset += len(complete.encode("utf-8")) + 1
         for line in complete.splitlines():
             record = json.loads(line)
+            if "notice" in record:
+                print(f"warning: {record['notice']}", file=self.out, flush=True)
+                continue
             if "started" in record:
                 self.current = record["started"]
                 continue

@@ -11,6 +11,15 @@ Layout under ``publish/``::
 A release folder is complete before ``current`` points at it, so a reader never sees a half-built
 file; a failed run never touches ``current``; older releases are kept (``PIPELINE_KEEP_RELEASES``)
 so a reader that opened one keeps reading it.
+
+Every reader of a publication (the next run's row-count check, ``pipeline report``, ``validate``,
+``query``, the BI dialect) first checks the database against the sha256 its ``release.json``
+recorded (:func:`ensure_intact`): a truncated, overwritten or replaced file is named as damaged,
+never read. The digest is computed in full once per process and file version (same device, inode,
+size, mtime and ctime), so a process that opens the file many times hashes it once. A run that
+finds the current publication damaged rebuilds it from the lake and the raw store like any run
+and says so when it publishes; the release records it (``replaced_damaged``), and lists the
+snapshots the lake has lost for good (``lost_snapshots``, see :mod:`pipeline.housekeeping`).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.errors import KEPT, PipelineError
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +61,12 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
 
     ``commit`` is called once the release is complete, just before it is moved into place and
     swapped in; if it raises (a stop request won), nothing is published and no release is left.
-    """
+
+    A damaged current publication is replaced like an intact one; the new release records it
+    (``replaced_damaged``) and the person who ran the pipeline is told."""
+    from pipeline.housekeeping import lost_snapshots
+
+    damaged = publication_damage(settings)
     releases = settings.publish_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     name = safe_run_id(run_id)
@@ -87,6 +102,11 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
             "mart_rows": counts,
             **(info or {}),
         }
+        if damaged:
+            manifest["replaced_damaged"] = {"release": settings.current_release.resolve().name, "reason": damaged}
+        lost = lost_snapshots(settings)
+        if lost:
+            manifest["lost_snapshots"] = lost
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         if commit is not None:
             commit()
@@ -108,6 +128,10 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
         if link_tmp.is_symlink():
             link_tmp.unlink()
     log.info("published release %s (%d marts) -> %s", name, len(marts), settings.current_release)
+    if damaged:
+        _tell(f"the published database {settings.published_db} was damaged ({damaged}): release {name} rebuilt "
+              f"the publication from the lake and the raw store and is now current (the damaged release "
+              f"{manifest['replaced_damaged']['release']} stays under {releases} until it is pruned)")
     _prune(releases, keep=settings.keep_releases, current=final)
     return final
 
@@ -132,3 +156,126 @@ def _prune(releases: Path, keep: int, current: Path) -> None:
 def current_release_info(settings: Settings) -> dict | None:
     path = settings.current_release / "release.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+# --- is a publication intact? --------------------------------------------------------------------
+
+RELEASE_FILE = "release.json"
+#: What a failed run keeps when the current publication is damaged (instead of :data:`KEPT`).
+REBUILT_NEXT = "the next successful `pipeline run` publishes a good release rebuilt from the lake and the raw store"
+
+# sha256 of files already hashed in this process, by file version (see the module docstring).
+_DIGESTS: dict[tuple, str] = {}
+
+
+class PublicationDamaged(PipelineError):
+    """A published database that does not match the sha256 its ``release.json`` recorded."""
+
+    def __init__(self, db: Path, reason: str) -> None:
+        self.db = db
+        self.reason = reason
+        super().__init__(damage_message(db, reason) + ".")
+
+    kept = f"Nothing was read from it; the lake and the raw store are untouched and {REBUILT_NEXT}."
+
+
+def damage_message(db: Path | str, reason: str) -> str:
+    return f"the published database {db} is damaged ({reason})"
+
+
+def _version(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of ``path``, hashed once per process and file version."""
+    key = _version(path)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _sha256(path)
+    return _DIGESTS[key]
+
+
+def database_damage(db: Path, *, release_required: bool = False) -> str | None:
+    """Why the database file ``db`` does not match its release (None: it matches).
+
+    A database with no ``release.json`` beside it that names it is not a release and is not
+    checked, unless ``release_required`` (the current publication always has one)."""
+    manifest_path = db.parent / RELEASE_FILE
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"{manifest_path} is missing: nothing to check it against" if release_required else None
+    except (OSError, ValueError) as exc:
+        return f"its {manifest_path} cannot be read: {exc}"
+    if not isinstance(manifest, dict) or (manifest.get("database") != db.name and not release_required):
+        return None
+    expected = manifest.get("database_sha256")
+    if not isinstance(expected, str):
+        return f"its {manifest_path} records no database_sha256"
+    try:
+        if not db.is_file():
+            return f"the file is missing (release.json records sha256 {expected})"
+        actual = file_sha256(db)
+    except OSError as exc:
+        return f"it cannot be read: {exc}"
+    if actual != expected:
+        return f"sha256 {actual} != release.json {expected}"
+    return None
+
+
+def publication_damage(settings: Settings) -> str | None:
+    """Why the current publication's database is damaged (None: intact, or no publication yet)."""
+    current = settings.current_release
+    if not (current.is_symlink() or current.exists()):
+        return None
+    if not current.is_dir():
+        return f"{current} does not lead to a release folder"
+    return database_damage(settings.published_db, release_required=True)
+
+
+def ensure_intact(db: Path | str, settings: Settings | None = None) -> None:
+    """Raise :class:`PublicationDamaged` if ``db`` is a published database that no longer matches
+    its ``release.json``; the one check every reader of a publication makes before opening it."""
+    db = Path(db)
+    current = settings.published_db if settings is not None else None
+    required = current is not None and (db == current or (db.exists() and current.exists()
+                                                         and db.resolve() == current.resolve()))
+    reason = database_damage(db, release_required=required)
+    if reason:
+        raise PublicationDamaged(db, reason)
+
+
+def require_publication(settings: Settings) -> Path:
+    """The current publication's database, checked: :class:`PublicationDamaged` if it is damaged,
+    a :class:`PipelineError` if there is none yet."""
+    reason = publication_damage(settings)
+    if reason:
+        raise PublicationDamaged(settings.published_db, reason)
+    if not settings.published_db.is_file():
+        raise PipelineError(f"no published database at {settings.published_db}: run `pipeline run` first")
+    return settings.published_db
+
+
+def failure_kept(settings: Settings) -> str:
+    """What a failed run says it kept: the last good publication, unless that one is damaged."""
+    reason = publication_damage(settings)
+    if reason:
+        return f"Nothing was published; {damage_message(settings.published_db, reason)} and {REBUILT_NEXT}."
+    return KEPT
+
+
+def kept_after_failure(settings: Settings) -> str:
+    """The last line ``pipeline run`` prints after a failure, when a publication exists."""
+    reason = publication_damage(settings)
+    if reason:
+        return f"The{damage_message(settings.published_db, reason)[3:]}: {REBUILT_NEXT}."
+    return f"The last good publication is unchanged: {settings.published_db}"
+
+
+def _tell(text: str) -> None:
+    """A warning in the log and on the terminal of ``pipeline run``."""
+    from pipeline import progress
+
+    log.warning(text)
+    progress.notice(text)

@@ -269,8 +269,11 @@ def connect_locked(database: str, options: Mapping[str, Any] | None = None,
 
 def open_readonly(db_path: Path | str, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A connection to ``db_path`` opened read-only, without file/URL/extension access, settings locked."""
+    from pipeline.publish import ensure_intact
+
     db_path = Path(db_path)
     _check_database_file(db_path)
+    ensure_intact(db_path)  # a release's database must match the sha256 its release.json recorded
     options = {"memory_limit": memory_limit} if memory_limit else {}
     try:
         return connect_locked(str(db_path), options, session={"enable_progress_bar": "false"})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.publish import current_release_info
+from pipeline.errors import PipelineError
+from pipeline.publish import PublicationDamaged, current_release_info, publication_damage
 from pipeline.settings import Settings
 
 
@@ -99,10 +100,18 @@ def _clip(text: str, width: int) -> str:
 
 
 def headline(settings: Settings, top: int = 10) -> str:
+    """The headline answers of the current publication; :class:`PublicationDamaged` when its
+    database no longer matches the sha256 of its ``release.json``."""
     db = settings.published_db
+    damage = publication_damage(settings)
+    if damage:
+        raise PublicationDamaged(db, damage)
     if not db.exists():
         return f"No publication yet at {db}: run `pipeline run` first."
-    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise PipelineError(f"cannot read the published database {db}: {exc}") from None
     try:
         return _headline(con, settings, top)
     finally:
@@ -197,10 +206,20 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
                f"(see mart_unmapped_countries); {unknown[1]} programme tag(s) without a target table entry "
                f"on {unknown[0]} designation(s) (see mart_unknown_programs).")
     release = current_release_info(settings) or {}
+    lost = release.get("lost_snapshots") or []
+    if lost:
+        names = ", ".join(f"{r.get('source', '?')} {r.get('snapshot_date', '?')}" for r in lost[:5])
+        out.append(f"History: {len(lost)} snapshot(s) lost from the lake for good ({names}"
+                   f"{', ...' if len(lost) > 5 else ''}): damaged and their raw files gone; see lost_snapshots "
+                   f"in {settings.current_release / 'release.json'}.")
     current = settings.current_release
     out.append("")
     out.append("Outputs:")
     out.append(f"  database      {settings.published_db}  (release {release.get('run_id', '?')})")
+    replaced = release.get("replaced_damaged")
+    if replaced:
+        out.append(f"                rebuilt from the lake and the raw store: the release before it "
+                   f"({replaced.get('release')}) was damaged ({replaced.get('reason')})")
     out.append(f"  Parquet marts {current / 'marts'}")
     out.append(f"  Data Docs     {current / 'data_docs' / 'index.html'}")
     out.append("  query it      .venv/bin/pipeline query \"select * from mart_country_rankings limit 10\"")

@@ -425,7 +425,7 @@ def test_damaged_snapshot_without_its_raw_file_is_left_out(un_lake, tmp_path, ca
     caplog.set_level("WARNING")
 
     assert housekeeping.lake_view(settings, tmp_path / "healed") == []
-    assert "left out of this build" in caplog.text and "raw manifest no longer has" in caplog.text
+    assert "left out of this build" in caplog.text and "gone from the raw store" in caplog.text
     assert not list(settings.staged_dir.rglob("*.parquet"))  # the lake keeps only whole snapshots
     assert len(list((settings.lake_dir / "quarantine").rglob("*.parquet"))) >= 5
     assert housekeeping.lake_view(settings, tmp_path / "healed") == []  # and the next run is quiet
