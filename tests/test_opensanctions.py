@@ -379,7 +379,7 @@ def test_topics_datasets_and_sanctions_decide_the_designations(tmp_path: Path):
 
 def test_country_codes_beyond_iso_and_free_text_places(tmp_path: Path):
     path = write_lines(tmp_path / "entities.ftm.json", [
-        _entity("a", topics=["sanction"], country=["ua-cri", "zz", "suhh", "xx"], nationality=["ru", "RU"],
+        _entity("a", topics=["sanction"], country=["ua-cri", "zz", "eu", "suhh", "xx"], nationality=["ru", "RU"],
                 citizenship=["md-pmr"], birthPlace=["Tirin Kot city, AFGHANISTAN"], address=["Georgia, Tbilisi"]),
         _entity("b", topics=["sanction"], birthCountry=["af"], birthPlace=["Moscow, Russia"],
                 address=["Moscow, Russia; Minsk, Belarus"], schema="Vessel", flag=["pa"], pastFlags=["lr"],
@@ -396,6 +396,7 @@ def test_country_codes_beyond_iso_and_free_text_places(tmp_path: Path):
         ("a", "nationality", "RU", None, "mapped", "ru"),
         ("a", "other", None, None, "non_country", "suhh"),
         ("a", "other", None, None, "non_country", "zz"),
+        ("a", "other", None, None, "non_country", "eu"),
         ("a", "other", None, None, "unknown", "xx"),
         ("a", "other", "UA", "crimea", "mapped", "ua-cri"),
         ("b", "birth", "AF", None, "mapped", "af"),          # birthCountry wins over the birth place

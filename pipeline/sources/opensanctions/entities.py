@@ -32,6 +32,7 @@ not exclude, provided a Sanction entity of that dataset lists it or one of its t
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ from pipeline.sources.opensanctions.stage import (
 
 OPS = ("ADD", "MOD", "DEL")
 _MAX_ID = 1000
-_MAX_REMARK = 1000
+#: A Sanction's reason (statement of reasons) is kept to this many characters in the index and the
+#: remarks: the index holds every Sanction of the export, and the official lists carry the full text.
+_MAX_REMARK = 300
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,11 @@ class Located:
     file: str
     line: int
     entity: dict
+    #: byte offset of the line in its file
+    offset: int = -1
 
 
-@dataclass
+@dataclass(slots=True)
 class SanctionFacts:
     datasets: tuple[str, ...]
     program_ids: tuple[str, ...]
@@ -94,6 +99,8 @@ class Index:
     last_seen: str = ""
     #: designated target id -> the lists it is staged under
     designated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: (byte offset, line number) of the export's lines that pass 2 reads again: targets, relations
+    second_pass: set[tuple[int, int]] = field(default_factory=set)
 
 
 # --- reading and checking entities ---------------------------------------------------------------
@@ -135,15 +142,16 @@ def check(ctx: ParseContext, where: Located) -> dict:
     return entity
 
 
-def flatten(ctx: ParseContext, where: Located) -> Iterator[Located]:
+def flatten(ctx: ParseContext, where: Located, validate: bool = True) -> Iterator[Located]:
     """The entity and every entity embedded in its properties (``targets.nested.json``), each with
     embedded values replaced by their ids. A property of a thing that held only embedded entities
     and that ``lookups/properties.csv`` does not know is a reverse link (``sanctions``,
-    ``familyPerson``...): dropped, since the embedded entity carries the forward link."""
+    ``familyPerson``...): dropped, since the embedded entity carries the forward link. ``validate``
+    checks the envelope (:func:`check`; the second pass reads lines the first one checked)."""
     stack = [where]
     while stack:
         current = stack.pop()
-        entity = check(ctx, current)
+        entity = check(ctx, current) if validate else current.entity
         props = entity.get("properties") or {}
         if not any(isinstance(v, dict) for values in props.values() for v in values):
             yield current
@@ -152,12 +160,12 @@ def flatten(ctx: ParseContext, where: Located) -> Iterator[Located]:
         flat: dict[str, list[str]] = {}
         for name, values in props.items():
             nested = [v for v in values if isinstance(v, dict)]
-            stack.extend(Located(current.file, current.line, v) for v in nested)
+            stack.extend(Located(current.file, current.line, v, current.offset) for v in nested)
             if nested and len(nested) == len(values) and role == "thing" \
                     and vocab.property_rule(name, entity["schema"]) is None:
                 continue
             flat[name] = [v["id"] if isinstance(v, dict) else v for v in values]
-        yield Located(current.file, current.line, {**entity, "properties": flat})
+        yield Located(current.file, current.line, {**entity, "properties": flat}, current.offset)
 
 
 def _role(schema: str) -> str | None:
@@ -185,7 +193,7 @@ class Batch:
     def read_deltas(self, ctx: ParseContext) -> None:
         for position, f in enumerate(self.deltas):
             ctx.start_file(f)
-            for number, line in jsonl.objects(f, ctx):
+            for number, _offset, line in jsonl.objects(f, ctx):
                 op, entity = line.get("op"), line.get("entity")
                 if op not in OPS or not isinstance(entity, dict):
                     raise SourceError(ctx.source, f.name, "delta operation",
@@ -203,14 +211,17 @@ class Batch:
                 self.op_counts[op] += 1
                 ctx.audit("delta_op", op, None)
 
-    def entities(self, ctx: ParseContext, base_hits: set[str] | None = None) -> Iterator[Located]:
+    def entities(self, ctx: ParseContext, base_hits: set[str] | None = None,
+                 lines: list[tuple[int, int]] | None = None) -> Iterator[Located]:
         """Every entity of the snapshot (flattened): the export's, less those a delta replaces or
         deletes, then the deltas' added and modified ones. ``base_hits`` collects the ids of the
-        export that a delta touches."""
+        export that a delta touches. ``lines`` (offset, line number): read only those lines of the
+        export, already checked by a first pass."""
         if self.base is not None:
             ctx.start_file(self.base)
-            for number, raw in jsonl.objects(self.base, ctx):
-                for located in flatten(ctx, Located(self.base.name, number, raw)):
+            found = jsonl.objects(self.base, ctx) if lines is None else jsonl.objects_at(self.base, ctx, lines)
+            for number, offset, raw in found:
+                for located in flatten(ctx, Located(self.base.name, number, raw, offset), validate=lines is None):
                     ident = located.entity["id"]
                     if ident in self.ops:
                         if base_hits is not None:
@@ -237,15 +248,23 @@ def _sanction_facts(ctx: ParseContext, entity: dict) -> SanctionFacts:
         if name not in fields:
             ctx.audit("unknown_field", f"Sanction.{name}", None)
 
+    by_field = vocab.helper_props_by_field("sanction")
+
     def get(field_name: str) -> tuple[str, ...]:
-        return tuple(v for prop, f in fields.items() if f == field_name for v in _values(entity, prop))
+        return tuple(v for prop in by_field.get(field_name, ()) for v in _values(entity, prop))
 
     return SanctionFacts(
-        datasets=tuple(entity.get("datasets") or ()), program_ids=get("program_id"), programs=get("program"),
+        datasets=tuple(sys.intern(d) for d in entity.get("datasets") or ()),
+        program_ids=tuple(sys.intern(p) for p in get("program_id")), programs=get("program"),
         listing=get("listing_date"), start=get("start_date"), end=get("end_date"),
         authority_ids=get("authority_id"), unsc_ids=get("unsc_id"),
-        reasons=tuple(r[:_MAX_REMARK] for r in get("reason")),
+        reasons=tuple(_cut(r) for r in get("reason")),
     )
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_REMARK else text[: _MAX_REMARK - 1] + "…"
 
 
 def _helper(ctx: ParseContext, entity: dict, role: str) -> dict[str, list[str]]:
@@ -275,13 +294,16 @@ def build_index(ctx: ParseContext, batch: Batch) -> Index:
         if role is None:
             unknown_schemata[schema] += 1
             role = "thing" if entity.get("target") else "ignore"
+        if located.offset >= 0 and (role == "relation" or (role == "thing" and entity.get("target") is True)):
+            index.second_pass.add((located.offset, located.line))
         if role == "thing":
             caption = entity.get("caption")
             names = _values(entity, "name")
             index.captions[ident] = caption if isinstance(caption, str) and caption.strip() else (
                 names[0] if names else ident)
             if entity.get("target") is True:
-                index.targets[ident] = (tuple(_values(entity, "topics")), tuple(entity.get("datasets") or ()))
+                index.targets[ident] = (tuple(sys.intern(t) for t in _values(entity, "topics")),
+                                        tuple(sys.intern(d) for d in entity.get("datasets") or ()))
         elif role == "sanction":
             if ident in index.sanction_ids:
                 continue  # embedded twice in a nested export
@@ -293,7 +315,8 @@ def build_index(ctx: ParseContext, batch: Batch) -> Index:
             found = _helper(ctx, entity, "address")
             countries = tuple(found.get("country", ()))
             texts = found.get("text", ())
-            index.addresses[ident] = (countries, None if countries or not texts else texts[0])
+            index.addresses[ident] = (tuple(sys.intern(c) for c in countries),
+                                      None if countries or not texts else texts[0])
         elif role == "identification":
             if ident in index.document_ids:
                 continue
@@ -460,7 +483,7 @@ def parse_batch(ctx: ParseContext, batch: Batch) -> None:
         ctx.set_snapshot(snapshot)
     written: set[str] = set()
     relations_written: set[str] = set()
-    for located in batch.entities(ctx):
+    for located in batch.entities(ctx, lines=sorted(index.second_pass)):
         entity = located.entity
         ident, schema = entity["id"], entity["schema"]
         ctx.record = ident

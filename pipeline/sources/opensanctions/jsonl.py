@@ -34,8 +34,8 @@ def read_line(handle, limit: int | None = None) -> tuple[bytes, bool]:
     return raw.rstrip(b"\r\n"), True
 
 
-def objects(f: InputFile, ctx: ParseContext) -> Iterator[tuple[int, dict]]:
-    """(line number, object) of every non-blank line of ``f``."""
+def objects(f: InputFile, ctx: ParseContext) -> Iterator[tuple[int, int, dict]]:
+    """(line number, byte offset, object) of every non-blank line of ``f``."""
     with open(f.path, "rb") as handle:
         number = 0
         while True:
@@ -44,24 +44,38 @@ def objects(f: InputFile, ctx: ParseContext) -> Iterator[tuple[int, dict]]:
             if not raw and handle.tell() == start:
                 return
             number += 1
-            if not fits:
-                raise SourceError(ctx.source, f.name, "line size cap",
-                                  f"line {number} is longer than {MAX_LINE_BYTES} bytes (no line break): not "
-                                  "one JSON object per line", record=f"line {number}")
-            if number == 1:
-                raw = raw.removeprefix(BOM)
-            if not raw.strip():
+            if fits and not raw.strip():
                 continue
-            try:
-                value = jsonsafe.loads(raw, max_depth=MAX_DEPTH)
-            except jsonsafe.JsonRefused as refused:
-                where = f" at character {refused.column}" if refused.column else ""
-                last = handle.read(1) == b""
-                cut = " (the last line is cut short: a truncated file?)" if last and refused.rule == "JSON" else ""
-                raise SourceError(ctx.source, f.name, f"JSON lines ({refused.rule})",
-                                  f"line {number}{where}: {refused.detail}{cut}", record=f"line {number}") from None
-            if not isinstance(value, dict):
-                raise SourceError(ctx.source, f.name, "JSON lines (one object per line)",
-                                  f"line {number} is a JSON {type(value).__name__}, not an object",
-                                  record=f"line {number}")
-            yield number, value
+            yield number, start, _load(f, ctx, handle, raw, fits, number)
+
+
+def objects_at(f: InputFile, ctx: ParseContext, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int, dict]]:
+    """(line number, byte offset, object) of the lines of ``f`` at the given (offset, line number),
+    read again after a first pass found them (the second pass skips the other lines)."""
+    with open(f.path, "rb") as handle:
+        for start, number in lines:
+            handle.seek(start)
+            raw, fits = read_line(handle)
+            yield number, start, _load(f, ctx, handle, raw, fits, number)
+
+
+def _load(f: InputFile, ctx: ParseContext, handle, raw: bytes, fits: bool, number: int) -> dict:
+    if not fits:
+        raise SourceError(ctx.source, f.name, "line size cap",
+                          f"line {number} is longer than {MAX_LINE_BYTES} bytes (no line break): not "
+                          "one JSON object per line", record=f"line {number}")
+    if number == 1:
+        raw = raw.removeprefix(BOM)
+    try:
+        value = jsonsafe.loads(raw, max_depth=MAX_DEPTH)
+    except jsonsafe.JsonRefused as refused:
+        where = f" at character {refused.column}" if refused.column else ""
+        last = handle.read(1) == b""
+        cut = " (the last line is cut short: a truncated file?)" if last and refused.rule == "JSON" else ""
+        raise SourceError(ctx.source, f.name, f"JSON lines ({refused.rule})",
+                          f"line {number}{where}: {refused.detail}{cut}", record=f"line {number}") from None
+    if not isinstance(value, dict):
+        raise SourceError(ctx.source, f.name, "JSON lines (one object per line)",
+                          f"line {number} is a JSON {type(value).__name__}, not an object",
+                          record=f"line {number}")
+    return value

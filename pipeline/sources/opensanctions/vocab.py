@@ -84,6 +84,15 @@ def helper_fields() -> dict[str, dict[str, str]]:
     return found
 
 
+@functools.cache
+def helper_props_by_field(role: str) -> dict[str, tuple[str, ...]]:
+    """field -> the properties of a ``role`` entity that hold it."""
+    found: dict[str, list[str]] = {}
+    for prop, field_name in helper_fields()[role].items():
+        found.setdefault(field_name, []).append(prop)
+    return {k: tuple(v) for k, v in found.items()}
+
+
 @dataclass(frozen=True)
 class RelationRule:
     subject: str
