@@ -326,6 +326,22 @@ def test_demo_file_is_built_from_the_facts_and_parses(tmp_path: Path):
     assert staged.one("select count(*) from relations") == 3
 
 
+@pytest.mark.parametrize("path, demo_file", [(DEMO / SOURCE / "entities.ftm.json", True), (SIMPLE, False)])
+def test_staged_rows_pass_the_staged_suites(path: Path, demo_file: bool, tmp_path: Path):
+    """The pipeline's own Great Expectations suites for staged sanctions tables, on real parses."""
+    from expectations.staged import staged_suites
+    from pipeline.validation import validate_stage
+
+    staged, result = parse([path], tmp_path / "out")
+    meta = load_meta(SOURCE)
+    suites = staged_suites(meta.min_rows_demo if demo_file else 1, meta.max_rows, None,
+                           snapshot_date=result.snapshot_date)
+    frames = {table: staged.con.execute(f"select * from {table}").df() for table in suites}  # hive: source, date
+    assert set(frames["designations"].columns) >= {"source", "snapshot_date"}
+    reports = validate_stage("staged", frames, suites)
+    assert all(r.success for r in reports), [r.failed_critical for r in reports]
+
+
 def test_the_demo_file_stages_the_same_rows_in_any_line_order(tmp_path: Path):
     """Targets and their Sanction, Address and relation entities may come in any order in a file."""
     lines = (DEMO / SOURCE / demo.FILE_NAME).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -357,6 +373,7 @@ def test_topics_datasets_and_sanctions_decide_the_designations(tmp_path: Path):
                         "listingDate": ["2022-02"], "startDate": ["2022-03-01"], "endDate": ["2023-01-01"],
                         "country": ["us"], "authorityId": ["12345"], "reason": ["a reason"]}},
         _entity("helper", target=False, topics=["sanction"]),                    # not a target
+        _entity("typo", topics=["sanction"], createdAt=["2202-01-05"]),          # a date after the snapshot
     ])
     staged, _ = parse([path], tmp_path / "out")
     rows = staged.rows("select source_record_id, list, programs, listed_on, reference_number, remarks "
@@ -365,6 +382,7 @@ def test_topics_datasets_and_sanctions_decide_the_designations(tmp_path: Path):
         ("debarred", "us_ofac_sdn", ["CA-SEMA-RUSSIA"], date(2022, 3, 1), "12345", "a reason"),
         ("sanctioned", "eu_fsf", [], None, None, None),
         ("sanctioned", "wd_peps_unknown", [], None, None, None),
+        ("typo", "eu_fsf", [], None, None, None),
     ]
     audit = staged.audit()
     assert audit[("not_a_sanction_listing", "topics", "role.pep")] == 1
@@ -373,6 +391,7 @@ def test_topics_datasets_and_sanctions_decide_the_designations(tmp_path: Path):
     assert audit[("dataset_not_staged", "datasets", "us_trade_csl")] == 1
     assert audit[("imprecise_date", "Sanction.listingDate", "2022-02")] == 1
     assert audit[("sanction_ended", "us_ofac_sdn", "2023-01-01")] == 1
+    assert audit[("implausible_listing_date", "eu_fsf", "2202-01-05")] == 1
     # Sanction.country is the sanctioning country: never a link of the target
     assert staged.one("select count(*) from country_links") == 0
 

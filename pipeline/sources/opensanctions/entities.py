@@ -51,6 +51,8 @@ from pipeline.sources.opensanctions.stage import (
 )
 
 OPS = ("ADD", "MOD", "DEL")
+#: The staged suites refuse a listing date before this day (no sanctions list is older).
+EARLIEST_LISTING = date(1945, 1, 1)
 _MAX_ID = 1000
 #: A Sanction's reason (statement of reasons) is kept to this many characters in the index and the
 #: remarks: the index holds every Sanction of the export, and the official lists carry the full text.
@@ -394,8 +396,16 @@ def _listing(ctx: ParseContext, name: str, facts: list[SanctionFacts], snapshot:
         ends = [d for d in (parse_date(ctx, "Sanction.endDate", v) for v in item.end) if d]
         if snapshot and ends and max(ends) <= snapshot:
             ctx.audit("sanction_ended", name, max(ends).isoformat())
-    listing.listed_on = min(listed or started, default=None)
+    listing.listed_on = _plausible(ctx, name, min(listed or started, default=None), snapshot)
     return listing
+
+
+def _plausible(ctx: ParseContext, list_name: str, day: date | None, snapshot: date | None) -> date | None:
+    """A listing date no earlier than 1945 and no later than the snapshot; else audited and dropped."""
+    if day is not None and (day < EARLIEST_LISTING or (snapshot is not None and day > snapshot)):
+        ctx.audit("implausible_listing_date", list_name, day.isoformat())
+        return None
+    return day
 
 
 def _target(ctx: ParseContext, entity: dict, index: Index, snapshot: date | None) -> Target:
@@ -447,7 +457,7 @@ def _target(ctx: ParseContext, entity: dict, index: Index, snapshot: date | None
     if len(listings) == 1 and listings[0].listed_on is None:
         # a single-list target without a dated Sanction: the source record's date (createdAt)
         created = [d for d in (parse_date(ctx, "createdAt", v) for v in _values(entity, "createdAt")) if d]
-        listings[0].listed_on = min(created, default=None)
+        listings[0].listed_on = _plausible(ctx, listings[0].dataset, min(created, default=None), snapshot)
     return target
 
 
