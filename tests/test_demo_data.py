@@ -1,27 +1,43 @@
-"""Checks for the offline demo source files in data/demo (written by scripts/build_demo_data.py)."""
+"""Checks for the offline demo source files in data/demo: every source's builder
+(``pipeline/sources/<id>/demo.py``, run by ``scripts/build_demo_data.py``) rebuilds its committed
+files byte for byte, the OFAC advanced files validate against OFAC's XSD, the SDN demo keeps its
+headline facts, and the consolidated (non-SDN) demo keeps every list apart from the SDN list."""
 
 from __future__ import annotations
 
 import csv
+import filecmp
+import importlib
+import importlib.util
 import io
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
+import duckdb
 import pytest
+import yaml
+
+from pipeline.parse import parse_files
+from pipeline.sources import load_meta
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"
+SOURCES = REPO / "pipeline" / "sources"
 OFAC = DEMO / "us_ofac_sdn"
 CSV_DIR = OFAC / "csv"
+CONS_FILE = DEMO / "us_ofac_cons" / "cons_advanced.xml"
 UN_FILE = DEMO / "un_sc" / "consolidated.xml"
 XSD = Path(__file__).resolve().parents[1].parent / "shared/data/samples/ofac/sdn_advanced.xsd"
 PROGRAM_TARGETS = REPO / "pipeline" / "reference" / "programs.csv"
+BUILDERS = sorted(p.parent.name for p in SOURCES.glob("*/demo.py"))
 
 ADV_NS = {"s": "http://www.un.org/sanctions/1.0"}
 CLASSIC_NS = {"c": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XML"}
-XML_FILES = [OFAC / "sdn_advanced.xml", OFAC / "sdn.xml", UN_FILE]
+XML_FILES = [OFAC / "sdn_advanced.xml", OFAC / "sdn.xml", CONS_FILE, UN_FILE]
 CSV_FILES = ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"]
 
 
@@ -69,23 +85,91 @@ def test_xml_well_formed(path: Path):
     ET.parse(path)
 
 
-def test_advanced_validates_against_official_xsd():
+@pytest.mark.parametrize("path", [OFAC / "sdn_advanced.xml", CONS_FILE], ids=lambda p: p.name)
+def test_advanced_validates_against_official_xsd(path: Path):
     from lxml import etree  # pinned in requirements.in
 
     assert XSD.is_file(), f"the official XSD is missing from the shared samples: {XSD}"
     schema = etree.XMLSchema(etree.parse(str(XSD)))
-    doc = etree.parse(str(OFAC / "sdn_advanced.xml"))
+    doc = etree.parse(str(path))
     assert schema.validate(doc), "\n".join(str(e) for e in list(schema.error_log)[:10])
 
 
-def test_generator_is_deterministic():
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "build_demo_data.py"), "--check"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+# --- the builders: one per source folder, byte for byte ------------------------------------------
+
+
+def _script():
+    """scripts/build_demo_data.py as a module (the thin loop over the builders)."""
+    spec = importlib.util.spec_from_file_location("build_demo_data", REPO / "scripts" / "build_demo_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_source_with_demo_files_has_a_builder():
+    assert {"us_ofac_sdn", "us_ofac_cons", "un_sc", "gdelt_events", "unga_votes", "articles"} <= set(BUILDERS)
+    assert _script().builder_ids() == BUILDERS
+    for folder in sorted(p for p in DEMO.iterdir() if p.is_dir()):
+        assert folder.name in BUILDERS, f"data/demo/{folder.name} has no pipeline/sources/{folder.name}/demo.py"
+
+
+@pytest.mark.parametrize("source_id", BUILDERS)
+def test_builder_rebuilds_its_committed_files_byte_for_byte(source_id: str, tmp_path: Path):
+    module = importlib.import_module(f"pipeline.sources.{source_id}.demo")
+    out = tmp_path / source_id
+    written = module.build(out)
+    assert written and all(isinstance(p, Path) and out in p.parents for p in written), written
+    rels = sorted(p.relative_to(out) for p in written)
+    committed = sorted(p.relative_to(DEMO / source_id) for p in (DEMO / source_id).rglob("*")
+                       if p.is_file() and p.name != "README.md")
+    assert rels == committed, f"{source_id}: the builder writes {rels}, data/demo holds {committed}"
+    for rel in rels:
+        assert filecmp.cmp(out / rel, DEMO / source_id / rel, shallow=False), f"{source_id}/{rel} differs"
+    for rel in load_meta(source_id).demo_inputs:  # a file, or a folder of files
+        demo_input = Path(rel).relative_to(source_id)
+        assert any(r == demo_input or demo_input in r.parents for r in rels), f"{source_id}: {rel} is not built"
+
+
+def test_check_names_a_changed_a_missing_and_a_stray_file(tmp_path: Path):
+    script = _script()
+    shutil.copytree(DEMO / "un_sc", tmp_path / "un_sc")
+    shutil.copytree(DEMO / "unga_votes", tmp_path / "unga_votes")
+    assert script.check(["un_sc", "unga_votes"], tmp_path) == []
+    changed = tmp_path / "un_sc" / "consolidated.xml"
+    changed.write_bytes(changed.read_bytes().replace(b"KPe.001", b"KPe.999", 1))
+    (tmp_path / "un_sc" / "old_copy.xml").write_bytes(b"<CONSOLIDATED_LIST/>")
+    (tmp_path / "unga_votes" / "issues.csv").unlink()
+    assert script.check(["un_sc", "unga_votes"], tmp_path) == [
+        "un_sc/consolidated.xml: differs from what un_sc/demo.py writes",
+        "un_sc/old_copy.xml: not written by un_sc/demo.py",
+        "unga_votes/issues.csv: missing",
+    ]
+    assert script.main(["--check", "--source", "un_sc", "--out", str(tmp_path)]) == 1
+
+
+def test_builder_refuses_facts_it_cannot_render(tmp_path: Path):
+    from pipeline.sources.us_ofac_sdn import demo
+
+    vocab = demo.load_vocab(demo.VOCAB)
+    facts = yaml.safe_load(demo.FACTS.read_text(encoding="utf-8"))
+    first = facts["entries"][0]
+    for change, message in (
+        ({"listed": "2024-07-01"}, f"uid {first['uid']} listed on SDN after the snapshot date"),
+        ({"programs": ["NO-SUCH-PROGRAMME"]}, f"uid {first['uid']}: unknown programme NO-SUCH-PROGRAMME"),
+        ({"links": [{"uid": 1, "rel": "owned_by"}]}, f"uid {first['uid']} links to unknown uid 1"),
+        ({"lists": {"NO-LIST": "2020-01-01"}}, f"uid {first['uid']}: unknown list NO-LIST"),
+    ):
+        hostile = {**facts, "entries": [{**first, **change}, *facts["entries"][1:]]}
+        with pytest.raises(SystemExit, match=message):
+            demo.check_entries(hostile, vocab, tmp_path / "hostile.yml")
+
+
+@pytest.mark.integration
+def test_build_demo_data_script_check_passes():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "build_demo_data.py"), "--check"],
+                            capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "demo data up to date" in result.stdout
 
 
 def test_advanced_layout(advanced):
@@ -244,3 +328,102 @@ def test_un_list():
     assert multi >= 1
     nationalities = {v.text for v in root.iter("VALUE")}
     assert "Democratic People's Republic of Korea" in nationalities
+
+
+# --- the consolidated (non-SDN) lists: us_ofac_cons ------------------------------------------------
+
+# OFAC's list names -> list codes, written out here so the recount does not use the parser's lookup.
+CONS_LIST_CODES = {
+    "SDN List": "SDN",
+    "Sectoral Sanctions Identifications List": "SSI",
+    "Non-SDN Menu-Based Sanctions List": "NS-MBS",
+    "Non-SDN CMIC List": "NS-CMIC",
+    "FSE List": "FSE",
+    "CAPTA List": "CAPTA",
+    "Non-SDN Palestinian Legislative Council List": "NS-PLC",
+}
+
+
+def _rows(out: Path, table: str, sql: str) -> list[tuple]:
+    con = duckdb.connect()
+    con.execute(f"create view t as select * from read_parquet('{out}/{table}/**/*.parquet', hive_partitioning = true)")
+    return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def cons_staged(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("cons")
+    return parse_files("us_ofac_cons", [CONS_FILE], out), out
+
+
+def test_cons_demo_keeps_every_list_apart(cons_staged):
+    result, out = cons_staged
+    root = ET.parse(CONS_FILE).getroot()
+    names = {v.get("ID"): v.text for v in root.iterfind("s:ReferenceValueSets/s:ListValues/s:List", ADV_NS)}
+    entries = [names[e.get("ListID")] for e in root.iterfind("s:SanctionsEntries/s:SanctionsEntry", ADV_NS)]
+    parties = {p.get("FixedRef") for p in root.iterfind("s:DistinctParties/s:DistinctParty", ADV_NS)}
+    recount = Counter(CONS_LIST_CODES[name] for name in entries if name != "Consolidated List")
+    # every party is filed once more on the umbrella list, which is not counted beside its real lists
+    assert entries.count("Consolidated List") == len(parties) == 37
+    assert result.audit["umbrella_entry_not_counted:SanctionsEntry/ListID"] == 37
+    staged = dict(_rows(out, "designations", "select list, count(*) from t group by 1"))
+    assert staged == dict(recount) == {"SSI": 12, "NS-MBS": 13, "NS-CMIC": 13, "SDN": 3, "FSE": 1, "CAPTA": 1,
+                                       "NS-PLC": 2}
+    assert result.counts["designations"] == 45
+    assert not [key for key in result.audit if key.startswith("unknown_value:List")]
+    for designation_id, code, uid, key, source, authority in _rows(
+            out, "designations", "select designation_id, list, source_record_id, entity_key, source, authority from t"):
+        assert designation_id == f"us_ofac_cons:{code}:{uid}" and key == f"us_ofac_cons:{uid}", designation_id
+        assert (source, authority) == ("us_ofac_cons", "us_ofac")
+    countries = {c for (c,) in _rows(out, "country_links", "select distinct country_iso2 from t")}
+    assert {"RU", "CN", "TR", "MM"} <= countries
+
+
+def test_cons_demo_listing_dates_are_the_facts(cons_staged):
+    from pipeline.sources.us_ofac_cons import demo
+
+    _, out = cons_staged
+    facts = yaml.safe_load(demo.FACTS.read_text(encoding="utf-8"))
+    expected = {(code, str(entry["uid"])): day for entry in facts["entries"] for code, day in entry["lists"].items()}
+    staged = {(code, uid): day for code, uid, day in _rows(
+        out, "designations", "select list, source_record_id, listed_on from t")}
+    assert staged == expected
+    by_list = {code: sorted(day for (c, _), day in staged.items() if c == code) for code in {c for c, _ in staged}}
+    assert by_list["SSI"][0].isoformat() == "2014-07-16"  # the first EO 13662 determinations
+    assert by_list["NS-MBS"][0].isoformat() == "2020-12-14"  # the list opened with Turkey's SSB
+
+
+def test_cons_sdn_entries_are_those_of_the_sdn_demo(cons_staged, tmp_path: Path):
+    """A party on the SDN list and a non-SDN list keeps its SDN entry in the consolidated file: the
+    same uid, date, programmes and name as in the SDN demo file, under its own source's keys."""
+    _, cons = cons_staged
+    parse_files("us_ofac_sdn", [OFAC / "sdn_advanced.xml"], tmp_path)
+    query = "select source_record_id, listed_on, programs, primary_name, entity_key from t"
+    sdn = {row[0]: row[1:4] for row in _rows(tmp_path, "designations", query)}
+    cons_sdn = {row[0]: row[1:4] for row in _rows(cons, "designations", query + " where list = 'SDN'")}
+    assert sorted(cons_sdn) == ["17013", "17015", "17018"]
+    for uid, values in cons_sdn.items():
+        assert sdn[uid] == values, uid
+    sdn_keys = {row[4] for row in _rows(tmp_path, "designations", query)}
+    cons_keys = {row[4] for row in _rows(cons, "designations", query)}
+    assert not sdn_keys & cons_keys
+    assert {code for (code,) in _rows(tmp_path, "designations", "select distinct list from t")} == {"SDN"}
+
+
+def test_cons_demo_passes_the_staged_suites(cons_staged):
+    """The staged Great Expectations suites of a run accept the consolidated demo as staged (its
+    demo minimum from source.yml)."""
+    from expectations.staged import staged_suites
+    from pipeline.staged import SCHEMAS
+    from pipeline.validation import validate_stage
+
+    result, out = cons_staged
+    meta = load_meta("us_ofac_cons")
+    assert meta.demo_inputs == ("us_ofac_cons/cons_advanced.xml",) and not meta.default
+    assert meta.min_rows_demo <= result.counts["designations"] < meta.min_rows
+    con = duckdb.connect()
+    frames = {table: con.execute(f"select *, 'us_ofac_cons' as source, date '{result.snapshot_date}' as snapshot_date "
+                                 f"from read_parquet('{out}/{table}/**/*.parquet')").df() for table in SCHEMAS}
+    reports = validate_stage("staged", frames, staged_suites(meta.min_rows_demo, meta.max_rows, None,
+                                                             snapshot_date=result.snapshot_date))
+    assert reports and not any(r.failed_critical for r in reports)

@@ -66,7 +66,7 @@ def test_source_yml_has_the_required_keys(source_id: str):
 
 def test_default_sources_come_from_the_yaml():
     assert "us_ofac_sdn" in default_sources() and "un_sc" in default_sources()
-    assert "us_ofac_cons" not in default_sources()  # no demo file ships for it
+    assert "us_ofac_cons" not in default_sources()  # default: false until the lead switches it on
 
 
 # --- OFAC lookups as data -----------------------------------------------------------------------
@@ -157,7 +157,8 @@ def test_samples_parse_to_the_same_counts(case: str, samples: Path, tmp_path: Pa
 def test_us_ofac_cons_reuses_the_sdn_layout_parsers():
     assert source_module("us_ofac_cons").parse is source_module("us_ofac_sdn").parse
     own = sorted(p.name for p in (SOURCES_DIR / "us_ofac_cons").iterdir() if p.name != "__pycache__")
-    assert own == ["__init__.py", "source.yml"]
+    # its own: the metadata and the demo builder with its facts; no parser of its own
+    assert own == ["__init__.py", "demo.py", "demo_facts.yml", "demo_vocab.yml", "source.yml"]
     meta = load_meta("us_ofac_cons")
     assert meta.authority == "us_ofac" and meta.list == "CONS" and not meta.default
     assert meta.urls == ("https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/CONS_ADVANCED.XML",)
