@@ -80,7 +80,7 @@ def entities(facts: dict[str, Any]) -> list[dict[str, Any]]:
                 "program": [item["regime"]] if item.get("regime") else [],
                 "listingDate": [_iso(item["listed"])],
                 "unscId": [item["unsc"]] if item.get("unsc") else [],
-                "summary": [item["note"]],
+                "summary": [item["source_note"]],
             }
             out[sanction_id] = _entity(sanction_id, "Sanction", item["program"], sanction, [authority["dataset"]],
                                        seen, False)
