@@ -42,6 +42,7 @@ from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.opensanctions import jsonl, vocab
 from pipeline.sources.opensanctions.stage import (
+    ANY_LINK,
     Listing,
     Target,
     assign_programs,
@@ -449,7 +450,7 @@ def _target(ctx: ParseContext, entity: dict, index: Index, snapshot: date | None
         id_type = "passport" if doc_schema == "Passport" else "other"
         target.identifiers.append((id_type, number, country, f"{doc_schema}: {kind}" if kind else doc_schema))
         if country:
-            target.codes.append(("other", country))
+            target.codes.append((ANY_LINK, country))
     for facts in sanctions:
         target.identifiers.extend(("un_reference", v, None, "Sanction.unscId") for v in facts.unsc_ids)
     target.identifiers.extend(("referent", v, None, "referents") for v in entity.get("referents") or ())

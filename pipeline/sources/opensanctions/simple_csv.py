@@ -30,6 +30,7 @@ from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.opensanctions import jsonl, vocab
 from pipeline.sources.opensanctions.stage import (
+    ANY_LINK,
     Listing,
     Target,
     assign_programs,
@@ -144,7 +145,7 @@ def _target(ctx: ParseContext, cells: dict[str, str], line: int, f: InputFile) -
     entity_type = (found.entity_type if found and found.role == "thing" else None) or "other"
     target = Target(ident, schema, entity_type, cells["name"].strip() or ident, listings)
     target.names.extend((name, "aka", None) for name in split_cell(cells["aliases"]))
-    target.codes.extend(("other", code) for code in split_cell(cells["countries"]))
+    target.codes.extend((ANY_LINK, code) for code in split_cell(cells["countries"]))
     for value in split_cell(cells["identifiers"]):
         if imo_digits(value) and value.strip().upper().startswith("IMO"):
             if schema == "Vessel":

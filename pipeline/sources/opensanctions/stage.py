@@ -29,6 +29,10 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _PARTIAL_DATE = re.compile(r"\d{4}(-\d{2})?")
 _IMO = re.compile(r"(?:IMO)?\s*(\d{7})", re.IGNORECASE)
 _PLACE_PARTS = re.compile(r"[,;\n()]")
+#: The link type of a tie that only the 'any' basis may count (Thing.country, targets.simple.csv's
+#: union of every country property, a document's issuing country): the staged schema has no 'any'
+#: link type, and 'other' is the one the attribution model counts for the 'any' basis alone.
+ANY_LINK = "other"
 #: A part of a free-text place this short is a code or an abbreviation, not a country name.
 _MIN_PLACE_PART = 4
 
