@@ -306,7 +306,9 @@ class _Stop:
             write_last_error(self.settings, err)
         lines = [f"Stopped by {name}: {err['error']}"]
         if self.settings.published_db.exists():
-            lines.append(f"The last good publication is unchanged: {self.settings.published_db}")
+            from pipeline.publish import kept_after_failure
+
+            lines.append(kept_after_failure(self.settings))
         if stopped.killed:
             lines.append("The next run removes what this one left half-done.")
         print("\n".join(lines), file=sys.stderr, flush=True)

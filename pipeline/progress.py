@@ -42,8 +42,16 @@ def summary(step: str, result: Any) -> str:
         return f"{result['files']} raw file(s) pass {', '.join(result['suites'])}"
     if step == "parse":
         table = load_meta(result["source"]).main_table
+        audit = result.get("audit", {})
+        set_aside = sum(n for key, n in audit.items() if key.startswith("set_aside:"))
+        cut = sum(n for key, n in audit.items() if key.startswith("sentence_cut:"))
+        notes = []
+        if set_aside:
+            notes.append(f"{set_aside} file(s) set aside, each named in the log and lake.parse_audit")
+        if cut:
+            notes.append(f"{cut} over-long sentence(s) read in pieces (parse_audit rule sentence_cut)")
         return (f"{result['source']}: {result['counts'].get(table, 0)} {table.replace('_', ' ')} "
-                f"(snapshot {result['snapshot_date']})")
+                f"(snapshot {result['snapshot_date']})" + "".join(f"; {n}" for n in notes))
     if step == "validate_staged":
         suites = sum(len(v) for v in result.values())
         return f"{suites} staged suite(s) pass for {', '.join(sorted(result))}"
