@@ -1,4 +1,4 @@
-"""Gold checks: one Great Expectations suite per mart (every model in ``sql/marts``), named
+"""Gold checks: one Great Expectations suite per mart (every model in ``sql/models/marts``), named
 ``marts.<mart>``, each stating the mart's contract: its columns, its grain (keys not null and
 unique), codes in their sets, ISO2 codes, canonical pair order (``country_a < country_b``),
 counts, shares and scores in their ranges, scores given exactly when there are enough common
@@ -827,5 +827,5 @@ RULES: dict[str, Callable[[_Rules], list[Any]]] = {
 
 
 def mart_suites() -> dict[str, ExpectationSuite]:
-    """One suite per mart of ``sql/marts``, keyed by mart name (validate frames from :func:`prepare`)."""
+    """One suite per mart of ``sql/models/marts``, keyed by mart name (validate frames from :func:`prepare`)."""
     return stage_suites(STAGE, {mart: build(_Rules(mart)) for mart, build in RULES.items()})

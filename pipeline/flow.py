@@ -312,7 +312,9 @@ def build(settings: Settings, run_id: str) -> dict:
 
     db_path = run_dir(settings, run_id) / "sanctions.duckdb"
     started = time.perf_counter()
-    timings = build_database(_merged_staged(settings, run_id), db_path, settings.sql_dir, settings.storage_version)
+    # dbt's target folder stays in the home between runs: its cached manifest spares the next parse
+    timings = build_database(_merged_staged(settings, run_id), db_path, settings.sql_dir, settings.storage_version,
+                             work_dir=settings.home / "dbt")
     return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3)}
 
 

@@ -1,28 +1,32 @@
-"""Gold layer: build the DuckDB file of the SQL models in ``sql/`` (a dbt project) and their tests.
+"""Gold layer: the DuckDB file of the dbt project in ``sql/`` (models, seeds, data and unit tests).
 
-``build_database`` creates the file with the configured storage version (so DuckDB 1.2+ readers
-open it; DuckDB keeps an existing file's version), copies the staged Parquet tables into schema
-``lake`` and the reference CSVs into schema ``ref`` (the dbt sources, so the published file is
-self-contained), then runs ``dbt build`` in-process on that file: every model in dependency order
-(``ref()``/``source()`` lineage), its descriptions as ``COMMENT ON`` (persist_docs), and the data
-and unit tests beside the models; a failed model or test raises :class:`ModelError`. Each model
-and test logs one progress line (``[models 3/27] mart_x: success in 0.12s``).
+``build_database`` runs ``dbt build`` in-process on the project as a dbt user would run it (``cd sql
+&& dbt build``), pointing its profile at the staged lake (``PIPELINE_LAKE``) and at a new file
+(``PIPELINE_DBT_DB``, written with the configured storage version so DuckDB 1.2+ readers open it).
+dbt builds, in lineage order: the lake models (``lake.<table>``: each staged table's hive-partitioned
+Parquet copied into the file, see :func:`lake_layer`), the seeds (``ref.<csv>``: the reference
+CSVs), the staging and intermediate views and the mart tables, with every description as ``COMMENT
+ON`` and the data tests beside the models (the unit tests, which check the models' logic on given
+rows rather than the data, are the test suite's); a failed node raises :class:`ModelError`. Each
+node logs one line (``[models 3/27] mart_x: success in 0.12s``). dbt's target folder (its cached
+manifest, for partial parsing) is kept in ``work_dir`` between builds when the caller gives one.
 
 ``run_models`` is the light runner for tests of individual models on an in-memory connection: it
-renders each model's Jinja minimally (``ref('x')`` -> ``x``, ``source('a', 'b')`` -> ``a.b``,
-``config()`` -> nothing, ``var('x', d)`` -> ``d``, the project's macros) and creates the models as
-tables, in the order their references imply.
+renders each model's Jinja minimally (``ref('x')`` -> ``x``, or ``lake.x`` / ``ref.x`` for a lake
+model or a seed, ``config()`` -> nothing, ``var('x', d)`` -> ``d``, the project's macros) and creates
+the models as tables, in the order their references imply, over ``lake`` and ``ref`` tables the
+caller loads (``load_sources``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,13 +41,16 @@ from pipeline.reference import REFERENCE_DIR
 log = logging.getLogger(__name__)
 
 LAYERS = ("staging", "intermediate", "marts")
+MODELS = "models"  # dbt's model-paths: one folder per layer below it
+LAKE = "lake"  # the generated layer of lake models (built by dbt only)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _IDENT = re.compile(r"\b[a-z_][a-z0-9_]*\b", re.I)
 # ref() and source() are the renderer's own functions: the project's overrides of them (for dbt) are
-# skipped, and so are generic data tests, which only dbt runs.
+# skipped, and so are generic data tests and materializations, which only dbt runs.
 _DBT_ONLY = re.compile(r"\{%-?\s*macro\s+(ref|source)\s*\(.*?\{%-?\s*endmacro\s*-?%\}"
-                       r"|\{%-?\s*test\s.*?\{%-?\s*endtest\s*-?%\}", re.S)
+                       r"|\{%-?\s*test\s.*?\{%-?\s*endtest\s*-?%\}"
+                       r"|\{%-?\s*materialization\s.*?\{%-?\s*endmaterialization\s*-?%\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,13 @@ def _macros(sql_dir: Path) -> str:
                    for p in sorted((sql_dir / "macros").glob("*.sql")))
 
 
-def render(sql: str, macros: str = "", name: str = "model") -> str:
-    """A model's SQL with its Jinja rendered minimally (see the module docstring)."""
+def render(sql: str, macros: str = "", name: str = "model", relations: dict[str, str] | None = None) -> str:
+    """A model's SQL with its Jinja rendered minimally (see the module docstring); ``relations``
+    names the relation a ``ref()`` stands for when it is not the bare model name."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
+    relations = relations or {}
     env.globals.update(
-        ref=lambda *parts, **_: parts[-1],
+        ref=lambda *parts, **_: relations.get(parts[-1], parts[-1]),
         source=lambda source, table: f"{source}.{table}",
         config=lambda *_, **__: "",
         var=lambda _name, default=None: default,
@@ -78,22 +87,50 @@ def render(sql: str, macros: str = "", name: str = "model") -> str:
         raise ModelError(f"model {name}: its Jinja cannot be rendered outside dbt: {exc}") from exc
 
 
+def models_root(sql_dir: Path) -> Path:
+    """The folder of the layer folders: ``models/`` of a dbt project (its model-paths), or a bare
+    folder of layer folders itself."""
+    return sql_dir / MODELS if (sql_dir / MODELS).is_dir() else sql_dir
+
+
+def seed_names(sql_dir: Path) -> list[str]:
+    """The seeds of the project: every CSV in its ``seed-paths`` (the reference CSVs)."""
+    project = yaml.safe_load((sql_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    return sorted(p.stem for folder in project.get("seed-paths") or [] for p in (sql_dir / folder).glob("*.csv"))
+
+
+def lake_models(sql_dir: Path) -> list[str]:
+    """The lake models (``models/lake/<table>.sql``): one per staged table, built by dbt only."""
+    return sorted(p.stem for p in (models_root(sql_dir) / LAKE).glob("*.sql"))
+
+
+def materializations(sql_dir: Path) -> dict[str, str]:
+    """``{layer: materialization}`` as ``dbt_project.yml`` sets it per folder (dbt's default: view)."""
+    project = yaml.safe_load((sql_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    folders = (project.get("models") or {}).get(project.get("name"), {}) or {}
+    default = folders.get("+materialized", "view")
+    return {layer: (folders.get(layer) or {}).get("+materialized", default) for layer in (LAKE, *LAYERS)}
+
+
 def discover(sql_dir: Path) -> dict[str, Model]:
-    """Every model under ``sql_dir`` (rendered SQL), with the models it depends on."""
+    """Every model of the layers under ``sql_dir/models`` (rendered SQL), with the models it depends on."""
     found: dict[str, tuple[str, Path, str]] = {}
     for layer in LAYERS:
-        for path in sorted((sql_dir / layer).glob("*.sql")):
+        for path in sorted((models_root(sql_dir) / layer).glob("*.sql")):
             if path.stem in found:
                 raise ModelError(f"two models are named {path.stem}: {found[path.stem][1]} and {path}")
             found[path.stem] = (layer, path, path.read_text(encoding="utf-8"))
     macros = _macros(sql_dir)
+    relations = {name: f"{LAKE}.{name}" for name in lake_models(sql_dir)}
+    if (sql_dir / "dbt_project.yml").exists():
+        relations.update({name: f"ref.{name}" for name in seed_names(sql_dir)})
     models = {}
     for name, (layer, path, text) in found.items():
         first = text.lstrip().splitlines()[0] if text.strip() else ""
         grain = first.removeprefix("--").strip() if first.startswith("--") else ""
         if not grain.startswith("grain:"):
             raise ModelError(f"{path}: the first line must state the grain ('-- grain: one row per ...')")
-        sql = render(text, macros, name)
+        sql = render(text, macros, name, relations)
         # rendered, a ref() is a bare name, so models still written with bare names order the same way
         code = _STRING.sub("''", _COMMENT.sub(" ", sql))
         deps = {tok.lower() for tok in _IDENT.findall(code)} & set(found) - {name}
@@ -123,7 +160,7 @@ def load_docs(sql_dir: Path) -> dict[str, dict]:
     Reads dbt's shape (``models: [{name, description, columns: [{name, description}]}]``) and the
     pre-dbt shape (``models: {name: {description, columns: {column: text}}}``)."""
     docs: dict[str, dict] = {}
-    for path in sorted(sql_dir.glob("*/_*.yml")):
+    for path in sorted(models_root(sql_dir).glob("**/_*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         models = data.get("models") or {}
         if isinstance(models, dict):
@@ -133,6 +170,86 @@ def load_docs(sql_dir: Path) -> dict[str, dict]:
             columns = {c["name"]: c.get("description", "") for c in entry.get("columns") or []}
             docs[entry["name"]] = {"description": entry.get("description", ""), "columns": columns}
     return docs
+
+
+LAKE_LAYER = Path("models") / "lake"
+_LAKE_HEADER = """\
+# Generated by `pipeline docs` from the staged schemas (pipeline/staged.py, each source's SCHEMAS) and
+# their descriptions (pipeline/staged.py, pipeline/sources/<id>/columns_doc.yml): do not edit, a test
+# keeps it current. Source `staged`: the lake's Parquet, read where it lies (dbt-duckdb external
+# location, relative to the lake folder the profile names); model lake.<table>: its copy in the
+# database, one per staged table, with the declared columns and types (sql/macros/staged.sql).
+"""
+_LAKE_MODEL = """\
+-- grain: one row per row of the staged table of the same name, every source and snapshot (generated)
+{{ staged_table() }}
+"""
+_STAGED_SOURCE = (
+    "The staged (silver) tables as hive-partitioned Parquet under the lake folder (PIPELINE_LAKE): "
+    "every source's normalized rows, all snapshots; `source` and `snapshot_date` come from the partition folders."
+)
+_STAGED_LOCATION = """\
+  config:
+    meta:
+      formatter: template
+      external_location: >-
+        read_parquet('$name/{{ var("staged_parts") }}', hive_partitioning = true, union_by_name = true,
+        hive_types = {'source': varchar, 'snapshot_date': date})
+"""
+_PARTITION_TYPES = (("source", "varchar"), ("snapshot_date", "date"))
+
+
+def lake_layer() -> dict[Path, str]:
+    """The generated lake layer of the dbt project: ``{path under sql/: text}``.
+
+    One model per staged table of every registered source (``models/lake/<table>.sql``) and
+    ``models/lake/_lake.yml``: the source ``staged`` (the Parquet, read through dbt-duckdb's
+    ``external_location``) and each model's description and columns with their DuckDB types, so
+    dbt knows every staged column without reading a file (an absent table builds empty)."""
+    from pipeline.sources import all_schemas
+    from pipeline.staged import staged_docs
+
+    docs = staged_docs()
+    con = duckdb.connect()
+    tables, models = [], []
+    try:
+        for table, schema in sorted(all_schemas().items()):
+            con.register("_empty_staged", schema.empty_table())
+            types = [(name, kind.lower()) for name, kind, *_ in con.execute("describe _empty_staged").fetchall()]
+            con.unregister("_empty_staged")
+            doc = docs.get(table)
+            description = doc.description if doc else ""
+            tables.append({"name": table, "description": description})
+            columns = [{"name": name, "data_type": kind,
+                        "description": (doc.columns.get(name, "") if doc else "")}
+                       for name, kind in [*types, *_PARTITION_TYPES]]
+            models.append({"name": table, "description": description, "columns": columns})
+    finally:
+        con.close()
+    sources = {"version": 2, "sources": [{"name": "staged", "description": _STAGED_SOURCE, "tables": tables}]}
+    text = yaml.safe_dump(sources, sort_keys=False, allow_unicode=True, width=110)
+    # the external location on one line, where a reader finds it (dbt-duckdb fills in $name)
+    text = text.replace("  tables:\n", _STAGED_LOCATION + "  tables:\n", 1)
+    text = _LAKE_HEADER + text + yaml.safe_dump({"models": models}, sort_keys=False, allow_unicode=True, width=110)
+    layer = {LAKE_LAYER / "_lake.yml": text}
+    layer.update({LAKE_LAYER / f"{t['name']}.sql": _LAKE_MODEL for t in tables})
+    return layer
+
+
+def write_lake_layer(sql_dir: Path) -> list[Path]:
+    """Write :func:`lake_layer` into ``sql_dir`` (a lake model of a table no source writes any more
+    is removed); returns the files written or removed."""
+    layer = lake_layer()
+    folder = sql_dir / LAKE_LAYER
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = [folder / rel.name for rel in layer if not (sql_dir / rel).exists()
+               or (sql_dir / rel).read_text(encoding="utf-8") != layer[rel]]
+    for path in changed:
+        path.write_text(layer[path.relative_to(sql_dir)], encoding="utf-8")
+    stale = [p for p in folder.glob("*.sql") if p.relative_to(sql_dir) not in layer]
+    for path in stale:
+        path.unlink()
+    return changed + stale
 
 
 def _quote(value: str) -> str:
@@ -215,7 +332,7 @@ def _comment(con: duckdb.DuckDBPyConnection, model: Model, doc: dict) -> None:
         con.execute(f'comment on column {model.name}."{column}" is {_quote(str(text).strip())}')
 
 
-@contextmanager
+@contextlib.contextmanager
 def _environ(**values: str) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
@@ -250,21 +367,40 @@ class _Progress:
                      result.status, result.execution_time)
 
 
-def dbt(sql_dir: Path, db_path: Path, args: list[str], work_dir: Path) -> tuple[Any, dict[str, float]]:
+def dbt(
+    sql_dir: Path,
+    db_path: Path,
+    args: list[str],
+    work_dir: Path,
+    lake: Path | None = None,
+    storage_version: str | None = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> tuple[Any, dict[str, float]]:
     """Invoke dbt in-process on the project in ``sql_dir`` against the DuckDB file ``db_path``.
 
-    dbt's artifacts (manifest, catalog, run results) and its log go to ``work_dir``; returns the
-    runner's result and the seconds per model built."""
+    ``lake`` is the folder of staged tables the source ``staged`` reads (the profile's default when
+    None), ``storage_version`` that of a file dbt creates. dbt's artifacts (the cached manifest of
+    partial parsing, compiled SQL) and its log go to ``work_dir``; ``callbacks`` receive dbt's events
+    besides the progress log. Returns the runner's result and the seconds per model built."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
+    values = {"PIPELINE_DBT_DB": str(db_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+              "DBT_VERSION_CHECK": "false"}
+    if lake is not None:
+        if "," in str(lake):
+            # DuckDB's file_search_path, which the profile sets to the lake, is a comma-separated list
+            raise ModelError(f"the staged lake's path may not contain a comma: {lake}")
+        values["PIPELINE_LAKE"] = str(lake.resolve())
+    if storage_version is not None:
+        values["PIPELINE_DUCKDB_STORAGE_VERSION"] = storage_version
     progress = _Progress()
     command = [*args, "--project-dir", str(sql_dir), "--profiles-dir", str(sql_dir),
                "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
                *([] if "docs" in args else ["--no-write-json"])]
-    with _environ(PIPELINE_DBT_DB=str(db_path), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
+    with _environ(**values):
         try:
-            result = dbtRunner(callbacks=[progress]).invoke(command)
+            result = dbtRunner(callbacks=[progress, *callbacks]).invoke(command)
         finally:
             _close_dbt_duckdb()
     return result, progress.timings
@@ -297,26 +433,45 @@ def _failures(result: Any, sql_dir: Path) -> str:
     return "\n".join(lines) or f"dbt build failed in {sql_dir}"
 
 
-def build_database(staged_dir: Path, out_path: Path, sql_dir: Path, storage_version: str) -> dict[str, float]:
-    """Build a complete, self-contained DuckDB file at ``out_path`` (replaced if it exists).
+def build_database(
+    staged_dir: Path,
+    out_path: Path,
+    sql_dir: Path,
+    storage_version: str,
+    work_dir: Path | None = None,
+) -> dict[str, float]:
+    """Build a complete, self-contained DuckDB file at ``out_path`` (replaced if it exists) with
+    ``dbt build`` over the staged lake ``staged_dir``; returns the seconds per model.
 
-    A ``sql_dir`` without ``dbt_project.yml`` (a bare folder of models) is built by ``run_models``."""
+    ``work_dir`` keeps dbt's target folder between builds (its cached manifest makes the next
+    parse cheap); without one, dbt works in a temporary folder beside ``out_path``. A ``sql_dir``
+    without ``dbt_project.yml`` (a bare folder of models) is built by ``run_models`` over
+    ``load_sources``."""
     if out_path.exists():
         out_path.unlink()
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    if not (sql_dir / "dbt_project.yml").exists():
+        return _build_bare(staged_dir, out_path, sql_dir, storage_version)
+    with contextlib.ExitStack() as stack:
+        if work_dir is None:
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbt-", dir=out_path.parent)))
+        # Unit tests check the models' logic on given rows, not the data: the test suite runs them
+        # (`dbt build` in sql/ too); the pipeline's build leaves them out.
+        result, timings = dbt(sql_dir, out_path, ["build", "--exclude-resource-type", "unit_test"], work_dir,
+                              lake=staged_dir, storage_version=storage_version)
+    if not result.success:
+        raise ModelError(_failures(result, sql_dir))
+    return timings
+
+
+def _build_bare(staged_dir: Path, out_path: Path, sql_dir: Path, storage_version: str) -> dict[str, float]:
     con = duckdb.connect()
     try:
         con.execute(f"attach {_quote(str(out_path))} as pub (storage_version {_quote(storage_version)})")
         con.execute("use pub")
         load_sources(con, staged_dir)
-        if not (sql_dir / "dbt_project.yml").exists():
-            timings = run_models(con, sql_dir)
+        timings = run_models(con, sql_dir)
         con.execute("checkpoint")
     finally:
         con.close()
-    if (sql_dir / "dbt_project.yml").exists():
-        with tempfile.TemporaryDirectory(prefix="dbt-", dir=out_path.parent) as work:
-            result, timings = dbt(sql_dir, out_path, ["build"], Path(work))
-            if not result.success:
-                raise ModelError(_failures(result, sql_dir))
     return timings

@@ -1,42 +1,79 @@
-"""The SQL models as a dbt project: `dbt build` on the demo files (models, data tests and unit tests)
-writes a self-contained DuckDB 1.2+ file with views for what only feeds other models, tables for the
-marts and every description as COMMENT ON; a failing data test stops the build and names the test;
-`dbt docs generate` works offline; the converter from the pre-dbt style is idempotent."""
+"""The SQL models as a dbt project that runs on its own: `dbt build` in `sql/` (the shipped profile,
+pointed at a staged lake by PIPELINE_LAKE) reads the lake's Parquet and the reference CSVs (seeds)
+and writes a self-contained DuckDB 1.2+ file: the staged tables copied into schema `lake`, the CSVs
+in `ref`, views for what only feeds other models, tables for the marts, every description as
+COMMENT ON. A staged table no source wrote builds empty with its declared columns; a lake with no
+part at all is an error that names it; a failing data test stops the build and names the test;
+`dbt docs generate` works offline; the generated lake layer is current."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from pipeline.errors import ModelError
-from pipeline.models import build_database, dbt, discover, load_docs
+from pipeline.models import (
+    LAYERS,
+    build_database,
+    dbt,
+    discover,
+    lake_layer,
+    lake_models,
+    load_docs,
+    materializations,
+    seed_names,
+)
 from pipeline.parse import parse_files
+from pipeline.reference import REFERENCE_DIR
+from pipeline.sources import all_schemas
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
 DEMO = REPO / "data" / "demo"
 STORAGE_VERSION = "v1.2.0"
 READ_BY_THE_PIPELINE = ("int_designations_current", "int_current_snapshots", "stg_ref__countries")
+OLDER = "2020-01-15"  # the snapshot date of a hand-written older part (a column since added, one since dropped)
 
-sys.path.insert(0, str(REPO / "scripts"))
-import to_dbt  # noqa: E402  (a script, not a package)
+
+def _older_part(staged: Path) -> None:
+    """An older OFAC designations part written before `remarks` existed and with a column since dropped."""
+    current = next((staged / "designations" / "source=us_ofac_sdn").glob("snapshot_date=*/*.parquet"))
+    table = pq.read_table(current).drop_columns(["remarks"])
+    table = table.append_column("legacy_note", table.column("primary_name"))
+    folder = staged / "designations" / "source=us_ofac_sdn" / f"snapshot_date={OLDER}"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "part-older.parquet")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dbt build` run in sql/ as a dbt user runs it, over a lake of the OFAC and UN demo lists only."""
     root = tmp_path_factory.mktemp("dbt")
     staged = root / "staged"
     parse_files("us_ofac_sdn", [DEMO / "us_ofac_sdn" / "sdn_advanced.xml"], staged)
     parse_files("un_sc", [DEMO / "un_sc" / "consolidated.xml"], staged)
+    _older_part(staged)
+    csvs = {p: p.read_bytes() for p in REFERENCE_DIR.glob("*.csv")}
     db = root / "sanctions.duckdb"
-    timings = build_database(staged, db, SQL, STORAGE_VERSION)
-    assert set(timings) == set(discover(SQL))
+    env = {**os.environ, "PIPELINE_LAKE": str(staged), "PIPELINE_DBT_DB": str(db),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--target-path", str(root / "target"),
+         "--log-path", str(root / "logs")],
+        cwd=SQL, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    assert {p: p.read_bytes() for p in REFERENCE_DIR.glob("*.csv")} == csvs, "the build wrote into the seeds"
     return db
 
 
@@ -51,7 +88,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 @pytest.mark.integration
 def test_build_writes_marts_as_tables_and_the_rest_as_views(built: Path):
     header = built.read_bytes()[:20]
-    assert header[8:12] == b"DUCK" and 64 <= struct.unpack("<Q", header[12:20])[0] <= 68
+    assert header[8:12] == b"DUCK" and struct.unpack("<Q", header[12:20])[0] == 65  # v1.2.0
     assert not built.with_name(built.name + ".wal").exists()
     tables = {r[0] for r in _rows(built, "select table_name from duckdb_tables() where schema_name = 'main'")}
     views = {r[0] for r in _rows(built, "select view_name from duckdb_views() where schema_name = 'main' "
@@ -61,18 +98,25 @@ def test_build_writes_marts_as_tables_and_the_rest_as_views(built: Path):
     assert views == {m for m, model in models.items() if model.layer != "marts"}
     assert set(READ_BY_THE_PIPELINE) <= views
     assert _rows(built, "select count(*) from mart_country_rankings")[0][0] > 100
-    assert {r[0] for r in _rows(built, "select schema_name from duckdb_tables() where schema_name <> 'main'")} == {
-        "lake", "ref"}
+    by_schema: dict[str, set[str]] = {}
+    others = "select schema_name, table_name from duckdb_tables() where schema_name <> 'main'"
+    for schema, table in _rows(built, others):
+        by_schema.setdefault(schema, set()).add(table)
+    assert by_schema == {"lake": set(all_schemas()), "ref": {p.stem for p in REFERENCE_DIR.glob("*.csv")}}
 
 
 @pytest.mark.integration
-def test_views_name_no_database_so_the_file_opens_under_any_name(built: Path, tmp_path: Path):
+def test_the_file_is_self_contained_and_opens_under_any_name(built: Path, tmp_path: Path):
     copy = tmp_path / "renamed.duckdb"
     copy.write_bytes(built.read_bytes())
-    con = duckdb.connect()
+    # no file outside the database can be read, and the database is named `renamed`
+    con = duckdb.connect(str(copy), read_only=True, config={"enable_external_access": False})
     try:
-        con.execute(f"attach '{copy}' as elsewhere (read_only)")
-        assert con.execute("select count(*) from elsewhere.main.int_designations_current").fetchone()[0] > 100
+        assert con.execute("select count(*) from int_designations_current").fetchone()[0] > 100
+        views = con.execute("select view_name from duckdb_views() where not internal").fetchall()
+        for (view,) in views:
+            con.execute(f"select * from {view} limit 1").fetchall()
+        assert len(views) > 20
     finally:
         con.close()
 
@@ -80,47 +124,151 @@ def test_views_name_no_database_so_the_file_opens_under_any_name(built: Path, tm
 @pytest.mark.integration
 def test_descriptions_become_comments(built: Path):
     docs = load_docs(SQL)
-    commented = dict(_rows(built, "select table_name, comment from duckdb_tables() where schema_name = 'main' "
-                                  "union all select view_name, comment from duckdb_views() where schema_name = 'main'"))
+    commented = dict(_rows(built, "select table_name, comment from duckdb_tables() where schema_name <> 'ref'"
+                                  " union all select view_name, comment from duckdb_views() where not internal"))
     for name, doc in docs.items():
         assert " ".join((commented.get(name) or "").split()) == " ".join(doc["description"].split()), name
     columns = _rows(built, """select table_name, column_name, comment from duckdb_columns()
-                              where schema_name = 'main' and table_name like 'mart\\_%' escape '\\'""")
+                              where schema_name = 'lake' or table_name like 'mart\\_%' escape '\\'""")
     undocumented = [(t, c) for t, c, comment in columns if not comment]
     assert not undocumented
 
 
-def test_every_mart_is_documented_and_checked():
-    models = discover(SQL)
+@pytest.mark.integration
+def test_a_table_no_source_wrote_is_empty_with_its_declared_columns(built: Path):
+    declared = yaml.safe_load(lake_layer()[Path("models/lake/_lake.yml")])
+    unga = next(m for m in declared["models"] if m["name"] == "unga_votes")
+    got = _rows(built, "select column_name, lower(data_type) from duckdb_columns() "
+                       "where schema_name = 'lake' and table_name = 'unga_votes'")
+    assert got == [(c["name"], c["data_type"]) for c in unga["columns"]]
+    assert _rows(built, "select count(*) from lake.unga_votes") == [(0,)]
+    assert _rows(built, "select count(*) from mart_unga_agreement") == [(0,)]
+
+
+@pytest.mark.integration
+def test_older_parts_keep_the_declared_columns(built: Path):
+    """A part written before a column existed gives it as null; a column only older parts have is not kept."""
+    columns = [r[0] for r in _rows(built, "select column_name from duckdb_columns() where schema_name = 'lake' "
+                                          "and table_name = 'designations'")]
+    assert "remarks" in columns and "legacy_note" not in columns
+    older = _rows(built, f"select count(*), count(remarks) from lake.designations where snapshot_date = '{OLDER}'")
+    assert older[0][0] > 100 and older[0][1] == 0
+    newer = _rows(built, f"select count(remarks) from lake.designations where snapshot_date > '{OLDER}'")
+    assert newer[0][0] > 0
+
+
+def test_the_lake_layer_is_current():
+    """`pipeline docs` writes the lake layer from the staged schemas; after adding a staged table or column, run it."""
+    layer = lake_layer()
+    on_disk = {p.relative_to(SQL) for p in (SQL / "models" / "lake").iterdir()}
+    assert on_disk == set(layer), "run `pipeline docs` and commit sql/models/lake"
+    for rel, text in layer.items():
+        assert (SQL / rel).read_text(encoding="utf-8") == text, f"run `pipeline docs`: {rel} is not current"
+    assert set(lake_models(SQL)) == set(all_schemas())
+
+
+def test_every_model_is_documented_and_materialized_by_its_folder():
     docs = load_docs(SQL)
-    properties = {}
-    for path in SQL.glob("marts/_*.yml"):
-        properties.update({m["name"]: m for m in (yaml.safe_load(path.read_text()) or {}).get("models") or []})
-    for name, model in models.items():
+    for name in discover(SQL):
         assert docs.get(name, {}).get("description"), f"{name}: no description in its layer's _*.yml"
-        if model.layer == "marts":
-            assert properties[name].get("config", {}).get("materialized") == "table", name
+    assert materializations(SQL) == {"lake": "table", "staging": "view", "intermediate": "view", "marts": "table"}
+    for layer in LAYERS:
+        for path in (SQL / "models" / layer).iterdir():
+            text = path.read_text(encoding="utf-8")
+            assert "materialized" not in text, f"{path}: the folder sets the materialization (sql/dbt_project.yml)"
+    assert seed_names(SQL) == sorted(p.stem for p in REFERENCE_DIR.glob("*.csv"))
+
+
+def _project(root: Path, models: dict[str, str] | None = None, lake: bool = False) -> Path:
+    """A copy of the project's settings and macros with the given models (path under models/ -> text)."""
+    project = root / "sql"
+    shutil.copytree(SQL / "macros", project / "macros")
+    (project / "profiles.yml").write_text((SQL / "profiles.yml").read_text())
+    # the CSVs copied beside it: dbt writes a seed's SQL to <target>/run/<project>/<seed path>, which an
+    # absolute seed path (or one climbing out of the project) would turn into the CSV itself
+    shutil.copytree(REFERENCE_DIR, project / "seeds", ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
+    text = (SQL / "dbt_project.yml").read_text().split("\non-run-end:")[0]
+    (project / "dbt_project.yml").write_text(text.replace('"../pipeline/reference"', '"seeds"'))
+    files = {f"lake/{p.name}": t for p, t in lake_layer().items()} if lake else {}
+    for rel, body in {**files, **(models or {})}.items():
+        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / "models" / rel).write_text(body)
+    return project
 
 
 def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
-    project = tmp_path / "sql"
-    (project / "marts").mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        (project / name).write_text((SQL / name).read_text())
-    (project / "macros").mkdir()
-    for macro in (SQL / "macros").glob("*.sql"):
-        (project / "macros" / macro.name).write_text(macro.read_text())
-    text = (project / "dbt_project.yml").read_text()
-    (project / "dbt_project.yml").write_text(text.split("\non-run-end:")[0])
-    (project / "marts" / "mart_pairs.sql").write_text(
-        "-- grain: one row per pair\nselect * from (values ('RU', 'IR')) as t(country_a, country_b)\n")
-    (project / "marts" / "_marts.yml").write_text(yaml.safe_dump({"version": 2, "models": [{
-        "name": "mart_pairs", "description": "Pairs.", "config": {"materialized": "table"},
-        "data_tests": [{"expression_is_true": {"arguments": {"expression": "country_a < country_b"}}}]}]}))
+    project = _project(tmp_path, {
+        "marts/mart_pairs.sql": "-- grain: one row per pair\n"
+                                "select * from (values ('RU', 'IR')) as t(country_a, country_b)\n",
+        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
+            "name": "mart_pairs", "description": "Pairs.",
+            "data_tests": [{"expression_is_true": {"arguments": {"expression": "country_a < country_b"}}}]}]}),
+    })
     staged = tmp_path / "staged"
     staged.mkdir()
     with pytest.raises(ModelError, match=r"test expression_is_true_mart_pairs.*failed: 1 failing row"):
         build_database(staged, tmp_path / "out.duckdb", project, STORAGE_VERSION)
+
+
+def test_a_documented_column_the_model_lacks_is_an_error(tmp_path: Path):
+    project = _project(tmp_path, {
+        "marts/mart_pairs.sql": "-- grain: one row per pair\nselect 'IR' as country_a, 'RU' as country_b\n",
+        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
+            "name": "mart_pairs", "description": "Pairs.",
+            "columns": [{"name": "country_a", "description": "A."}, {"name": "country_c", "description": "C."}]}]}),
+    })
+    (tmp_path / "staged").mkdir()
+    with pytest.raises(ModelError, match=r"model mart_pairs .*failed.*does not have a column with name \"?country_c"):
+        build_database(tmp_path / "staged", tmp_path / "out.duckdb", project, STORAGE_VERSION)
+
+
+def test_a_rebuild_in_place_replaces_each_relation_and_a_failed_one_keeps_the_old(tmp_path: Path):
+    """What `dbt build` twice on one file does (a dbt user's target/sanctions.duckdb): every model
+    replaced, a model that turns from view to table too; a model that fails leaves the old one."""
+    models = {
+        "staging/stg_a.sql": "-- grain: one row per x\nselect 1 as x\n",
+        "marts/mart_a.sql": "-- grain: one row per x\nselect x from {{ ref('stg_a') }}\n",
+        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{"name": "mart_a", "description": "A."}]}),
+    }
+    project = _project(tmp_path, models)
+    db, work = tmp_path / "in-place.duckdb", tmp_path / "work"
+    assert dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
+    (project / "models" / "staging" / "stg_a.sql").write_text("-- grain: one row per x\nselect 2 as x\n")
+    (project / "models" / "marts" / "mart_a.sql").write_text(
+        "-- grain: one row per x\n{{ config(materialized='view') }}\nselect x from {{ ref('stg_a') }}\n")
+    assert dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
+    assert _rows(db, "select table_type, (select x from mart_a) from information_schema.tables "
+                     "where table_name = 'mart_a'") == [("VIEW", 2)]
+    (project / "models" / "marts" / "mart_a.sql").write_text("-- grain: one row per x\nselect x / 0 as x, "
+                                                             "cast('no' as integer) as y from {{ ref('stg_a') }}\n")
+    assert not dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
+    assert _rows(db, "select table_type, (select x from mart_a) from information_schema.tables "
+                     "where table_name = 'mart_a'") == [("VIEW", 2)]
+
+
+def test_an_empty_lake_is_an_error_that_names_it(tmp_path: Path):
+    project = _project(tmp_path, lake=True)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    lake = re.escape(str(staged.resolve()))
+    with pytest.raises(ModelError, match=rf"no staged Parquet under the lake folder {lake}.*PIPELINE_LAKE"):
+        build_database(staged, tmp_path / "out.duckdb", project, STORAGE_VERSION)
+
+
+def test_a_kept_target_folder_builds_each_lake_it_is_pointed_at(tmp_path: Path):
+    """The cached manifest (partial parsing) never pins the lake: two builds, two lakes, two contents."""
+    project = _project(tmp_path, lake=True)
+    work = tmp_path / "work"
+    found = []
+    for source, path in (("us_ofac_sdn", DEMO / "us_ofac_sdn" / "sdn_advanced.xml"),
+                         ("un_sc", DEMO / "un_sc" / "consolidated.xml")):
+        staged = tmp_path / source
+        parse_files(source, [path], staged)
+        db = tmp_path / f"{source}.duckdb"
+        build_database(staged, db, project, STORAGE_VERSION, work_dir=work)
+        assert (work / "target" / "partial_parse.msgpack").exists()
+        found.append(_rows(db, "select distinct source from lake.designations"))
+    assert found == [[("us_ofac_sdn",)], [("un_sc",)]]
 
 
 @pytest.mark.integration
@@ -129,44 +277,7 @@ def test_docs_generate_offline(built: Path, tmp_path: Path):
     assert result.success, result.exception
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     assert "model.sanctions.mart_country_rankings" in catalog["nodes"]
+    assert "seed.sanctions.countries" in catalog["nodes"]
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert any(n["resource_type"] == "unit_test" for n in manifest["unit_tests"].values())
-
-
-def test_converter_is_idempotent_and_keeps_comments_strings_and_grain(tmp_path: Path):
-    (tmp_path / "staging").mkdir()
-    (tmp_path / "marts").mkdir()
-    (tmp_path / "staging" / "stg_a.sql").write_text(
-        "-- grain: one row per a (from lake.a)\n"
-        "select 'from stg_b' as note, * from lake.a join ref.countries using (x)\n")
-    (tmp_path / "marts" / "mart_b.sql").write_text(
-        "-- grain: one row per b\nwith a as (\n    select * from stg_a\n)\n\nselect a.x from a\n")
-    (tmp_path / "marts" / "_marts.yml").write_text(yaml.safe_dump(
-        {"models": {"mart_b": {"description": "B.", "columns": {"x": "The x."}}}}))
-    to_dbt.convert(tmp_path)
-    assert (tmp_path / "staging" / "stg_a.sql").read_text() == (
-        "-- grain: one row per a (from lake.a)\nselect 'from stg_b' as note, * from {{ source('lake', 'a') }} "
-        "join {{ source('ref', 'countries') }} using (x)\n")
-    assert "select * from {{ ref('stg_a') }}\n)\n\nselect a.x from a" in (tmp_path / "marts" / "mart_b.sql").read_text()
-    marts = yaml.safe_load((tmp_path / "marts" / "_marts.yml").read_text())
-    assert marts["models"] == [{"name": "mart_b", "description": "B.",
-                                "columns": [{"name": "x", "description": "The x."}],
-                                "config": {"materialized": "table"}}]
-    staging = yaml.safe_load((tmp_path / "staging" / "_staging.yml").read_text())
-    assert staging["models"] == [{"name": "stg_a", "description": "one row per a (from lake.a)"}]
-    sources = yaml.safe_load((tmp_path / "staging" / "_sources.yml").read_text())
-    assert {s["name"]: [t["name"] for t in s["tables"]] for s in sources["sources"]} == {
-        "lake": ["a"], "ref": ["countries"]}
-    assert to_dbt.convert(tmp_path) == []
-
-
-def test_the_real_project_is_converted():
-    """After merging new models in the pre-dbt style, run `scripts/to_dbt.py`; this test says so."""
-    files = [p for layer in to_dbt.LAYERS for p in [*SQL.glob(f"{layer}/*.sql"), *SQL.glob(f"{layer}/_*.yml")]]
-    before = {p: p.read_text() for p in files}
-    models = to_dbt.model_names(SQL)
-    for path, text in before.items():
-        if path.suffix == ".sql":
-            assert to_dbt.convert_sql(text, models - {path.stem}) == text, f"run scripts/to_dbt.py: {path}"
-        else:
-            assert to_dbt.convert_docs(yaml.safe_load(text) or {}) is None, f"run scripts/to_dbt.py: {path}"
+    assert manifest["sources"]["source.sanctions.staged.designations"]["meta"]["external_location"]

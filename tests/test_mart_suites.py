@@ -1,4 +1,4 @@
-"""Great Expectations suites of the marts (expectations/marts.py): one suite per model in sql/marts,
+"""Great Expectations suites of the marts (expectations/marts.py): one suite per model in sql/models/marts,
 each passing on small hand-built rows that keep the mart's contract and failing, with its rule
 named, on rows that break it; and every suite passing on the database built from the demo files."""
 
@@ -311,7 +311,7 @@ def setv(column: str, row: int, value) -> callable:
 
 
 def test_every_mart_model_has_a_suite(suites):
-    models = {p.stem for p in (REPO / "sql" / "marts").glob("*.sql")}
+    models = {p.stem for p in (REPO / "sql" / "models" / "marts").glob("*.sql")}
     assert set(suites) == models
     assert set(GOOD) == models
     assert all(suite.name == f"marts.{mart}" for mart, suite in suites.items())

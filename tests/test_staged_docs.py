@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipeline.docs import DICTIONARY, render
-from pipeline.models import build_database
+from pipeline.models import dbt
 from pipeline.parse import parse_files
 from pipeline.sources import all_schemas, known_sources, schemas_for
 from pipeline.sources.base import SOURCES_DIR
@@ -51,14 +51,15 @@ def test_sanctions_column_docs_are_all_used() -> None:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake layer of the dbt project (`dbt build --select lake`) over three sources' demo files."""
     root = tmp_path_factory.mktemp("coldocs")
     staged = root / "staged"
     for source, paths in DEMO_INPUTS.items():
         parse_files(source, paths, staged)
-    models = root / "sql"
-    models.mkdir()
     db = root / "sanctions.duckdb"
-    build_database(staged, db, models, "v1.2.0")
+    result, _ = dbt(REPO / "sql", db, ["build", "--select", "lake"], root / "dbt", lake=staged,
+                    storage_version="v1.2.0")
+    assert result.success, result.exception
     return db
 
 

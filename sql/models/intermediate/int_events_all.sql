@@ -13,7 +13,7 @@ countries as (
 ),
 
 relation_types as (
-    select * from {{ source('ref', 'cameo_relation_types') }}
+    select * from {{ ref('cameo_relation_types') }}
 ),
 
 gdelt_latest as (

@@ -1,6 +1,6 @@
 -- grain: one row per name of an entity (primary name and aliases), per staged source snapshot
 with source as (
-    select * from {{ source('lake', 'names') }}
+    select * from {{ ref('names') }}
 ),
 
 renamed as (

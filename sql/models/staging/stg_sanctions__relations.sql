@@ -1,6 +1,6 @@
 -- grain: one row per link between two entities of one source, per staged source snapshot
 with source as (
-    select * from {{ source('lake', 'relations') }}
+    select * from {{ ref('relations') }}
 ),
 
 renamed as (

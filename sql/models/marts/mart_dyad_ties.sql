@@ -24,7 +24,7 @@ weights as (
         component,
         cast(weight as double) as weight,
         transform
-    from {{ source('ref', 'tie_index_weights') }}
+    from {{ ref('tie_index_weights') }}
 ),
 
 countries as (

@@ -1,6 +1,6 @@
 -- grain: one row per roll call, voting country and staged unga_votes snapshot (every snapshot in the lake)
 with source as (
-    select * from {{ source('lake', 'unga_votes') }}
+    select * from {{ ref('unga_votes') }}
 ),
 
 renamed as (

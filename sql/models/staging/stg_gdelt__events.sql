@@ -1,6 +1,6 @@
 -- grain: one row per GDELT event (GLOBALEVENTID) per staged gdelt_events snapshot
 with source as (
-    select * from {{ source('lake', 'gdelt_events') }}
+    select * from {{ ref('gdelt_events') }}
 ),
 
 final as (

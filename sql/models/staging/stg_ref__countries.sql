@@ -1,6 +1,6 @@
 -- grain: one row per ISO 3166-1 country or territory (the project's crosswalk)
 with source as (
-    select * from {{ source('ref', 'countries') }}
+    select * from {{ ref('countries') }}
 ),
 
 renamed as (

@@ -1,6 +1,6 @@
 -- grain: one row per designation per staged source snapshot (every snapshot in the lake)
 with source as (
-    select * from {{ source('lake', 'designations') }}
+    select * from {{ ref('designations') }}
 ),
 
 renamed as (

@@ -1,6 +1,6 @@
 -- grain: one row per voting bloc and member country (seed pipeline/reference/unga_blocs.csv)
 with source as (
-    select * from {{ source('ref', 'unga_blocs') }}
+    select * from {{ ref('unga_blocs') }}
 ),
 
 members as (

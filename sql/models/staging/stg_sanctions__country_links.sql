@@ -1,6 +1,6 @@
 -- grain: one row per tie between an entity and a country, per staged source snapshot
 with source as (
-    select * from {{ source('lake', 'country_links') }}
+    select * from {{ ref('country_links') }}
 ),
 
 renamed as (

@@ -1,6 +1,6 @@
 -- grain: one row per roll call and staged unga_rollcalls snapshot (every snapshot in the lake)
 with source as (
-    select * from {{ source('lake', 'unga_rollcalls') }}
+    select * from {{ ref('unga_rollcalls') }}
 ),
 
 renamed as (

@@ -1,11 +1,11 @@
 -- grain: one row per article-derived dyadic event (record_id) per staged article_events snapshot,
 -- with its article's url and publication date
 with source as (
-    select * from {{ source('lake', 'article_events') }}
+    select * from {{ ref('article_events') }}
 ),
 
 articles as (
-    select * from {{ source('lake', 'articles') }}
+    select * from {{ ref('articles') }}
 ),
 
 latest_articles as (

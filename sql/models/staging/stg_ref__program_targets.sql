@@ -1,6 +1,6 @@
 -- grain: one row per sanctions programme and target country (thematic programmes: one row, no target)
 with source as (
-    select * from {{ source('ref', 'programs') }}
+    select * from {{ ref('programs') }}
 ),
 
 renamed as (

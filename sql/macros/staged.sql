@@ -1,0 +1,50 @@
+{#-
+    staged_table(): the body of a lake model (sql/models/lake/<table>.sql): every Parquet part of
+    the staged table of the same name (source `staged`, relative to the lake folder PIPELINE_LAKE),
+    with exactly the columns the model's YAML declares, cast to their declared types. A declared
+    column no part has yet (a column added since) is null; a column only older parts have is left
+    out. A table no source has written yet is empty, with its columns, so every model builds on a
+    lake that holds only some sources; building from a lake with no part at all is an error that
+    names the folder.
+-#}
+{% macro staged_table() %}
+    {%- set relation = source('staged', this.identifier) -%}
+    {%- set declared = model.columns.values() | list -%}
+    {%- if not execute -%}
+        select * from {{ relation }}
+    {%- else -%}
+        {%- if not declared -%}
+            {{ exceptions.raise_compiler_error(
+                "lake model " ~ this.identifier ~ " declares no columns in sql/models/lake/_lake.yml: run `pipeline docs`") }}
+        {%- endif -%}
+        {%- set parts = staged_parts(this.identifier) -%}
+        {#- only a build needs data: `dbt docs generate` or `dbt compile` without a lake still work -#}
+        {%- if parts == 0 and flags.WHICH in ('build', 'run') and staged_parts('*') == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "no staged Parquet under the lake folder " ~ lake_folder() ~ " (expected <table>/" ~ var('staged_parts')
+                ~ "): run `make run` (or `pipeline run`) first, or set PIPELINE_LAKE to a staged lake") }}
+        {%- endif -%}
+        {%- set present = get_columns_in_query('select * from ' ~ relation) if parts > 0 else [] -%}
+        select
+        {%- for column in declared %}
+            cast({{ adapter.quote(column.name) if column.name in present else 'null' }} as {{ column.data_type }})
+                as {{ adapter.quote(column.name) }}{{ "," if not loop.last }}
+        {%- endfor %}
+        {% if parts > 0 -%}
+            from {{ relation }}
+        {%- else -%}
+            where false
+        {%- endif %}
+    {%- endif -%}
+{% endmacro %}
+
+{#- How many Parquet parts the lake holds for `table` ('*': for every table). -#}
+{% macro staged_parts(table) %}
+    {%- set found = run_query("select count(*) from glob('" ~ table ~ "/" ~ var('staged_parts') ~ "')") -%}
+    {{- return(found.columns[0].values()[0]) -}}
+{% endmacro %}
+
+{#- The lake folder the profile points at (DuckDB's file_search_path), for messages. -#}
+{% macro lake_folder() %}
+    {{- return(run_query("select current_setting('file_search_path')").columns[0].values()[0]) -}}
+{% endmacro %}
