@@ -52,15 +52,19 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _database(result: LoadResult) -> duckdb.DuckDBPyConnection:
-    """A DuckDB with lake.unga_* from a load (hive columns added), ref tables, and the UNGA models built."""
+def _database(*results: LoadResult) -> duckdb.DuckDBPyConnection:
+    """A DuckDB with lake.unga_* from one or more loads, each a staged snapshot at its own date (hive
+    columns added), ref tables, and the UNGA models built."""
     con = duckdb.connect()
     con.execute("create schema lake")
     con.execute("create schema ref")
-    for name, table in result.tables.items():
-        con.register(f"given_{name}", table)
-        con.execute(f"create table lake.{name} as select *, 'unga_votes' as source, "
-                    f"cast(? as date) as snapshot_date from given_{name}", [result.snapshot_date])
+    for number, result in enumerate(results):
+        for name, table in result.tables.items():
+            con.register(f"given_{name}", table)
+            into = f"insert into lake.{name}" if number else f"create table lake.{name} as"
+            con.execute(f"{into} select *, 'unga_votes' as source, cast(? as date) as snapshot_date "
+                        f"from given_{name}", [result.snapshot_date])
+            con.unregister(f"given_{name}")
     con.execute(f"create table ref.countries as select * from read_csv('{COUNTRIES_CSV}', all_varchar = true)")
     con.execute(f"create table ref.unga_blocs as select * from read_csv('{BLOCS_CSV}', all_varchar = true)")
     run_models(con, SQL, only=MODELS)
@@ -492,3 +496,156 @@ def test_demo_files_load_and_score():
     assert _pair(con, "IR", "RU", 68)["agreement"] is None  # 7 common votes: kept, not scored
     assert _pair(con, "IR", "RU", 77)["common_votes"] == 9
     assert _pair(con, "IR", "RU", 2022, "year")["agreement"] > _pair(con, "RU", "US", 2022, "year")["agreement"]
+
+
+# ------------------------------------------------------------------------------------------ archive
+# UN votes are an archive (source.yml: snapshots: archive): the Voeten session-68 file and the unvotes files
+# (roll calls 68-74, votes 72-74) add up, in one load or in snapshots loaded in any order.
+RU_IR = {68: 61, 72: 115, 73: 92, 74: 84}  # common votes of Russia and Iran per session
+
+
+def _agreement(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("select * from mart_unga_agreement order by all").fetchall()
+
+
+def _ru_ir(con: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
+    return {r[0]: r[1:] for r in con.execute(
+        "select period, common_votes, agreement from mart_unga_agreement "
+        "where period_type = 'session' and country_a = 'IR' and country_b = 'RU'").fetchall()}
+
+
+@pytest.fixture(scope="module")
+def four_files() -> LoadResult:
+    return load([_sample(VOETEN), *(_sample(name) for name in UNVOTES)])
+
+
+def test_the_four_files_load_together_in_any_order(four_files: LoadResult):
+    voeten = _rows(SAMPLES / VOETEN)
+    votes, rollcalls = four_files.tables["unga_votes"], four_files.tables["unga_rollcalls"]
+    assert votes.num_rows == len(voeten) + len(_rows(SAMPLES / UNVOTES[0])) == 12352 + 55017
+    assert rollcalls.num_rows == len(_rows(SAMPLES / UNVOTES[1])) == 647  # session 68's 64 stated twice: one each
+    assert ("rollcall_in_several_files", "rcid", None, 64) in four_files.audit
+    assert four_files.snapshot_date == date(2020, 1, 14)
+    by_rcid = {r["rcid"]: r for r in rollcalls.to_pylist()}
+    # issues are tags: Voeten's flags (nu) and the unvotes issue file (di, nu) pooled, in the codebook's order
+    assert by_rcid[5257]["issues"] == ["nu", "di"]
+    # titles only the unvotes file states, the date both state
+    assert by_rcid[5309]["short_title"] and by_rcid[5309]["vote_date"] == date(2014, 3, 27)
+    names = [VOETEN, *UNVOTES]
+    for order in (names[::-1], names[1:] + names[:1], names[2:] + names[:2]):
+        again = load([_sample(name) for name in order])
+        assert again.snapshot_date == four_files.snapshot_date and again.audit == four_files.audit
+        for table, rows in four_files.tables.items():
+            assert again.tables[table].equals(rows), (order, table)
+
+
+def test_snapshots_in_every_order_give_the_agreement_of_one_load(four_files: LoadResult):
+    """The issue's fault: Voeten session 68 (snapshot 2014-09-09), then the unvotes files (2020-01-14), whose
+    roll-call table lists session 68 without its votes, dropped session 68. Every mix keeps it."""
+    voeten = load([_sample(VOETEN)])
+    unvotes = load([_sample(name) for name in UNVOTES])
+    assert (voeten.snapshot_date, unvotes.snapshot_date) == (date(2014, 9, 9), date(2020, 1, 14))
+    at_once = _database(four_files)
+    reference = _agreement(at_once)
+    ru_ir = _ru_ir(at_once)
+    assert {period: n for period, (n, _agreement) in ru_ir.items()} == RU_IR
+    assert ru_ir[68][1] == pytest.approx(0.820, abs=0.0005)
+    for mix in ((voeten, unvotes), (unvotes, voeten), (voeten, four_files), (four_files, voeten),
+                (four_files, unvotes)):
+        con = _database(*mix)
+        assert _agreement(con) == reference, [r.snapshot_date for r in mix]
+        assert con.execute("select count(*), count(*) filter (where session = 68) from int_unga_rollcalls"
+                           ).fetchone() == (647, 64)
+        assert con.execute("select count(*) from int_unga_votes").fetchone()[0] == 12352 + 55017
+
+
+def test_a_newer_snapshot_without_session_68_votes_keeps_them(four_files: LoadResult):
+    """A newer release that lists session 68's roll calls without their votes removes none of them; one that
+    gives a vote anew (a correction) replaces that vote only."""
+    unvotes = load([_sample(name) for name in UNVOTES])
+    later = LoadResult(unvotes.tables, date(2024, 1, 1), unvotes.audit)
+    con = _database(four_files, later)
+    assert _ru_ir(con)[68][0] == 61 and _agreement(con) == _agreement(_database(four_files))
+    votes = four_files.tables["unga_votes"].to_pylist()
+    ru = next(v for v in votes if v["rcid"] == 5309 and v["country_iso2"] == "RU")
+    assert ru["vote_code"] == 3  # Russia voted no on the territorial integrity of Ukraine
+    corrected = LoadResult({"unga_votes": pa.Table.from_pylist([{**ru, "vote_code": 2, "raw_file": "fix.csv"}],
+                                                               schema=SCHEMAS["unga_votes"]),
+                            "unga_rollcalls": four_files.tables["unga_rollcalls"].slice(0, 0)},
+                           date(2024, 1, 1), [])
+    con = _database(four_files, corrected)
+    kept = con.execute("select vote_code, raw_file from int_unga_votes where rcid = 5309 and country_iso2 = 'RU'"
+                       ).fetchall()
+    assert kept == [(2, "fix.csv")]
+    assert con.execute("select count(*) from int_unga_votes where rcid = 5309").fetchone()[0] == 193
+    tally = con.execute("select no_votes, abstain_votes from int_unga_rollcalls where rcid = 5309").fetchone()
+    assert tally == (10, 59)  # 11 no and 58 abstain as recorded, Russia's vote moved
+
+
+def _voeten_with(tmp_path: Path, name: str, change) -> InputFile:
+    """A copy of the real Voeten session-68 file with ``change(row)`` applied to every row."""
+    rows = _rows(SAMPLES / VOETEN)
+    path = tmp_path / name
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(change(dict(r)) for r in rows)
+    return _input(path)
+
+
+def test_two_files_disagreeing_on_a_roll_call_are_refused_naming_both(tmp_path: Path):
+    def moved(row: dict) -> dict:
+        if row["rcid"] == "5309":
+            row["date"] = "3/28/2014"
+        return row
+
+    voeten = _voeten_with(tmp_path, "voeten_moved.csv", moved)
+    with pytest.raises(SourceError) as err:
+        load([voeten, *(_sample(name) for name in UNVOTES)])
+    e = err.value
+    assert (e.rule, e.record) == ("the files agree on each roll call", "rcid 5309")
+    assert e.file in ("voeten_moved.csv", UNVOTES[1])
+    for text in ("vote_date", "2014-03-28", "2014-03-27", "voeten_moved.csv", UNVOTES[1]):
+        assert text in e.detail, text
+
+
+def _unvotes_of(tmp_path: Path, name: str, votes: list[dict]) -> InputFile:
+    """Votes in the unvotes layout (yes/abstain/no rows only, country names as the real unvotes file writes them:
+    Namibia's code NA reads as R's missing value there, so the name places it)."""
+    words = {1: "yes", 2: "abstain", 3: "no"}
+    names = {r["country_code"]: r["country"] for r in _rows(SAMPLES / UNVOTES[0])}
+    path = tmp_path / name
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["rcid", "country", "country_code", "vote"])
+        for v in votes:
+            code = v["country_iso2"]
+            writer.writerow([v["rcid"], names.get(code, code), code, words[v["vote_code"]]])
+    return _input(path)
+
+
+def test_the_same_votes_in_two_files_are_one_and_different_ones_are_refused(tmp_path: Path):
+    voeten = load([_sample(VOETEN)])
+    cast = [v for v in voeten.tables["unga_votes"].to_pylist() if v["vote_code"] <= 3 and v["country_iso2"]]
+    same = _unvotes_of(tmp_path, "unvotes_68.csv", cast)
+    both = load([_sample(VOETEN), same, _sample(UNVOTES[1])])
+    assert both.tables["unga_votes"].num_rows == 12352  # absent and non-member rows only Voeten has stay too
+    assert ("vote_in_several_files", "rcid", None, len(cast)) in both.audit
+    assert _ru_ir(_database(both))[68] == _ru_ir(_database(voeten))[68]
+
+    flipped = [{**v, "vote_code": 2} if (v["rcid"], v["country_iso2"]) == (5309, "RU") else v for v in cast]
+    with pytest.raises(SourceError) as err:
+        load([_sample(VOETEN), _unvotes_of(tmp_path, "unvotes_68_flipped.csv", flipped), _sample(UNVOTES[1])])
+    e = err.value
+    assert (e.rule, e.record) == ("the files agree on each vote", "rcid 5309, country RU")
+    assert f"3 in '{VOETEN}'" in e.detail and "2 in 'unvotes_68_flipped.csv'" in e.detail
+
+
+def test_one_file_stating_a_roll_call_twice_is_refused(tmp_path: Path):
+    rows = (SAMPLES / UNVOTES[1]).read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "rollcalls_twice.csv"
+    path.write_text("\n".join([*rows, rows[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        load([_input(path), _sample(UNVOTES[0])])
+    assert (err.value.file, err.value.rule, err.value.record) == ("rollcalls_twice.csv", "one row per roll call",
+                                                                  "rcid 5249")

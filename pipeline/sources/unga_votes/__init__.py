@@ -8,6 +8,14 @@ Two layouts, told apart by their headers (``layout.py``), in any order and mix:
 * Voeten's raw votes file (COW ``ccode``, codes 1/2/3/8/9; the roll calls come from its rows);
 * the ``unvotes`` tables: votes, roll calls and issues (ISO alpha-2 codes, votes as words).
 
+The files are an archive (``snapshots: archive`` in ``source.yml``): a roll call stated by several
+files (Voeten's vote rows and an ``unvotes`` roll-call table) is one roll call with the attributes
+the files state (they must agree) and every issue any of them gives; its votes are those of whichever
+files hold them, the same vote in two files being one. Two files that disagree on a roll call's
+attribute or on a vote are refused, the error naming the roll call, both values and both files.
+Across runs the lake keeps every file and the models take the union (``int_unga_rollcalls``,
+``int_unga_votes``).
+
 Everything row-wise runs in DuckDB SQL. Country codes go through the project's crosswalk
 (``pipeline.reference``) and the date-bounded rules of ``country_codes.csv`` (Yugoslavia, Serbia
 and Montenegro, the two Germanies and Yemens...). A vote whose country is a historical state or
@@ -73,8 +81,9 @@ def load(files: list[InputFile]) -> LoadResult:
         sniffed = [read(con, f, f"src_{i}") for i, f in enumerate(files)]
         votes, rollcalls, issues = _by_layout(con, sniffed)
         audit = _combine(con, votes, rollcalls, issues)
-        audit += _map_countries(con)
-        _check_unique(con)
+        _map_countries(con)
+        audit += _dedupe_votes(con)
+        audit += _country_audit(con)
         tables = {
             "unga_votes": _arrow(con, "select rcid, country_iso2, country_code_raw, vote_code, raw_sha256, raw_file "
                                       "from mapped_votes order by rcid, country_code_raw", "unga_votes"),
@@ -125,17 +134,39 @@ def _union(tables: list[str]) -> str:
     return " union all by name ".join(f"select * from {t}" for t in tables)
 
 
+#: The attributes of a roll call that two files stating it must agree on (NULL: the file does not
+#: state it, e.g. Voeten's raw file has no titles); issues are tags and are pooled instead.
+ROLLCALL_ATTRIBUTES = ("session", "vote_date", "unres", "short_title", "description", "importantvote", "amend",
+                       "para")
+
+
 def _combine(
     con: duckdb.DuckDBPyConnection, votes: list[str], rollcalls: list[str], issues: list[str]
 ) -> list[AuditRow]:
-    """Union the layouts into ``all_votes`` and ``all_rollcalls``; attach issues and vote dates."""
+    """Union the files into ``all_votes`` and ``all_rollcalls`` (one row per roll call); attach issues
+    and vote dates.
+
+    The files are an archive, in any order and mix: a roll call stated by several files (Voeten's
+    vote rows and an ``unvotes`` roll-call table) is one roll call, whose attributes are those the
+    files state (they must agree where both state one) and whose issues are every issue any file
+    gives it; its votes are those of whichever files hold them (:func:`_dedupe_votes`)."""
     audit: list[AuditRow] = []
-    con.execute(f"create or replace temp table all_rollcalls as {_union(rollcalls)}")
-    bad = first_bad(con, "select rcid, min(raw_file), max(raw_file) from all_rollcalls group by rcid "
-                         "having count(*) > 1 order by rcid")
-    if bad:
-        raise SourceError(SOURCE_ID, bad[2], "one row per roll call",
-                          f"roll call {bad[0]} is also in '{bad[1]}'", f"rcid {bad[0]}")
+    con.execute(f"create or replace temp table stated_rollcalls as {_union(rollcalls)}")
+    _check_rollcalls_agree(con)
+    attributes = ", ".join(f"max({name}) as {name}" for name in ROLLCALL_ATTRIBUTES)
+    con.execute(f"""
+        create or replace temp table all_rollcalls as
+        select rcid, {attributes}, cast([] as varchar[]) as issues,
+            arg_min(raw_sha256, raw_file) as raw_sha256, min(raw_file) as raw_file
+        from stated_rollcalls
+        group by rcid
+    """)
+    audit += con.execute("""
+        select 'rollcall_in_several_files', 'rcid', null, count(*)::integer
+        from (select rcid from stated_rollcalls group by rcid having count(*) > 1)
+        having count(*) > 0
+    """).fetchall()
+    tagged = ["select rcid, unnest(issues) as short_name from stated_rollcalls"]
     if issues:
         con.execute(f"create or replace temp table all_issues as {_union(issues)}")
         audit += con.execute("""
@@ -146,20 +177,20 @@ def _combine(
             select 'issue_without_rollcall', 'rcid', null, count(*)::integer from all_issues
             where rcid not in (select rcid from all_rollcalls) having count(*) > 0
         """).fetchall()
-        con.execute("""
-            create or replace temp table rollcall_issues as
-            select rcid, list(short_name order by position) as issues
-            from (
-                select distinct i.rcid, i.short_name, c.position
-                from all_issues as i join issue_codes as c on c.code = i.short_name
-            )
-            group by rcid
-        """)
-        con.execute("""
-            update all_rollcalls as r
-            set issues = list_concat(r.issues, list_filter(i.issues, lambda x: not list_contains(r.issues, x)))
-            from rollcall_issues as i where i.rcid = r.rcid
-        """)
+        tagged.append("select rcid, short_name from all_issues")
+    con.execute(f"""
+        create or replace temp table rollcall_issues as
+        select rcid, list(short_name order by position) as issues
+        from (
+            select distinct t.rcid, t.short_name, c.position
+            from ({" union all ".join(tagged)}) as t join issue_codes as c on c.code = t.short_name
+        )
+        group by rcid
+    """)
+    con.execute("""
+        update all_rollcalls as r set issues = i.issues
+        from rollcall_issues as i where i.rcid = r.rcid
+    """)
     con.execute(f"create or replace temp table all_votes as {_union(votes)}")
     con.execute("""
         update all_votes as v set vote_date = r.vote_date
@@ -172,7 +203,35 @@ def _combine(
     return audit
 
 
-def _map_countries(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
+def _check_rollcalls_agree(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse two files that state different values of one attribute of the same roll call, naming
+    the roll call, the attribute, both values and both files (a file never states a roll call twice:
+    Voeten's rows of one roll call are checked to agree by ``voeten.load``)."""
+    bad = first_bad(con, """
+        select rcid, count(*) as n, min(raw_file), max(raw_file) from stated_rollcalls
+        group by rcid, raw_file having count(*) > 1 order by rcid
+    """)
+    if bad:
+        raise SourceError(SOURCE_ID, bad[2], "one row per roll call",
+                          f"roll call {bad[0]} is stated {bad[1]} times in this file", f"rcid {bad[0]}")
+    checks = " union all ".join(
+        f"select rcid, '{name}' as attribute, {position} as position, "
+        f"min(cast({name} as varchar)) as low, max(cast({name} as varchar)) as high, "
+        f"arg_min(raw_file, cast({name} as varchar)) as low_file, "
+        f"arg_max(raw_file, cast({name} as varchar)) as high_file "
+        f"from stated_rollcalls where {name} is not null group by rcid having count(distinct {name}) > 1"
+        for position, name in enumerate(ROLLCALL_ATTRIBUTES))
+    bad = first_bad(con, f"select * from ({checks}) order by rcid, position")
+    if bad:
+        rcid, attribute, _position, low, high, low_file, high_file = bad
+        raise SourceError(SOURCE_ID, high_file, "the files agree on each roll call",
+                          f"roll call {rcid}: {attribute} is '{high}' in '{high_file}' but '{low}' in '{low_file}'; "
+                          "files that disagree on a roll call are not loaded together (load the newer one "
+                          "in a later run: the lake keeps both, the newer snapshot's value is shown)",
+                          f"rcid {rcid}")
+
+
+def _map_countries(con: duckdb.DuckDBPyConnection) -> None:
     """``mapped_votes``: every vote with ``country_iso2`` from the crosswalk and the dated rules."""
     resolver = CountryResolver.load()
     resolve = {"cow": resolver.resolve_cow, "iso2": resolver.resolve_iso2, "name": resolver.resolve}
@@ -205,23 +264,59 @@ def _map_countries(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
             and v.vote_date >= coalesce(r.valid_from, date '0001-01-01')
             and v.vote_date <= coalesce(r.valid_to, date '9999-12-31')
     """)
-    found = con.execute("""
-        select audit_rule, code_system, country_code_raw, count(*)::integer from mapped_votes
-        where audit_rule is not null group by all
-    """).fetchall()
-    return [(rule, _AUDIT_FIELD[system], code, n) for rule, system, code, n in found]
 
 
-def _check_unique(con: duckdb.DuckDBPyConnection) -> None:
+#: The country of a vote across layouts: its ISO code, else its raw code in its code system.
+_COUNTRY_KEY = "coalesce(country_iso2, code_system || ':' || country_code_raw)"
+
+
+def _dedupe_votes(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
+    """One vote per roll call and country in ``mapped_votes``: a country votes once per roll call in
+    a file; the same vote in two files (a Voeten file and an ``unvotes`` file of the same session)
+    is one vote, kept from the first file by name; two files giving the country different votes on
+    one roll call are refused, naming both."""
     for key in ("country_code_raw", "country_iso2"):
         bad = first_bad(con, f"""
-            select rcid, {key}, max(raw_file) from mapped_votes where {key} is not null
-            group by rcid, {key} having count(*) > 1 order by rcid
+            select rcid, {key}, raw_file from mapped_votes where {key} is not null
+            group by rcid, {key}, raw_file having count(*) > 1 order by rcid
         """)
         if bad:
             raise SourceError(SOURCE_ID, bad[2], "one vote per country and roll call",
                               f"country {bad[1]} votes more than once on roll call {bad[0]}",
                               f"rcid {bad[0]}, country {bad[1]}")
+    bad = first_bad(con, f"""
+        select rcid, {_COUNTRY_KEY} as country,
+            arg_min(vote_code, raw_file), min(raw_file), arg_max(vote_code, raw_file), max(raw_file)
+        from mapped_votes
+        group by rcid, {_COUNTRY_KEY} having count(distinct vote_code) > 1 order by rcid, country
+    """)
+    if bad:
+        rcid, country, first_vote, first_file, other_vote, other_file = bad
+        raise SourceError(SOURCE_ID, other_file, "the files agree on each vote",
+                          f"on roll call {rcid} country {country} votes {other_vote} in '{other_file}' but "
+                          f"{first_vote} in '{first_file}' (1 yes, 2 abstain, 3 no, 8 absent, 9 not a member); "
+                          "files that disagree on a vote are not loaded together",
+                          f"rcid {rcid}, country {country}")
+    merged = con.execute(f"""
+        select count(*)::integer from (
+            select 1 from mapped_votes group by rcid, {_COUNTRY_KEY} having count(*) > 1
+        )
+    """).fetchone()[0]
+    con.execute(f"""
+        create or replace temp table mapped_votes as
+        select * from mapped_votes
+        qualify row_number() over (partition by rcid, {_COUNTRY_KEY} order by raw_file, country_code_raw) = 1
+    """)
+    return [("vote_in_several_files", "rcid", None, merged)] if merged else []
+
+
+def _country_audit(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
+    """Historical, recoded and unmapped country codes among the kept votes, with counts."""
+    found = con.execute("""
+        select audit_rule, code_system, country_code_raw, count(*)::integer from mapped_votes
+        where audit_rule is not null group by all
+    """).fetchall()
+    return [(rule, _AUDIT_FIELD[system], code, n) for rule, system, code, n in found]
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> pa.Table:
