@@ -288,14 +288,16 @@ def _merged_staged(settings: Settings, run_id: str) -> Path:
     from the raw store (or left out with a warning), see :func:`pipeline.housekeeping.lake_view`.
     """
     from pipeline.housekeeping import PART_GLOB, lake_view
+    from pipeline.sources.base import is_archive
 
     merged = run_dir(settings, run_id) / "merged"
     shutil.rmtree(merged, ignore_errors=True)
     candidates = candidate_dir(settings, run_id)
     own = {p.relative_to(candidates): p for p in candidates.glob(PART_GLOB)} if candidates.exists() else {}
-    # A snapshot is one list: this run's files for a (source, snapshot date) replace every part
-    # the lake holds for it (another file of the same day), never merge with them.
-    replaced = {rel.parent for rel in own}
+    # A list's snapshot is one list: this run's files for a (source, snapshot date) replace every part
+    # the lake holds for it (another file of the same day), never merge with them. An archive's
+    # snapshot keeps every file's parts: a later file adds to it (pipeline/sources/base.py is_archive).
+    replaced = {rel.parent for rel in own if not is_archive(rel.parts[1].removeprefix("source="))}
     healed = run_dir(settings, run_id) / "healed"
     lake = [(rel, part) for rel, part in lake_view(settings, healed, covered=set(own)) if rel.parent not in replaced]
     for rel, part in [*lake, *own.items()]:
@@ -344,8 +346,8 @@ def check_marts(db_path: str, settings: Settings) -> dict:
 
 def commit_staged(settings: Settings, run_id: str) -> int:
     """Move the run's candidate partitions, and the snapshots it healed, into the lake (same file
-    names: idempotent). Parts of an earlier file for the same source and snapshot date move to
-    ``lake/superseded/<run>/``: kept, but no longer part of the snapshot."""
+    names: idempotent). Parts of an earlier file for the same list and snapshot date move to
+    ``lake/superseded/<run>/``: kept, but no longer part of the snapshot; an archive keeps them."""
     from pipeline.housekeeping import move_parts
 
     superseded = settings.lake_dir / "superseded" / safe_run_id(run_id)

@@ -40,12 +40,18 @@ PART_GLOB = "*/source=*/snapshot_date=*/*.parquet"
 def move_parts(root: Path, lake: Path, superseded: Path | None = None) -> int:
     """Move every staged part under ``root`` to the same relative path under ``lake``.
 
-    With ``superseded``, a partition (table, source, snapshot date) that receives a part is one
-    list: parts of other files already there are moved to ``superseded`` (kept, never merged)."""
+    With ``superseded``, a partition (table, source, snapshot date) of a list that receives a part
+    is one list: parts of other files already there are moved to ``superseded`` (kept, never
+    merged). An archive's partition (``snapshots: archive``) keeps the parts of every file: a later
+    file of the same date adds to it and removes nothing."""
+    from pipeline.sources.base import is_archive
+
     moved = 0
     parts = sorted(root.glob(PART_GLOB))
     if superseded is not None:
         for partition in sorted({part.parent.relative_to(root) for part in parts}):
+            if is_archive(partition.parts[1].removeprefix("source=")):
+                continue
             incoming = {p.name for p in parts if p.parent.relative_to(root) == partition}
             for old in sorted((lake / partition).glob("part-*.parquet")):
                 if old.name not in incoming:

@@ -53,6 +53,11 @@ class SourceMeta:
     #: Live mode (``PIPELINE_LIVE=1``) fetches ``urls``; false when they are landing pages.
     live: bool = True
     notes: str = ""
+    #: ``snapshots: archive`` in source.yml: each file adds to what the lake holds and never removes
+    #: what it does not contain (GDELT, articles, UN votes), so the lake keeps every file of a
+    #: snapshot date; otherwise (``snapshots: list``, the default) a snapshot is one list and a later
+    #: file of the same date replaces it.
+    archive: bool = False
 
     @property
     def main_table(self) -> str:
@@ -102,7 +107,26 @@ def load_meta(source_id: str) -> SourceMeta:
         default=bool(data.get("default", True)),
         live=bool(data.get("live", True)) and bool(data.get("urls")),
         notes=data.get("notes", ""),
+        archive=_snapshot_kind(path, data.get("snapshots", "list")) == "archive",
     )
+
+
+SNAPSHOT_KINDS = ("list", "archive")
+
+
+def _snapshot_kind(path: Path, kind: object) -> str:
+    if kind not in SNAPSHOT_KINDS:
+        raise ValueError(f"{path}: snapshots is {kind!r}, not one of {', '.join(SNAPSHOT_KINDS)}")
+    return str(kind)
+
+
+def is_archive(source_id: str) -> bool:
+    """Whether ``source_id`` is an archive (``snapshots: archive``); a source the project no longer
+    knows is treated as a list (its partitions are left as they are)."""
+    try:
+        return load_meta(source_id).archive
+    except KeyError:
+        return False
 
 
 #: What a parser could not place: (rule, field, value, occurrences).
