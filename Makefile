@@ -62,6 +62,7 @@ demo-data: install
 bench: install
 	$(BIN)/python bench/parse_memory.py
 	$(BIN)/python bench/extract_speed.py 1000
+	$(BIN)/python bench/dbt_build.py
 
 # docker-compose.yml checked without a Docker engine: its structure and the secrets check.
 compose-check: install

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 LAYERS = ("staging", "intermediate", "marts")
 MODELS = "models"  # dbt's model-paths: one folder per layer below it
 LAKE = "lake"  # the generated layer of lake models (built by dbt only)
+# The pipeline's dbt command. Unit tests check the models' logic on given rows, not the data: the
+# test suite runs them (and `dbt build` in sql/ does); the pipeline's build leaves them out.
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _IDENT = re.compile(r"\b[a-z_][a-z0-9_]*\b", re.I)
@@ -455,10 +458,7 @@ def build_database(
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbt-", dir=out_path.parent)))
-        # Unit tests check the models' logic on given rows, not the data: the test suite runs them
-        # (`dbt build` in sql/ too); the pipeline's build leaves them out.
-        result, timings = dbt(sql_dir, out_path, ["build", "--exclude-resource-type", "unit_test"], work_dir,
-                              lake=staged_dir, storage_version=storage_version)
+        result, timings = dbt(sql_dir, out_path, BUILD, work_dir, lake=staged_dir, storage_version=storage_version)
     if not result.success:
         raise ModelError(_failures(result, sql_dir))
     return timings
