@@ -736,8 +736,8 @@ def _unmapped_countries(r: _Rules) -> list[Any]:
 def _unknown_programs(r: _Rules) -> list[Any]:
     return [
         *r.contract(), *r.not_null("designations"), r.authority(), *r.at_least(1, "designations"),
-        r.at_most_rows(0, "every programme tag is in pipeline/reference/programs.csv (only warns: such designations "
-                       "attribute no target country)", severity="warning"),
+        r.at_most_rows(0, "every programme tag is in its source's programs.csv (pipeline/sources/<id>/programs.csv; "
+                       "only warns: such designations attribute no target country)", severity="warning"),
     ]
 
 

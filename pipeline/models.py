@@ -5,9 +5,10 @@
 (``PIPELINE_DBT_DB``, written with the configured storage version so DuckDB 1.2+ readers open it).
 dbt builds, in lineage order: the lake models (``lake.<table>``: each staged table's hive-partitioned
 Parquet copied into the file, see :func:`lake_layer`), the seeds (``ref.<csv>``: the reference
-CSVs), the staging and intermediate views and the mart tables, with every description as ``COMMENT
-ON`` and the data tests beside the models (the unit tests, which check the models' logic on given
-rows rather than the data, are the test suite's); a failed node raises :class:`ModelError`. Each
+CSVs) and ``ref.programs`` (every source's ``programs.csv``), the staging and intermediate views
+and the mart tables, with every description as ``COMMENT ON`` and the data tests beside the models
+(the unit tests, which check the models' logic on given rows rather than the data, are the test
+suite's); a failed node raises :class:`ModelError`. Each
 node logs one line (``[models 3/27] mart_x: success in 0.12s``). dbt's target folder (its cached
 manifest, for partial parsing) is kept in ``work_dir`` between builds when the caller gives one.
 
@@ -21,6 +22,7 @@ caller loads (``load_sources``).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -33,10 +35,11 @@ from typing import Any
 
 import duckdb
 import jinja2
+import pyarrow as pa
 import yaml
 
 from pipeline.errors import ModelError
-from pipeline.reference import REFERENCE_DIR
+from pipeline.reference import PROGRAM_COLUMNS, PROGRAMS_GLOB, REFERENCE_DIR, SOURCES_DIR, read_programs
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,8 @@ def discover(sql_dir: Path) -> dict[str, Model]:
     relations = {name: f"{LAKE}.{name}" for name in lake_models(sql_dir)}
     if (sql_dir / "dbt_project.yml").exists():
         relations.update({name: f"ref.{name}" for name in seed_names(sql_dir)})
+    # models/ref: reference tables dbt builds from files (the programme table); load_sources gives them here
+    relations.update({p.stem: f"ref.{p.stem}" for p in (models_root(sql_dir) / "ref").glob("*.sql")})
     models = {}
     for name, (layer, path, text) in found.items():
         first = text.lstrip().splitlines()[0] if text.strip() else ""
@@ -300,6 +305,11 @@ def load_sources(con: duckdb.DuckDBPyConnection, staged_dir: Path, reference_dir
             f"create or replace table ref.{path.stem} as select * from read_csv({_quote(str(path))}, "
             "header = true, all_varchar = true)"
         )
+    # ref.programs: the union of every source's programs.csv (dbt: sql/models/ref/programs.sql)
+    con.register("_programs", pa.Table.from_pylist(read_programs(), schema=pa.schema(
+        [(c, pa.string()) for c in (*PROGRAM_COLUMNS, "defined_in")])))
+    con.execute("create or replace table ref.programs as select * from _programs")
+    con.unregister("_programs")
 
 
 def run_models(
@@ -400,7 +410,9 @@ def dbt(
     progress = _Progress()
     command = [*args, "--project-dir", str(sql_dir), "--profiles-dir", str(sql_dir),
                "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
-               *([] if "docs" in args else ["--no-write-json"])]
+               *([] if "docs" in args else ["--no-write-json"]),
+               # the programme table's files (sql/models/ref/programs.sql), wherever dbt runs from
+               "--vars", json.dumps({"programs_csv": str(SOURCES_DIR / PROGRAMS_GLOB)})]
     with _environ(**values):
         try:
             result = dbtRunner(callbacks=[progress, *callbacks]).invoke(command)

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from pipeline.parse import parse_files
+from pipeline.reference import read_programs
 from pipeline.sources import load_meta
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,7 +33,6 @@ CSV_DIR = OFAC / "csv"
 CONS_FILE = DEMO / "us_ofac_cons" / "cons_advanced.xml"
 UN_FILE = DEMO / "un_sc" / "consolidated.xml"
 XSD = Path(__file__).resolve().parents[1].parent / "shared/data/samples/ofac/sdn_advanced.xsd"
-PROGRAM_TARGETS = REPO / "pipeline" / "reference" / "programs.csv"
 BUILDERS = sorted(p.parent.name for p in SOURCES.glob("*/demo.py"))
 
 ADV_NS = {"s": "http://www.un.org/sanctions/1.0"}
@@ -248,10 +248,9 @@ def test_russia_iran_relationship(advanced):
 def program_target_months(root: ET.Element) -> list[tuple[str, set[str]]]:
     """(listing month 'YYYY-MM', target countries of the entry's programmes) per sanctions entry."""
     targets: dict[str, set[str]] = {}
-    with PROGRAM_TARGETS.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["authority"] == "us_ofac" and row["target_iso2"]:
-                targets.setdefault(row["program"], set()).add(row["target_iso2"])
+    for row in read_programs():
+        if row["authority"] == "us_ofac" and row["target_iso2"]:
+            targets.setdefault(row["program"], set()).add(row["target_iso2"])
     out = []
     for entry in root.iterfind("s:SanctionsEntries/s:SanctionsEntry", ADV_NS):
         date = entry.find("s:EntryEvent/s:Date", ADV_NS)

@@ -22,13 +22,17 @@ import pipeline.reference as reference
 from pipeline.reference import (
     COUNTRIES_CSV,
     COUNTRY_NAMES_CSV,
-    PROGRAMS_CSV,
+    PROGRAM_COLUMNS,
     REFERENCE_DIR,
+    SOURCES_DIR,
     CountryMatch,
     CountryResolver,
     library_names,
     normalize_country_name,
+    program_csvs,
+    read_programs,
 )
+from pipeline.sources import load_meta
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples"
@@ -104,8 +108,13 @@ def local(tag: str) -> str:
 
 # ----------------------------------------------------------------------------- tables
 def test_files_live_in_reference_dir() -> None:
-    for path in (COUNTRIES_CSV, COUNTRY_NAMES_CSV, PROGRAMS_CSV):
+    for path in (COUNTRIES_CSV, COUNTRY_NAMES_CSV):
         assert path.parent == REFERENCE_DIR and path.is_file()
+    # the programme table lives with the sources: one programs.csv per source folder that has programmes
+    assert not (REFERENCE_DIR / "programs.csv").exists()
+    assert {p.parent.name for p in program_csvs()} >= {"us_ofac_sdn", "un_sc", "eu_fsf", "gb_hmt", "ca_sema",
+                                                        "ch_seco", "opensanctions"}
+    assert all(p.parent.parent == SOURCES_DIR for p in program_csvs())
 
 
 def test_countries_keys_unique_and_well_formed() -> None:
@@ -205,17 +214,19 @@ def test_three_letter_spellings_agree_with_iso3(resolver: CountryResolver) -> No
 
 def test_programs_table() -> None:
     country_codes = {r["iso2"] for r in read_rows(COUNTRIES_CSV)}
-    rows = read_rows(PROGRAMS_CSV)
-    assert list(rows[0]) == ["authority", "program", "target_iso2", "region", "kind", "description"]
+    rows = read_programs()
+    for path in program_csvs():
+        assert tuple(read_rows(path)[0]) == PROGRAM_COLUMNS, path
     keys = [(r["authority"], r["program"], r["target_iso2"]) for r in rows]
     assert len(keys) == len(set(keys)), Counter(keys).most_common(3)
     for r in rows:
-        assert r["authority"] in {"us_ofac", "un_sc"}, r
-        assert r["program"] == r["program"].strip() and r["description"], r
+        # a source's rows are its own authority's programmes
+        assert r["authority"] == load_meta(r["defined_in"]).authority, r
+        assert r["program"] and r["description"], r
         if r["kind"] == "thematic":
             assert r["target_iso2"] == "" and r["region"] == "", r
         else:
-            assert r["kind"] == "country" and r["target_iso2"] in country_codes, r
+            assert r["kind"] in {"country", "regional"} and r["target_iso2"] in country_codes, r
     kinds = {}
     for r in rows:
         kinds.setdefault((r["authority"], r["program"]), set()).add(r["kind"])
@@ -228,7 +239,7 @@ def test_programs_table() -> None:
 def program_table() -> dict[tuple[str, str], set[str]]:
     """(authority, programme tag) -> target ISO alpha-2 codes, as the SQL models join them (exact tag)."""
     table: dict[tuple[str, str], set[str]] = {}
-    for r in read_rows(PROGRAMS_CSV):
+    for r in read_programs():
         targets = table.setdefault((r["authority"], r["program"]), set())
         if r["target_iso2"]:
             targets.add(r["target_iso2"])
@@ -974,7 +985,8 @@ def test_programs_agree_with_opensanctions() -> None:
     rows = read_rows(OPENSANCTIONS_PROGRAMS)
     assert len(rows) > 200
     ours: dict[tuple[str, str], set[str]] = {}
-    for r in read_rows(PROGRAMS_CSV):
+    # OFAC's and the UN's rows; the other sources' tests cross-check their own programs.csv
+    for r in (r for r in read_programs() if r["authority"] in OPENSANCTIONS_DATASETS):
         targets = ours.setdefault((r["authority"], r["program"]), set())
         for region in r["region"].split(";") if r["region"] else [""]:
             if r["target_iso2"]:

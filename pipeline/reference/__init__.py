@@ -10,7 +10,10 @@ The tables live next to this module as CSV files (see README.md in this folder):
 * ``country_names.csv`` -- only what ``pycountry`` lacks: the spellings sources use beyond the ISO
   names, regions (Crimea, DPR...), and values deliberately mapped to nothing (non-countries such
   as the UN's ``na``, historical states, ambiguous values). These rows win over the library.
-* ``programs.csv`` -- sanctions programme -> target country (read by the SQL models).
+* the programme table -- sanctions programme -> target country. Its rows live with the source that
+  uses them, one ``programs.csv`` per source folder (``pipeline/sources/<source>/programs.csv``;
+  ``us_ofac_cons`` uses the ``us_ofac`` rows of ``us_ofac_sdn``'s file): :func:`read_programs` reads
+  their union, as the SQL models do (``ref.programs``, ``sql/models/ref/programs.sql``).
 
 Resolution is strict: a value is looked up after :func:`normalize_country_name`, never fuzzily;
 anything not in the tables comes back with ``matched=False`` so that the pipeline can report it
@@ -43,7 +46,12 @@ __all__ = [
     "CAMEO_REGION_CODES",
     "COUNTRIES_CSV",
     "COUNTRY_NAMES_CSV",
-    "PROGRAMS_CSV",
+    "PROGRAMS_GLOB",
+    "PROGRAM_COLUMNS",
+    "SOURCES_DIR",
+    "ProgramTableError",
+    "program_csvs",
+    "read_programs",
     "REFERENCE_DIR",
     "Country",
     "CountryMatch",
@@ -55,7 +63,11 @@ __all__ = [
 REFERENCE_DIR: Path = Path(__file__).resolve().parent
 COUNTRIES_CSV: Path = REFERENCE_DIR / "countries.csv"
 COUNTRY_NAMES_CSV: Path = REFERENCE_DIR / "country_names.csv"
-PROGRAMS_CSV: Path = REFERENCE_DIR / "programs.csv"
+#: The source folders; each may hold a ``programs.csv`` (:data:`PROGRAMS_GLOB` below it).
+SOURCES_DIR: Path = REFERENCE_DIR.parent / "sources"
+PROGRAMS_GLOB: str = "*/programs.csv"
+#: The header every ``programs.csv`` has, in this order.
+PROGRAM_COLUMNS: tuple[str, ...] = ("authority", "program", "target_iso2", "region", "kind", "description")
 
 #: CAMEO actor codes (GDELT ``CAMEO.country.txt``) that denote a sub-national area of a country.
 CAMEO_REGION_CODES: dict[str, tuple[str, str | None]] = {
@@ -165,6 +177,44 @@ _EMPTY = CountryMatch(None, None, True)
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+class ProgramTableError(ValueError):
+    """A ``programs.csv`` with another header, or a programme row given twice (in one file or two)."""
+
+
+def program_csvs(sources_dir: Path = SOURCES_DIR) -> tuple[Path, ...]:
+    """Every source folder's ``programs.csv``, sorted by path."""
+    return tuple(sorted(sources_dir.glob(PROGRAMS_GLOB)))
+
+
+def read_programs(sources_dir: Path = SOURCES_DIR) -> list[dict[str, str]]:
+    """The programme table: the rows of every :func:`program_csvs` file, values stripped, each with
+    ``defined_in`` (the source folder of its file), in file order.
+
+    Raises :class:`ProgramTableError` for a file whose header is not :data:`PROGRAM_COLUMNS`, and for
+    an (authority, program, target_iso2) given twice, naming both files and lines: the SQL models
+    (``ref.programs``) refuse the same tables."""
+    rows: list[dict[str, str]] = []
+    seen: dict[tuple[str, str, str], tuple[Path, int]] = {}
+    for path in program_csvs(sources_dir):
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != PROGRAM_COLUMNS:
+                raise ProgramTableError(
+                    f"{path}: header {reader.fieldnames} is not {', '.join(PROGRAM_COLUMNS)}; no programme read")
+            for row in reader:
+                clean = {k: (row.get(k) or "").strip() for k in PROGRAM_COLUMNS}
+                key = (clean["authority"], clean["program"], clean["target_iso2"])
+                line = reader.line_num
+                if key in seen:
+                    first, first_line = seen[key]
+                    raise ProgramTableError(
+                        f"programme row {key} is given twice: {first} line {first_line} and {path} line {line}; "
+                        "each (authority, program, target_iso2) belongs in one source's programs.csv")
+                seen[key] = (path, line)
+                rows.append({**clean, "defined_in": path.parent.name})
+    return rows
 
 
 class CountryResolver:
