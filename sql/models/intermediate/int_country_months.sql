@@ -2,8 +2,12 @@
 -- listing date in the series, from the first listing month to the latest snapshot's month, zero
 -- months included: designations in force at the month's end, from official listing dates.
 -- Designations without a listing date (layouts that carry none) are left out of the series.
+-- 'all' leaves out the aggregators (OpenSanctions: the official lists again; macros/authorities.sql).
 with links as (
-    select * from {{ ref('int_designation_countries') }}
+    select
+        *,
+        {{ counts_in_all('authority') }} as counts_in_all
+    from {{ ref('int_designation_countries') }}
     where listed_on is not null and basis in ('program_target', 'nationality')
 ),
 
@@ -29,8 +33,9 @@ listed as (
     from links
     group by grouping sets (
         (authority, basis, country_iso2, date_trunc('month', listed_on)),
-        (basis, country_iso2, date_trunc('month', listed_on))
+        (counts_in_all, basis, country_iso2, date_trunc('month', listed_on))
     )
+    having grouping(counts_in_all) = 1 or counts_in_all
 ),
 
 series_keys as (

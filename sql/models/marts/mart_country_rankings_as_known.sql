@@ -1,7 +1,8 @@
 -- grain: one row per as-of date (every snapshot date in the lake), authority (or 'all'),
 -- attribution basis, entity type (or 'all') and country, counting the designations in each
 -- source's latest snapshot on or before the date: the ranking as it could be known that day.
--- Same columns and counting rules as mart_country_rankings.
+-- Same columns and counting rules as mart_country_rankings. 'all' authorities leaves out the
+-- aggregators (OpenSanctions: the official lists again; macros/authorities.sql).
 with links as (
     select * from {{ ref('int_snapshot_designation_countries') }}
 ),
@@ -19,6 +20,7 @@ known_links as (
         known_snapshots.as_of_date,
         links.designation_id,
         links.authority,
+        {{ counts_in_all('links.authority') }} as counts_in_all,
         links.entity_type,
         links.basis,
         links.country_iso2
@@ -35,6 +37,7 @@ known_designations as (
         as_of_date,
         designation_id,
         authority,
+        counts_in_all,
         entity_type,
         basis
     from known_links
@@ -54,9 +57,10 @@ counted as (
     group by grouping sets (
         (as_of_date, authority, basis, entity_type, country_iso2),
         (as_of_date, authority, basis, country_iso2),
-        (as_of_date, basis, entity_type, country_iso2),
-        (as_of_date, basis, country_iso2)
+        (as_of_date, counts_in_all, basis, entity_type, country_iso2),
+        (as_of_date, counts_in_all, basis, country_iso2)
     )
+    having grouping(counts_in_all) = 1 or counts_in_all
 ),
 
 slice_totals as (
@@ -70,9 +74,10 @@ slice_totals as (
     group by grouping sets (
         (as_of_date, authority, basis, entity_type),
         (as_of_date, authority, basis),
-        (as_of_date, basis, entity_type),
-        (as_of_date, basis)
+        (as_of_date, counts_in_all, basis, entity_type),
+        (as_of_date, counts_in_all, basis)
     )
+    having grouping(counts_in_all) = 1 or counts_in_all
 ),
 
 final as (

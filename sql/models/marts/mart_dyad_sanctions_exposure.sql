@@ -2,8 +2,12 @@
 -- with any sanctions co-exposure in the current snapshots; each component counts distinct
 -- designations (relation_edges counts distinct relationship edges); mart_dyad_evidence lists the
 -- records behind every number, mart_dyad_ties carries the same components per year and month
+-- 'all' leaves out the aggregators (OpenSanctions: the official lists again; macros/authorities.sql)
 with evidence as (
-    select * from {{ ref('int_dyad_sanctions_evidence') }}
+    select
+        *,
+        {{ counts_in_all('authority') }} as counts_in_all
+    from {{ ref('int_dyad_sanctions_evidence') }}
 ),
 
 countries as (
@@ -28,7 +32,8 @@ counted as (
             where component = 'relation_edge'
         ) as relation_edges
     from evidence
-    group by grouping sets ((authority, country_a, country_b), (country_a, country_b))
+    group by grouping sets ((authority, country_a, country_b), (counts_in_all, country_a, country_b))
+    having grouping(counts_in_all) = 1 or counts_in_all
 ),
 
 final as (

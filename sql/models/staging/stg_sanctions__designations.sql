@@ -1,6 +1,10 @@
 -- grain: one row per designation per staged source snapshot (every snapshot in the lake)
+-- OFAC's consolidated file repeats the SDN entry of a party also on a non-SDN list: those rows
+-- (source us_ofac_cons, list SDN) are left out, always, so the SDN list counts once, from us_ofac_sdn.
+-- lake.designations keeps them.
 with source as (
     select * from {{ ref('designations') }}
+    where not (source = 'us_ofac_cons' and "list" = 'SDN')
 ),
 
 renamed as (
