@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -262,3 +263,14 @@ class ParseContext:
                 "raw_value": raw_value or iso2 or "",
             },
         )
+
+
+def demo_main(build: Callable[[Path], list[Path]], default_out: Path, doc: str | None) -> None:
+    """The command line of a source's ``demo.py`` (``python -m pipeline.sources.<id>.demo [--out DIR]``):
+    write the demo files with ``build`` and print their paths."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").strip().split("\n")[0])
+    parser.add_argument("--out", type=Path, default=default_out, help="folder to write into (default: %(default)s)")
+    for path in build(parser.parse_args().out):
+        print(path)

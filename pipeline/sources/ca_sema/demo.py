@@ -14,13 +14,14 @@ The output is byte-for-byte deterministic (no clock, no network)::
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import yaml
+
+from pipeline.sources.base import demo_main
 
 HERE = Path(__file__).resolve().parent
 FACTS = HERE / "demo_facts.yml"
@@ -83,10 +84,7 @@ def build(out_dir: Path) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write into (default: %(default)s)")
-    for path in build(parser.parse_args().out):
-        print(path)
+    demo_main(build, DEFAULT_OUT, __doc__)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from pipeline.sources.base import demo_main
 from pipeline.sources.gb_hmt import vocab
 
 FACTS = Path(__file__).resolve().parent / "demo_facts.yml"
@@ -202,6 +203,9 @@ def build(out_dir: Path) -> list[Path]:
     return list(files)
 
 
+def main() -> None:
+    demo_main(build, DEMO_DIR, __doc__)
+
+
 if __name__ == "__main__":
-    for written in build(DEMO_DIR):
-        print(written)
+    main()

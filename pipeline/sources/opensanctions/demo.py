@@ -17,13 +17,14 @@ opt in. Deterministic (no clock, no network)::
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pipeline.sources.base import demo_main
 
 HERE = Path(__file__).resolve().parent
 FACTS = HERE / "demo_facts.yml"
@@ -115,11 +116,7 @@ def build(out_dir: Path = DEFAULT_OUT) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write into")
-    args = parser.parse_args()
-    for path in build(args.out):
-        print(path)
+    demo_main(build, DEFAULT_OUT, __doc__)
 
 
 if __name__ == "__main__":
