@@ -24,6 +24,10 @@ def _source_snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, st
             select cast(snapshot_date as varchar), count(*), list(distinct raw_sha256) from lake.{table}
             where source = ? and snapshot_date = (select max(snapshot_date) from lake.{table} where source = ?)
             group by snapshot_date""", [source, source])
+        if rows and load_meta(source).archive:
+            # an archive holds every snapshot it was given: report them all, not the newest file alone
+            total = _rows(con, f"select count(*) from lake.{table} where source = ?", [source])[0][0]
+            rows = [(day, total, shas) for day, _n, shas in rows]
         found += [(source, day, table, n, shas) for day, n, shas in rows]
     return found
 
@@ -121,7 +125,7 @@ def headline(settings: Settings, top: int = 10) -> str:
 def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> str:
     out: list[str] = []
     snapshots = _source_snapshots(con)
-    out.append("Sources (latest snapshot in the lake):")
+    out.append("Sources (latest snapshot in the lake; an archive counts every snapshot it holds):")
     for source, day, table, n, _shas in snapshots:
         out.append(f"  {source:<14} {day}  {n:>7} {table.replace('_', ' ')}")
     demo = _demo_sources(snapshots, settings)

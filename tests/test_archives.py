@@ -143,6 +143,9 @@ def test_two_runs_in_either_order_publish_what_one_run_does(order: str, at_once,
     assert len([r for r in rows if r[0] == "session" and r[1] == 68]) == 18528
     assert {r[1] for r in rows if r[0] == "year"} >= {2013, 2014}
     assert _digest(rows) == _digest(at_once[1])
+    # the headline counts the whole archive (12,352 Voeten + 55,017 unvotes votes), not the newest file alone
+    headline = (home / "publish" / "current" / "headline.txt").read_text(encoding="utf-8")
+    assert f"unga_votes     {SNAPSHOT}    67369 unga votes" in headline, headline[:600]
 
 
 @pytest.mark.integration
