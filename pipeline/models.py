@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -388,13 +389,16 @@ def dbt(
     lake: Path | None = None,
     storage_version: str | None = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
+    manifest: Any = None,
 ) -> tuple[Any, dict[str, float]]:
     """Invoke dbt in-process on the project in ``sql_dir`` against the DuckDB file ``db_path``.
 
     ``lake`` is the folder of staged tables the source ``staged`` reads (the profile's default when
     None), ``storage_version`` that of a file dbt creates. dbt's artifacts (the cached manifest of
     partial parsing, compiled SQL) and its log go to ``work_dir``; ``callbacks`` receive dbt's events
-    besides the progress log. Returns the runner's result and the seconds per model built."""
+    besides the progress log; a ``manifest`` (the result of ``dbt parse``) spares parsing the project
+    again, for many invocations in one process. Returns the runner's result and the seconds per
+    model built."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
@@ -404,7 +408,7 @@ def dbt(
         if "," in str(lake):
             # DuckDB's file_search_path, which the profile sets to the lake, is a comma-separated list
             raise ModelError(f"the staged lake's path may not contain a comma: {lake}")
-        values["PIPELINE_LAKE"] = str(lake.resolve())
+        values["PIPELINE_LAKE"] = os.path.abspath(lake)  # as given: a link stays a link
     if storage_version is not None:
         values["PIPELINE_DUCKDB_STORAGE_VERSION"] = storage_version
     progress = _Progress()
@@ -415,7 +419,7 @@ def dbt(
                "--vars", json.dumps({"programs_csv": str(SOURCES_DIR / PROGRAMS_GLOB)})]
     with _environ(**values):
         try:
-            result = dbtRunner(callbacks=[progress, *callbacks]).invoke(command)
+            result = dbtRunner(manifest=manifest, callbacks=[progress, *callbacks]).invoke(command)
         finally:
             _close_dbt_duckdb()
     return result, progress.timings
@@ -459,7 +463,10 @@ def build_database(
     ``dbt build`` over the staged lake ``staged_dir``; returns the seconds per model.
 
     ``work_dir`` keeps dbt's target folder between builds (its cached manifest makes the next
-    parse cheap); without one, dbt works in a temporary folder beside ``out_path``. A ``sql_dir``
+    parse cheap); without one, dbt works in a temporary folder beside ``out_path``. dbt reuses its
+    cached manifest only for the profile it was parsed with, the values included (the file's
+    path, the lake folder), so with a ``work_dir`` the build always uses the same two names in it:
+    ``lake``, a link to ``staged_dir``, and the file, moved to ``out_path`` once built. A ``sql_dir``
     without ``dbt_project.yml`` (a bare folder of models) is built by ``run_models`` over
     ``load_sources``."""
     if out_path.exists():
@@ -470,9 +477,24 @@ def build_database(
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbt-", dir=out_path.parent)))
-        result, timings = dbt(sql_dir, out_path, BUILD, work_dir, lake=staged_dir, storage_version=storage_version)
+            lake, db = staged_dir, out_path
+        else:
+            work_dir.mkdir(parents=True, exist_ok=True)
+            lake, db = work_dir / "lake", work_dir / out_path.name
+            if lake.is_symlink() or lake.is_file():
+                lake.unlink()
+            elif lake.is_dir():
+                shutil.rmtree(lake)
+            lake.symlink_to(staged_dir.resolve(), target_is_directory=True)
+            for stale in (db, db.with_name(db.name + ".wal")):
+                stale.unlink(missing_ok=True)
+        result, timings = dbt(sql_dir, db, BUILD, work_dir, lake=lake, storage_version=storage_version)
     if not result.success:
+        if db != out_path:
+            db.unlink(missing_ok=True)
         raise ModelError(_failures(result, sql_dir))
+    if db != out_path:
+        shutil.move(db, out_path)
     return timings
 
 

@@ -100,10 +100,10 @@ def test_linked_to_remarks_resolve_to_listed_entities(sdn_2024, samples: Path):
 def test_relation_edges_count_once_and_never_across_a_programme(tmp_path: Path):
     """Two Iranian entities linked to each other, one also on a Russia programme and on two
     lists: not an Iran-Russia edge; a Russian-Iranian edge listed twice counts once."""
-    con = duckdb.connect(str(tmp_path / "g.duckdb"))
-    from pipeline.models import load_sources, run_models
+    from tests.model_fixtures import given, run
 
-    load_sources(con, tmp_path / "none")
+    db = given(tmp_path)
+    con = duckdb.connect(str(db))
     snap = "2024-01-01"
     con.execute(f"""
         insert into lake.designations (designation_id, authority, list, source_record_id, entity_key, entity_type,
@@ -129,7 +129,9 @@ def test_relation_edges_count_once_and_never_across_a_programme(tmp_path: Path):
         values ('s:1', '1', 's:2', 'IR TWO', 'owned_by', 'Owned By', 'x', 'f', 's', '{snap}'),
                ('s:3', '3', 's:1', 'IR ONE', 'linked_to', 'Linked To', 'x', 'f', 's', '{snap}'),
                ('s:1', '1', 's:3', 'RU THREE', 'linked_to', 'Linked To', 'x', 'f', 's', '{snap}')""")
-    run_models(con, SQL, only=None)
+    con.close()
+    run(db, "+mart_dyad_sanctions_exposure")
+    con = duckdb.connect(str(db), read_only=True)
     edges = _one(con, """select relation_edges from mart_dyad_sanctions_exposure
                          where authority = 'all' and country_a = 'IR' and country_b = 'RU'""")
     assert edges == [(1,)]  # s:1 ~ s:3 once (stated both ways); s:1 ~ s:2 is Iran-Iran

@@ -258,19 +258,23 @@ def test_an_empty_lake_is_an_error_that_names_it(tmp_path: Path):
 
 
 def test_a_kept_target_folder_builds_each_lake_it_is_pointed_at(tmp_path: Path):
-    """The cached manifest (partial parsing) never pins the lake: two builds, two lakes, two contents."""
+    """The cached manifest (partial parsing) is reused from one build to the next, each on another
+    lake into another folder, and never pins the lake: two builds, two lakes, two contents."""
     project = _project(tmp_path, lake=True)
     work = tmp_path / "work"
     found = []
     for source, path in (("us_ofac_sdn", DEMO / "us_ofac_sdn" / "sdn_advanced.xml"),
                          ("un_sc", DEMO / "un_sc" / "consolidated.xml")):
-        staged = tmp_path / source
+        staged = tmp_path / source / "staged"
         parse_files(source, [path], staged)
-        db = tmp_path / f"{source}.duckdb"
+        db = tmp_path / source / "sanctions.duckdb"
         build_database(staged, db, project, STORAGE_VERSION, work_dir=work)
         assert (work / "target" / "partial_parse.msgpack").exists()
         found.append(_rows(db, "select distinct source from lake.designations"))
     assert found == [[("us_ofac_sdn",)], [("un_sc",)]]
+    log = (work / "logs" / "dbt.log").read_text()
+    assert log.count("Unable to do partial parsing") == 1, "the second build parsed the project again"
+    assert not (work / "sanctions.duckdb").exists()
 
 
 @pytest.mark.integration

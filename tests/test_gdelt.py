@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from pipeline.errors import SourceError
-from pipeline.models import run_models
 from pipeline.reference import CAMEO_REGION_CODES, REFERENCE_DIR
 from pipeline.sources.base import InputFile
 from pipeline.sources.gdelt_events import SCHEMAS, Limits, LoadResult, load
+from tests.model_fixtures import given, replace, run, scratch
 
 REPO = Path(__file__).resolve().parents[1]
 GDELT_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples" / "gdelt"
@@ -295,13 +295,6 @@ def test_reexport_with_a_wrong_header_is_refused(tmp_path: Path):
 
 
 # ------------------------------------------------------------------------------ SQL models
-def _reference(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists ref")
-    for table in ("countries", "cameo_relation_types"):
-        con.execute(f"create table ref.{table} as select * from read_csv('{REFERENCE_DIR / (table + '.csv')}', "
-                    "header = true, all_varchar = true)")
-
-
 def _article_event(record_id: str, a1: str, a2: str, relation: str, cameo: str, quad: int, goldstein: float,
                    modality: str, day: date, directed: bool = True) -> dict:
     return {"record_id": record_id, "article_id": "art1", "sentence_idx": 0, "char_start": 0, "char_end": 40,
@@ -315,24 +308,20 @@ def _article_event(record_id: str, a1: str, a2: str, relation: str, cameo: str, 
 
 
 def test_events_models_on_the_demo_file_and_article_rows():
-    con = duckdb.connect()
-    _reference(con)
-    con.execute("create schema lake")
-    gdelt = load([_input(DEMO)]).tables["gdelt_events"]  # noqa: F841  (read by DuckDB by name)
-    con.execute("create table lake.gdelt_events as select *, 'gdelt_events' as source, "
-                "date '2023-02-01' as snapshot_date from gdelt")
-    articles = pd.DataFrame([{"article_id": "art1", "url": "https://example.org/a", "title": "t",  # noqa: F841
+    gdelt = load([_input(DEMO)]).tables["gdelt_events"].to_pandas().assign(
+        source="gdelt_events", snapshot_date=date(2023, 2, 1))
+    articles = pd.DataFrame([{"article_id": "art1", "url": "https://example.org/a", "title": "t",
                               "publisher": "p", "published_at": date(2023, 2, 1), "text_sha256": "1" * 64,
                               "raw_sha256": "0" * 64, "raw_file": "a.md", "source": "articles",
                               "snapshot_date": date(2023, 2, 1)}])
-    events = pd.DataFrame([  # noqa: F841
+    events = pd.DataFrame([
         _article_event("r1", "IRN", "RUS", "arms_transfer", "072", 2, 8.3, "realized", date(2022, 10, 17)),
         _article_event("r2", "IRN", "IRN", "arms_transfer", "072", 2, 8.3, "realized", date(2022, 10, 17)),
         _article_event("r3", "IRN", "XXX", "arms_transfer", "072", 2, 8.3, "realized", date(2022, 10, 17)),
     ])
-    con.execute("create table lake.articles as select * from articles")
-    con.execute("create table lake.article_events as select * from events")
-    run_models(con, SQL, only=EVENT_MODELS)
+    db = given(scratch("events"), lake={"gdelt_events": gdelt, "articles": articles, "article_events": events})
+    run(db, *sorted(EVENT_MODELS))
+    con = duckdb.connect(str(db), read_only=True)
 
     stg = con.execute("select count(*), count(*) filter (where is_state_dyad) from stg_gdelt__events").fetchone()
     assert stg == (22, 20)
@@ -367,15 +356,13 @@ GIVEN_EVENTS = [
 
 
 def test_mart_formulas_on_given_rows():
-    con = duckdb.connect()
-    _reference(con)
-    con.execute("create table stg_ref__countries as select iso2 as country_iso2, iso3 as country_iso3, "
-                "name as country_name, kind from ref.countries")
+    db = given(scratch("events"))
+    run(db, "+mart_dyad_events_monthly")  # every model it reads, on an empty lake, for their columns
     columns = ["source", "event_id", "event_date", "actor1_iso2", "actor2_iso2", "directed", "relation_type",
                "cameo_code", "quad_class", "goldstein", "modality", "weight"]
-    given = pd.DataFrame(GIVEN_EVENTS, columns=columns).assign(evidence="", url="")  # noqa: F841
-    con.execute("create table int_events_all as select * from given")
-    run_models(con, SQL, only={"mart_dyad_events_monthly"})
+    replace(db, "int_events_all", pd.DataFrame(GIVEN_EVENTS, columns=columns).assign(evidence="", url=""))
+    run(db, "mart_dyad_events_monthly")
+    con = duckdb.connect(str(db), read_only=True)
     mart = con.execute("select * from mart_dyad_events_monthly").df().set_index(
         ["source", "month", "country_a", "country_b", "direction"])
 

@@ -11,16 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import jinja2
 import pandas as pd
 import pytest
 
-from pipeline.models import discover, load_docs, run_models
+from pipeline.models import load_docs
 from pipeline.query import run_query
+from tests.model_fixtures import given, run
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
-MACRO = SQL / "macros" / "rankings_as_known_on.sql"
 OFAC, UN = "us_ofac_sdn", "un_sc"
 S1, S2, S_UN = date(2022, 3, 1), date(2022, 3, 15), date(2022, 3, 10)
 BETWEEN = date(2022, 3, 7)
@@ -30,25 +29,6 @@ HISTORY_MODELS = {
     "mart_snapshot_deltas", "mart_snapshot_delta_records", "mart_country_rankings_as_known",
 }
 HISTORY_MARTS = {m for m in HISTORY_MODELS if m.startswith("mart_")}
-
-
-def create_macro_sql() -> str:
-    """The statements ``create_rankings_as_known_on()`` in sql/macros renders, as dbt renders them."""
-    template = MACRO.read_text(encoding="utf-8") + "{{ create_rankings_as_known_on() }}"
-    return jinja2.Environment().from_string(template).render()
-
-
-def _needed(names: set[str]) -> set[str]:
-    """The given models and every model they depend on, directly or not."""
-    models = discover(SQL)
-    needed: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        if name not in needed:
-            needed.add(name)
-            todo.extend(models[name].depends_on)
-    return needed
 
 
 # (source, snapshot, record id, entity type, primary name, programmes, aliases, [(link type, ISO2)])
@@ -94,34 +74,26 @@ def _lake(records: list[tuple]) -> dict[str, pd.DataFrame]:
             "country_links": pd.DataFrame(links, columns=link_columns).astype({"snapshot_date": "datetime64[s]"})}
 
 
-def _load(con: duckdb.DuckDBPyConnection, records: list[tuple]) -> None:
-    con.execute("create schema lake; create schema ref")
-    for table, frame in _lake(records).items():
-        con.register("given", frame)
-        con.execute(f"create table lake.{table} as select * from given")
-        con.unregister("given")
-    con.execute("""create table ref.countries as select * from (values
-        ('RU', 'RUS', 'Russia', 'state'), ('IR', 'IRN', 'Iran', 'state'), ('KP', 'PRK', 'North Korea', 'state'),
-        ('BA', 'BIH', 'Bosnia and Herzegovina', 'state'), ('RS', 'SRB', 'Serbia', 'state'))
-        as t(iso2, iso3, name, kind)""")
-    con.execute("""create table ref.programs as select * from (values
-        ('us_ofac', 'RUSSIA-EO14024', 'RU', '', 'country'), ('us_ofac', 'IRAN', 'IR', '', 'country'),
-        ('us_ofac', 'SDGT', '', '', 'thematic'), ('us_ofac', 'BALKANS', 'BA', 'western_balkans', 'region'),
-        ('us_ofac', 'BALKANS', 'RS', 'western_balkans', 'region'), ('un_sc', 'DPRK', 'KP', '', 'country'))
-        as t(authority, program, target_iso2, region, kind)""")
+COUNTRIES = pd.DataFrame([("RU", "RUS", "Russia", "state"), ("IR", "IRN", "Iran", "state"),
+                          ("KP", "PRK", "North Korea", "state"), ("BA", "BIH", "Bosnia and Herzegovina", "state"),
+                          ("RS", "SRB", "Serbia", "state")], columns=["iso2", "iso3", "name", "kind"])
+PROGRAMS = pd.DataFrame([
+    ("us_ofac", "RUSSIA-EO14024", "RU", "", "country"), ("us_ofac", "IRAN", "IR", "", "country"),
+    ("us_ofac", "SDGT", "", "", "thematic"), ("us_ofac", "BALKANS", "BA", "western_balkans", "region"),
+    ("us_ofac", "BALKANS", "RS", "western_balkans", "region"), ("un_sc", "DPRK", "KP", "", "country")],
+    columns=["authority", "program", "target_iso2", "region", "kind"])
+
+
+def _load(folder: Path, records: list[tuple]) -> Path:
+    return given(folder, lake=_lake(records), ref={"countries": COUNTRIES, "programs": PROGRAMS})
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file built from the given rows, with the as-known macro created after the models."""
-    path = tmp_path_factory.mktemp("history") / "history.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        _load(con, RECORDS)
-        run_models(con, SQL, only=_needed(HISTORY_MODELS | {"int_designation_countries", "mart_country_rankings"}))
-        con.execute(create_macro_sql())
-    finally:
-        con.close()
+    """A database file built by dbt from the given rows: the history marts, the current ranking and
+    the as-known macro (the project's on-run-end hook, run with mart_country_rankings_as_known)."""
+    path = _load(tmp_path_factory.mktemp("history"), RECORDS)
+    run(path, *(f"+{m}" for m in sorted(HISTORY_MODELS | {"int_designation_countries", "mart_country_rankings"})))
     return path
 
 
@@ -189,16 +161,16 @@ def test_designation_history(con):
     assert programs == [(["IRAN", "RUSSIA-EO14024"],)]
 
 
-def test_relisting_and_removal_date_come_from_the_snapshots():
+def test_relisting_and_removal_date_come_from_the_snapshots(tmp_path: Path):
     s3 = date(2022, 4, 1)
-    con = duckdb.connect()
-    _load(con, [
+    db = _load(tmp_path, [
         (OFAC, S1, "1", "person", "BACK AGAIN", ["IRAN"], [], []),
         (OFAC, S1, "2", "person", "GONE", ["IRAN"], [], []),
         (OFAC, S2, "2", "person", "GONE", ["IRAN"], [], []),
         (OFAC, s3, "1", "person", "BACK AGAIN", ["IRAN"], [], []),
     ])
-    run_models(con, SQL, only=_needed({"mart_designation_history", "mart_snapshot_deltas"}))
+    run(db, "+mart_designation_history", "+mart_snapshot_deltas")
+    con = duckdb.connect(str(db), read_only=True)
     got = _rows(con, """select designation_id, first_seen_on, last_seen_on, removed_on, status, snapshots_seen,
                                snapshots_missed from mart_designation_history order by 1""")
     assert got == [("us_ofac_sdn:SDN:1", S1, s3, None, "listed", 2, 1),

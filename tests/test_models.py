@@ -1,21 +1,20 @@
-"""SQL models through the light runner (``run_models``): build order from ``ref()``, Jinja rendered
-the way dbt would, and the marts end to end on tiny given/expected rows from the staged tables up.
+"""SQL models built by dbt on tiny given rows (tests/model_fixtures.py): the build order from
+``ref()``, and the marts end to end from the staged tables up.
 
 Given/expected rows for one model at a time live beside the models as dbt unit tests
-(``sql/*/_unit_tests.yml``), run by ``dbt build`` (tests/test_dbt_project.py)."""
+(``sql/models/*/_unit_tests.yml``), run by ``dbt build`` (tests/test_dbt_project.py)."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipeline.errors import ModelError
-from pipeline.models import build_order, discover, load_docs, load_sources, render, run_models
+from pipeline.models import build_order, discover, load_docs
+from tests.model_fixtures import given, rows, run
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
@@ -35,8 +34,8 @@ def test_build_order_follows_the_sql():
 
 def test_cycle_and_missing_grain_are_errors(tmp_path: Path):
     (tmp_path / "staging").mkdir()
-    (tmp_path / "staging" / "a.sql").write_text("-- grain: one row per a\nselect * from b")
-    (tmp_path / "staging" / "b.sql").write_text("-- grain: one row per b\nselect * from {{ ref('a') }}")
+    (tmp_path / "staging" / "a.sql").write_text("-- grain: one row per a\nselect * from {{ ref('b') }}")
+    (tmp_path / "staging" / "b.sql").write_text('-- grain: one row per b\nselect * from {{ ref( "a" ) }}')
     with pytest.raises(ModelError, match="cycle"):
         build_order(discover(tmp_path))
     (tmp_path / "staging" / "b.sql").write_text("select 1 as x")
@@ -44,45 +43,16 @@ def test_cycle_and_missing_grain_are_errors(tmp_path: Path):
         discover(tmp_path)
 
 
-def test_jinja_is_rendered_the_way_dbt_resolves_it(tmp_path: Path):
-    (tmp_path / "macros").mkdir()
-    (tmp_path / "macros" / "m.sql").write_text(
-        "{% macro ref() %}{{ return(builtins.ref(*varargs)) }}{% endmacro %}\n"
-        "{% test positive(model, column_name) %}select 1{% endtest %}\n"
-        "{% macro doubled(x) %}2 * {{ x }}{% endmacro %}\n")
-    (tmp_path / "staging").mkdir()
-    (tmp_path / "staging" / "a.sql").write_text(
-        "-- grain: one row per x\n{{ config(materialized='view') }}\n"
-        "select {{ doubled('x') }} as y, {{ var('n', 3) }} as n from {{ source('lake', 't') }}")
-    (tmp_path / "staging" / "b.sql").write_text("-- grain: one row per y\nselect y from a")  # not yet converted
-    (tmp_path / "staging" / "c.sql").write_text("-- grain: one row per y\nselect * from {{ ref('b') }}")
-    assert render("select * from {{ ref('a') }} join {{ source('ref', 'countries') }}") == (
-        "select * from a join ref.countries")
-    models = discover(tmp_path)
-    assert [m.name for m in build_order(models)] == ["a", "b", "c"]
-    con = duckdb.connect()
-    con.execute("create schema lake; create table lake.t as select 1 as x union all select 2")
-    run_models(con, tmp_path, only={"a", "b"})
-    assert _rows(con, "select * from a order by y") == [(2, 3), (4, 3)]
-    assert _rows(con, "select count(*) from b") == [(2,)]
-    with pytest.raises(duckdb.CatalogException):
-        con.execute("select * from c")
-
-
-def test_every_mart_column_is_documented():
+def test_every_mart_column_is_documented(built: Path):
     docs = load_docs(SQL)
-    con = duckdb.connect()
-    _given(con)
-    run_models(con, SQL)
     for model in discover(SQL).values():
         if model.layer != "marts":
             continue
-        columns = [r[0] for r in con.execute(f"describe {model.name}").fetchall()]
+        columns = [r[0] for r in rows(built, f"describe {model.name}")]
         documented = docs.get(model.name, {}).get("columns", {})
         assert set(columns) == set(documented), f"{model.name}: undocumented {set(columns) - set(documented)}"
-        comments = con.execute(
-            "select count(*) from duckdb_columns() where table_name = ? and comment is not null and comment <> ''",
-            [model.name]).fetchall()[0][0]
+        comments = rows(built, "select count(*) from duckdb_columns() where table_name = ? and comment <> ''",
+                        [model.name])[0][0]
         assert comments == len(columns)
 
 
@@ -99,7 +69,7 @@ def _link(source, rid, link_type, iso2, raw, snap=SNAP):
             "raw_file": "f.xml", "source": source, "snapshot_date": snap}
 
 
-def _given(con: duckdb.DuckDBPyConnection) -> None:
+def _given(folder: Path) -> Path:
     ofac, un = "us_ofac_sdn", "un_sc"
     designations = pd.DataFrame([
         _designation(ofac, date(2024, 1, 1), "1", "person", "OLD SNAPSHOT", ["RUSSIA-EO14024"], date(2022, 3, 15)),
@@ -123,33 +93,27 @@ def _given(con: duckdb.DuckDBPyConnection) -> None:
         "entity_key": f"{ofac}:1", "source_record_id": "1", "related_entity_key": f"{ofac}:2",
         "related_name": "SHAHED", "relation_type": "associate_of", "raw_relation": "Associate Of",
         "raw_sha256": "0" * 64, "source": ofac, "snapshot_date": SNAP}])
+    countries = pd.DataFrame([("RU", "RUS", "Russia", "state"), ("IR", "IRN", "Iran", "state"),
+                              ("KP", "PRK", "North Korea", "state"), ("PA", "PAN", "Panama", "state")],
+                             columns=["iso2", "iso3", "name", "kind"])
+    programs = pd.DataFrame([
+        ("us_ofac", "RUSSIA-EO14024", "RU", "", "country"), ("us_ofac", "UKRAINE-EO13662", "RU", "", "country"),
+        ("us_ofac", "IRAN", "IR", "", "country"), ("us_ofac", "SDGT", "", "", "thematic"),
+        ("un_sc", "DPRK", "KP", "", "country")], columns=["authority", "program", "target_iso2", "region", "kind"])
     # every staged table (empty) and every reference table, then the given rows in place of some
-    load_sources(con, Path(tempfile.mkdtemp(prefix="no-staged-")))
-    con.register("d", designations)
-    con.register("l", links)
-    con.register("r", relations)
-    con.execute("insert into lake.designations by name select * from d")
-    con.execute("insert into lake.country_links by name select * from l")
-    con.execute("insert into lake.relations by name select * from r")
-    con.execute("""create or replace table ref.countries as select * from (values
-        ('RU', 'RUS', 'Russia', 'state'), ('IR', 'IRN', 'Iran', 'state'), ('KP', 'PRK', 'North Korea', 'state'),
-        ('PA', 'PAN', 'Panama', 'state')) as t(iso2, iso3, name, kind)""")
-    con.execute("""create or replace table ref.programs as select * from (values
-        ('us_ofac', 'RUSSIA-EO14024', 'RU', '', 'country'), ('us_ofac', 'UKRAINE-EO13662', 'RU', '', 'country'),
-        ('us_ofac', 'IRAN', 'IR', '', 'country'), ('us_ofac', 'SDGT', '', '', 'thematic'),
-        ('un_sc', 'DPRK', 'KP', '', 'country')) as t(authority, program, target_iso2, region, kind)""")
+    return given(folder, lake={"designations": designations, "country_links": links, "relations": relations},
+                 ref={"countries": countries, "programs": programs})
 
 
 @pytest.fixture(scope="module")
-def built() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    _given(con)
-    run_models(con, SQL)
-    return con
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = _given(tmp_path_factory.mktemp("models"))
+    run(db, "staging", "intermediate", "marts")
+    return db
 
 
-def _rows(con, sql):
-    return con.execute(sql).fetchall()
+def _rows(db: Path, sql: str) -> list[tuple]:
+    return rows(db, sql)
 
 
 def test_rankings_by_basis(built):

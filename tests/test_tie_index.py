@@ -11,48 +11,57 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.models import load_sources, run_models
 from pipeline.settings import REPO_ROOT
+from tests.model_fixtures import given, replace, run
 
 SQL = REPO_ROOT / "sql"
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """Every model built once on an empty lake; the tie index's inputs are then replaced by given rows."""
-    con = duckdb.connect(str(tmp_path_factory.mktemp("ties") / "t.duckdb"))
-    load_sources(con, tmp_path_factory.mktemp("empty"))
-    run_models(con, SQL)
-    for table in ("mart_dyad_events_monthly", "int_dyad_sanctions_evidence", "mart_unga_agreement"):
-        con.execute(f"delete from {table}")
+def _build(db: Path) -> None:
+    """mart_dyad_ties built by dbt over given rows of the models it reads (its inputs' columns as
+    built on an empty lake)."""
     events = [  # source, month, a, b, direction, realized events, planned, cooperation C, conflict K
         ("all", date(2022, 3, 1), "IR", "RU", "both", 4, 1, 30.0, 0.0),
         ("all", date(2022, 9, 1), "IR", "RU", "both", 1, 0, 8.3, 2.0),
         ("all", date(2022, 5, 1), "RU", "US", "both", 3, 0, 2.0, 18.0),
     ]
-    for source, month, a, b, direction, realized, planned, coop, conflict in events:
-        con.execute("""insert into mart_dyad_events_monthly (source, month, country_a, country_b, direction, events,
-                           realized_events, planned_events, alleged_events, denied_events, cooperation, conflict)
-                       values (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)""",
-                    [source, month, a, b, direction, realized + planned, realized, planned, coop, conflict])
+    replace(db, "mart_dyad_events_monthly", [
+        {"source": source, "month": month, "country_a": a, "country_b": b, "direction": direction,
+         "events": realized + planned, "realized_events": realized, "planned_events": planned, "alleged_events": 0,
+         "denied_events": 0, "cooperation": coop, "conflict": conflict}
+        for source, month, a, b, direction, realized, planned, coop, conflict in events])
     sanctions = [  # component, a, b, designation, edge key, evidence date
         ("linked_to_both", "IR", "RU", "d1", None, date(2021, 6, 1)),
         ("linked_to_both", "IR", "RU", "d2", None, date(2022, 11, 5)),
         ("a_under_b_programs", "IR", "RU", "d3", None, date(2023, 1, 1)),  # after 2022: not in force in 2022
         ("relation_edge", "IR", "RU", "d1", "k1~k2", date(2021, 6, 1)),
     ]
-    for component, a, b, designation, edge, day in sanctions:
-        con.execute("""insert into int_dyad_sanctions_evidence (authority, country_a, country_b, component,
-                           designation_id, entity_key, primary_name, detail, edge_key, evidence_date)
-                       values ('us_ofac', ?, ?, ?, ?, 'e', 'n', 'd', ?, ?)""",
-                    [a, b, component, designation, edge, day])
+    replace(db, "int_dyad_sanctions_evidence", [
+        {"authority": "us_ofac", "country_a": a, "country_b": b, "component": component, "designation_id": designation,
+         "entity_key": "e", "primary_name": "n", "detail": "d", "edge_key": edge, "evidence_date": day}
+        for component, a, b, designation, edge, day in sanctions])
     votes = [("IR", "RU", 0.8, 0.3), ("RU", "US", 0.3, -0.1), ("KP", "RU", 0.9, 0.5)]
-    for a, b, agreement, kappa in votes:
-        con.execute("""insert into mart_unga_agreement (period_type, period, country_a, country_b, common_votes,
-                           min_common_votes, agreement, kappa, s_score)
-                       values ('year', 2022, ?, ?, 40, 10, ?, ?, 2 * ? - 1)""", [a, b, agreement, kappa, agreement])
-    run_models(con, SQL, only={"mart_dyad_ties"})
-    return con
+    replace(db, "mart_unga_agreement", [
+        {"period_type": "year", "period": 2022, "country_a": a, "country_b": b, "common_votes": 40,
+         "min_common_votes": 10, "agreement": agreement, "kappa": kappa, "s_score": 2 * agreement - 1}
+        for a, b, agreement, kappa in votes])
+    run(db, "mart_dyad_ties")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    """Every model mart_dyad_ties reads built on an empty lake, then replaced by given rows."""
+    path = given(tmp_path_factory.mktemp("ties"))
+    run(path, "+mart_dyad_ties")
+    _build(path)
+    return path
+
+
+@pytest.fixture
+def con(db: Path):
+    connection = duckdb.connect(str(db), read_only=True)
+    yield connection
+    connection.close()
 
 
 def _ties(con, period_type: str = "year", period: str = "2022") -> pd.DataFrame:
@@ -104,18 +113,30 @@ def test_composite_index_is_the_weighted_mean_of_standardized_components(con):
     assert [ties.loc[p]["tie_rank"] for p in ranked] == [1, 2, 3]
 
 
-def test_weights_are_data(con, tmp_path: Path):
+def test_weights_are_data(db: Path):
     """A zero weight takes a component out of the index (ref.tie_index_weights is the CSV)."""
-    con.execute("create or replace table ref.tie_index_weights_backup as select * from ref.tie_index_weights")
+
+    def weights(sql: str) -> None:
+        connection = duckdb.connect(str(db))
+        try:
+            connection.execute(sql)
+        finally:
+            connection.close()
+
+    weights("create or replace table ref.tie_index_weights_backup as select * from ref.tie_index_weights")
     try:
-        con.execute("update ref.tie_index_weights set weight = '0' where component not like 'unga_%'")
-        run_models(con, SQL, only={"mart_dyad_ties"})
-        ties = _ties(con)
+        weights("update ref.tie_index_weights set weight = '0' where component not like 'unga_%'")
+        run(db, "mart_dyad_ties")
+        connection = duckdb.connect(str(db), read_only=True)
+        try:
+            ties = _ties(connection)
+        finally:
+            connection.close()
         assert set(ties["index_components"]) == {2}
         assert ties.loc[("KP", "RU")]["tie_rank"] == 1
     finally:
-        con.execute("create or replace table ref.tie_index_weights as select * from ref.tie_index_weights_backup")
-        run_models(con, SQL, only={"mart_dyad_ties"})
+        weights("create or replace table ref.tie_index_weights as select * from ref.tie_index_weights_backup")
+        run(db, "mart_dyad_ties")
 
 
 def test_month_periods_carry_events_and_sanctions_but_no_votes(con):

@@ -16,11 +16,11 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import SourceError
-from pipeline.models import run_models
 from pipeline.reference import COUNTRIES_CSV
 from pipeline.sources.base import InputFile
 from pipeline.sources.unga_votes import BLOCS_CSV, SCHEMAS, LoadResult, load
 from pipeline.sources.unga_votes.layout import COUNTRY_CODES_CSV
+from tests.model_fixtures import given, run, scratch
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples" / "unga"
@@ -53,22 +53,18 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _database(*results: LoadResult) -> duckdb.DuckDBPyConnection:
-    """A DuckDB with lake.unga_* from one or more loads, each a staged snapshot at its own date (hive
-    columns added), ref tables, and the UNGA models built."""
-    con = duckdb.connect()
-    con.execute("create schema lake")
-    con.execute("create schema ref")
-    for number, result in enumerate(results):
+    """The UNGA models built by dbt over lake.unga_* from one or more loads (each a staged snapshot
+    at its own date, hive columns added) and the reference tables; the file opened read-only."""
+    parts: dict[str, list[pa.Table]] = {}
+    for result in results:
         for name, table in result.tables.items():
-            con.register(f"given_{name}", table)
-            into = f"insert into lake.{name}" if number else f"create table lake.{name} as"
-            con.execute(f"{into} select *, 'unga_votes' as source, cast(? as date) as snapshot_date "
-                        f"from given_{name}", [result.snapshot_date])
-            con.unregister(f"given_{name}")
-    con.execute(f"create table ref.countries as select * from read_csv('{COUNTRIES_CSV}', all_varchar = true)")
-    con.execute(f"create table ref.unga_blocs as select * from read_csv('{BLOCS_CSV}', all_varchar = true)")
-    run_models(con, SQL, only=MODELS)
-    return con
+            n = table.num_rows
+            parts.setdefault(name, []).append(
+                table.append_column("source", pa.array(["unga_votes"] * n, pa.string()))
+                .append_column("snapshot_date", pa.array([result.snapshot_date] * n, pa.date32())))
+    db = given(scratch("unga"), lake={name: pa.concat_tables(tables) for name, tables in parts.items()})
+    run(db, *sorted(MODELS))
+    return duckdb.connect(str(db), read_only=True)
 
 
 def _pair(con: duckdb.DuckDBPyConnection, a: str, b: str, period: int, period_type: str = "session") -> dict:
