@@ -12,11 +12,9 @@ suite's); a failed node raises :class:`ModelError`. Each
 node logs one line (``[models 3/27] mart_x: success in 0.12s``). dbt's target folder (its cached
 manifest, for partial parsing) is kept in ``work_dir`` between builds when the caller gives one.
 
-``run_models`` is the light runner for tests of individual models on an in-memory connection: it
-renders each model's Jinja minimally (``ref('x')`` -> ``x``, or ``lake.x`` / ``ref.x`` for a lake
-model or a seed, ``config()`` -> nothing, ``var('x', d)`` -> ``d``, the project's macros) and creates
-the models as tables, in the order their references imply, over ``lake`` and ``ref`` tables the
-caller loads (``load_sources``).
+dbt is the only runner of the models. :func:`discover` and :func:`build_order` read the model
+files as text (their grain line and the ``ref()`` they name, directly or through a project macro),
+for the data dictionary; they render nothing.
 """
 
 from __future__ import annotations
@@ -28,19 +26,16 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
-import pyarrow as pa
 import yaml
 
 from pipeline.errors import ModelError
-from pipeline.reference import PROGRAM_COLUMNS, PROGRAMS_GLOB, REFERENCE_DIR, SOURCES_DIR, read_programs
+from pipeline.reference import PROGRAMS_GLOB, SOURCES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +45,9 @@ LAKE = "lake"  # the generated layer of lake models (built by dbt only)
 # The pipeline's dbt command. Unit tests check the models' logic on given rows, not the data: the
 # test suite runs them (and `dbt build` in sql/ does); the pipeline's build leaves them out.
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_IDENT = re.compile(r"\b[a-z_][a-z0-9_]*\b", re.I)
-# ref() and source() are the renderer's own functions: the project's overrides of them (for dbt) are
-# skipped, and so are generic data tests and materializations, which only dbt runs.
-_DBT_ONLY = re.compile(r"\{%-?\s*macro\s+(ref|source)\s*\(.*?\{%-?\s*endmacro\s*-?%\}"
-                       r"|\{%-?\s*test\s.*?\{%-?\s*endtest\s*-?%\}"
-                       r"|\{%-?\s*materialization\s.*?\{%-?\s*endmaterialization\s*-?%\}", re.S)
+# A model's reference to another: ref('x') or ref("x"), in its own text or in a macro it calls.
+_REF = re.compile(r"""\bref\(\s*['"](\w+)['"]\s*\)""")
+_MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\((.*?)\{%-?\s*endmacro\s*-?%\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -65,33 +55,8 @@ class Model:
     name: str
     layer: str
     path: Path
-    sql: str
     grain: str
     depends_on: frozenset[str]
-
-
-def _macros(sql_dir: Path) -> str:
-    return "".join(_DBT_ONLY.sub("", p.read_text(encoding="utf-8"))
-                   for p in sorted((sql_dir / "macros").glob("*.sql")))
-
-
-def render(sql: str, macros: str = "", name: str = "model", relations: dict[str, str] | None = None) -> str:
-    """A model's SQL with its Jinja rendered minimally (see the module docstring); ``relations``
-    names the relation a ``ref()`` stands for when it is not the bare model name."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
-    relations = relations or {}
-    env.globals.update(
-        ref=lambda *parts, **_: relations.get(parts[-1], parts[-1]),
-        source=lambda source, table: f"{source}.{table}",
-        config=lambda *_, **__: "",
-        var=lambda _name, default=None: default,
-        is_incremental=lambda: False,
-        this=name,
-    )
-    try:
-        return env.from_string(macros + sql).render()
-    except jinja2.TemplateError as exc:
-        raise ModelError(f"model {name}: its Jinja cannot be rendered outside dbt: {exc}") from exc
 
 
 def models_root(sql_dir: Path) -> Path:
@@ -119,31 +84,36 @@ def materializations(sql_dir: Path) -> dict[str, str]:
     return {layer: (folders.get(layer) or {}).get("+materialized", default) for layer in (LAKE, *LAYERS)}
 
 
+def _macro_refs(sql_dir: Path) -> dict[str, set[str]]:
+    """``{macro: the models it names with ref()}`` for the project's macros."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((sql_dir / "macros").glob("*.sql")):
+        for name, body in _MACRO.findall(path.read_text(encoding="utf-8")):
+            found[name] = set(_REF.findall(body))
+    return found
+
+
 def discover(sql_dir: Path) -> dict[str, Model]:
-    """Every model of the layers under ``sql_dir/models`` (rendered SQL), with the models it depends on."""
+    """Every model of the layers under ``sql_dir/models``, its grain and the models it depends on
+    (the ``ref()`` in its text and in the project macros it calls)."""
     found: dict[str, tuple[str, Path, str]] = {}
     for layer in LAYERS:
         for path in sorted((models_root(sql_dir) / layer).glob("*.sql")):
             if path.stem in found:
                 raise ModelError(f"two models are named {path.stem}: {found[path.stem][1]} and {path}")
             found[path.stem] = (layer, path, path.read_text(encoding="utf-8"))
-    macros = _macros(sql_dir)
-    relations = {name: f"{LAKE}.{name}" for name in lake_models(sql_dir)}
-    if (sql_dir / "dbt_project.yml").exists():
-        relations.update({name: f"ref.{name}" for name in seed_names(sql_dir)})
-    # models/ref: reference tables dbt builds from files (the programme table); load_sources gives them here
-    relations.update({p.stem: f"ref.{p.stem}" for p in (models_root(sql_dir) / "ref").glob("*.sql")})
+    macros = {name: refs for name, refs in _macro_refs(sql_dir).items() if refs}
     models = {}
     for name, (layer, path, text) in found.items():
         first = text.lstrip().splitlines()[0] if text.strip() else ""
         grain = first.removeprefix("--").strip() if first.startswith("--") else ""
         if not grain.startswith("grain:"):
             raise ModelError(f"{path}: the first line must state the grain ('-- grain: one row per ...')")
-        sql = render(text, macros, name, relations)
-        # rendered, a ref() is a bare name, so models still written with bare names order the same way
-        code = _STRING.sub("''", _COMMENT.sub(" ", sql))
-        deps = {tok.lower() for tok in _IDENT.findall(code)} & set(found) - {name}
-        models[name] = Model(name, layer, path, sql, grain, frozenset(deps))
+        named = set(_REF.findall(text))
+        for macro, refs in macros.items():
+            if re.search(rf"\b{macro}\s*\(", text):
+                named |= refs
+        models[name] = Model(name, layer, path, grain, frozenset(named & set(found) - {name}))
     return models
 
 
@@ -259,91 +229,6 @@ def write_lake_layer(sql_dir: Path) -> list[Path]:
     for path in stale:
         path.unlink()
     return changed + stale
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def load_sources(con: duckdb.DuckDBPyConnection, staged_dir: Path, reference_dir: Path = REFERENCE_DIR) -> None:
-    """Copy the staged Parquet tables into schema ``lake`` and the reference CSVs into ``ref``.
-
-    Every staged table of every registered source exists in ``lake``: one with no Parquet yet
-    (a source never run in this home) is created empty with its schema, so models over it
-    build and yield no rows. Each table and column carries its description (``pipeline.staged.
-    staged_docs``) as ``COMMENT ON``, so ``duckdb_columns()`` and BI tools show it."""
-    from pipeline.sources import all_schemas
-    from pipeline.staged import staged_docs
-
-    con.execute("create schema if not exists lake")
-    con.execute("create schema if not exists ref")
-    docs = staged_docs()
-    for table, schema in sorted(all_schemas().items()):
-        files = sorted((staged_dir / table).glob("source=*/snapshot_date=*/*.parquet"))
-        if not files:
-            con.register("_empty_staged", schema.empty_table())
-            con.execute(f"create or replace table lake.{table} as select *, cast(null as varchar) as source, "
-                        "cast(null as date) as snapshot_date from _empty_staged")
-            con.unregister("_empty_staged")
-        else:
-            file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
-            con.execute(
-                f"create or replace table lake.{table} as select * from read_parquet({file_list}, "
-                "hive_partitioning = true, union_by_name = true, "
-                "hive_types = {'source': varchar, 'snapshot_date': date})"
-            )
-        doc = docs.get(table)
-        if doc is None:
-            continue
-        if doc.description:
-            con.execute(f"comment on table lake.{table} is {_quote(doc.description)}")
-        # a column only older Parquet parts still have (union_by_name) is left undescribed
-        for (column,) in con.execute(f"select column_name from (describe lake.{table})").fetchall():
-            if doc.columns.get(column):
-                con.execute(f'comment on column lake.{table}."{column}" is {_quote(doc.columns[column])}')
-    for path in sorted(reference_dir.glob("*.csv")):
-        con.execute(
-            f"create or replace table ref.{path.stem} as select * from read_csv({_quote(str(path))}, "
-            "header = true, all_varchar = true)"
-        )
-    # ref.programs: the union of every source's programs.csv (dbt: sql/models/ref/programs.sql)
-    con.register("_programs", pa.Table.from_pylist(read_programs(), schema=pa.schema(
-        [(c, pa.string()) for c in (*PROGRAM_COLUMNS, "defined_in")])))
-    con.execute("create or replace table ref.programs as select * from _programs")
-    con.unregister("_programs")
-
-
-def run_models(
-    con: duckdb.DuckDBPyConnection,
-    sql_dir: Path,
-    only: set[str] | None = None,
-) -> dict[str, float]:
-    """Build every model (or the ``only`` ones) as tables in dependency order; returns seconds per model."""
-    models = discover(sql_dir)
-    docs = load_docs(sql_dir)
-    timings: dict[str, float] = {}
-    order = [m for m in build_order(models) if only is None or m.name in only]
-    for i, model in enumerate(order, 1):
-        started = time.perf_counter()
-        try:
-            con.execute(f"create or replace table {model.name} as\n{model.sql}")
-        except duckdb.Error as exc:
-            raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
-        _comment(con, model, docs.get(model.name, {}))
-        timings[model.name] = time.perf_counter() - started
-        rows = con.execute(f"select count(*) from {model.name}").fetchall()[0][0]
-        log.info("[models %d/%d] %s: %d rows in %.2fs", i, len(order), model.name, rows, timings[model.name])
-    return timings
-
-
-def _comment(con: duckdb.DuckDBPyConnection, model: Model, doc: dict) -> None:
-    description = doc.get("description") or model.grain
-    con.execute(f"comment on table {model.name} is {_quote(description.strip())}")
-    columns = {r[0] for r in con.execute(f"describe {model.name}").fetchall()}
-    for column, text in (doc.get("columns") or {}).items():
-        if column not in columns:
-            raise ModelError(f"{model.name}: documented column '{column}' does not exist")
-        con.execute(f'comment on column {model.name}."{column}" is {_quote(str(text).strip())}')
 
 
 @contextlib.contextmanager
@@ -466,14 +351,12 @@ def build_database(
     parse cheap); without one, dbt works in a temporary folder beside ``out_path``. dbt reuses its
     cached manifest only for the profile it was parsed with, the values included (the file's
     path, the lake folder), so with a ``work_dir`` the build always uses the same two names in it:
-    ``lake``, a link to ``staged_dir``, and the file, moved to ``out_path`` once built. A ``sql_dir``
-    without ``dbt_project.yml`` (a bare folder of models) is built by ``run_models`` over
-    ``load_sources``."""
+    ``lake``, a link to ``staged_dir``, and the file, moved to ``out_path`` once built."""
     if out_path.exists():
         out_path.unlink()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if not (sql_dir / "dbt_project.yml").exists():
-        return _build_bare(staged_dir, out_path, sql_dir, storage_version)
+        raise ModelError(f"{sql_dir} is not a dbt project (no dbt_project.yml)")
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbt-", dir=out_path.parent)))
@@ -495,17 +378,4 @@ def build_database(
         raise ModelError(_failures(result, sql_dir))
     if db != out_path:
         shutil.move(db, out_path)
-    return timings
-
-
-def _build_bare(staged_dir: Path, out_path: Path, sql_dir: Path, storage_version: str) -> dict[str, float]:
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach {_quote(str(out_path))} as pub (storage_version {_quote(storage_version)})")
-        con.execute("use pub")
-        load_sources(con, staged_dir)
-        timings = run_models(con, sql_dir)
-        con.execute("checkpoint")
-    finally:
-        con.close()
     return timings

@@ -25,7 +25,8 @@ import pyarrow as pa
 import yaml
 
 from pipeline.errors import ModelError
-from pipeline.models import dbt, seed_names
+from pipeline.models import dbt, lake_layer, seed_names
+from pipeline.reference import REFERENCE_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
@@ -141,6 +142,21 @@ def run(db: Path, *select: str) -> None:
         raise ModelError(f"dbt run --select {' '.join(select)} failed: {'; '.join(failed)}")
 
 
+def unit_tests(db: Path) -> tuple[set[str], list[str]]:
+    """Run the project's dbt unit tests (``_unit_tests.yml``) against ``db``, whose models must be
+    built (their columns are the inputs' columns); returns the names of those that ran and, for
+    those that did not pass, the name and why."""
+    result, _ = dbt(SQL, db, ["test", "--select", "test_type:unit"], _work(), lake=db.parent,
+                    storage_version=STORAGE_VERSION, manifest=_manifest())
+    if result.result is None:
+        return set(), [f"dbt test did not run: {result.exception}"]
+    tests = [r for r in result.result.results if str(r.node.resource_type).endswith("unit_test")]
+    ran = {r.node.name for r in tests}
+    failed = [f"{r.node.name}: {' '.join(str(r.message).split())}" for r in tests
+              if not str(r.status).lower().endswith("pass")]
+    return ran, failed
+
+
 def replace(db: Path, relation: str, given_rows: Rows) -> None:
     """Swap the built ``relation`` (a table or a view of schema main) for a table with the same
     columns, in the same order and of the same types, holding ``given_rows`` (by column name; the
@@ -172,3 +188,21 @@ def frame(db: Path, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
     finally:
         con.close()
+
+
+def mini_project(root: Path, models: dict[str, str] | None = None, lake: bool = False) -> Path:
+    """A dbt project in ``root/sql`` with the project's settings, profile and macros, the seeds,
+    the given models (path under ``models/`` -> text) and, with ``lake``, the lake layer."""
+    project = root / "sql"
+    shutil.copytree(SQL / "macros", project / "macros")
+    (project / "profiles.yml").write_text((SQL / "profiles.yml").read_text())
+    # the CSVs copied beside it: dbt writes a seed's SQL to <target>/run/<project>/<seed path>, which an
+    # absolute seed path (or one climbing out of the project) would turn into the CSV itself
+    shutil.copytree(REFERENCE_DIR, project / "seeds", ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
+    text = (SQL / "dbt_project.yml").read_text().split("\non-run-end:")[0]
+    (project / "dbt_project.yml").write_text(text.replace('"../pipeline/reference"', '"seeds"'))
+    files = {f"lake/{p.name}": t for p, t in lake_layer().items()} if lake else {}
+    for rel, body in {**files, **(models or {})}.items():
+        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / "models" / rel).write_text(body)
+    return project

@@ -74,10 +74,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         part.mkdir(parents=True)
         keep = [f for f in schema if f.name not in ("source", "snapshot_date")]
         pq.write_table(schema.empty_table().select([f.name for f in keep]), part / "part-0.parquet")
-    sql_dir = root / "sql"
-    (sql_dir / "marts").mkdir(parents=True)
-    (sql_dir / "marts" / "mart_country_rankings.sql").write_text(MART_SQL, encoding="utf-8")
-    (sql_dir / "marts" / "_marts.yml").write_text(yaml.safe_dump(MART_DOCS), encoding="utf-8")
+    from tests.model_fixtures import mini_project
+
+    (doc,) = [{"name": name, "description": entry["description"],
+               "columns": [{"name": c, "description": text} for c, text in entry["columns"].items()]}
+              for name, entry in MART_DOCS["models"].items()]
+    sql_dir = mini_project(root, {"marts/mart_country_rankings.sql": MART_SQL,
+                                  "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [doc]})}, lake=True)
     out = root / "sanctions.duckdb"
     build_database(staged, out, sql_dir, STORAGE_VERSION)
     return out

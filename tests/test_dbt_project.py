@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pipeline.models import (
 from pipeline.parse import parse_files
 from pipeline.reference import REFERENCE_DIR
 from pipeline.sources import all_schemas
+from tests.model_fixtures import mini_project
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
@@ -181,25 +181,8 @@ def test_every_model_is_documented_and_materialized_by_its_folder():
     assert seed_names(SQL) == sorted(p.stem for p in REFERENCE_DIR.glob("*.csv"))
 
 
-def _project(root: Path, models: dict[str, str] | None = None, lake: bool = False) -> Path:
-    """A copy of the project's settings and macros with the given models (path under models/ -> text)."""
-    project = root / "sql"
-    shutil.copytree(SQL / "macros", project / "macros")
-    (project / "profiles.yml").write_text((SQL / "profiles.yml").read_text())
-    # the CSVs copied beside it: dbt writes a seed's SQL to <target>/run/<project>/<seed path>, which an
-    # absolute seed path (or one climbing out of the project) would turn into the CSV itself
-    shutil.copytree(REFERENCE_DIR, project / "seeds", ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
-    text = (SQL / "dbt_project.yml").read_text().split("\non-run-end:")[0]
-    (project / "dbt_project.yml").write_text(text.replace('"../pipeline/reference"', '"seeds"'))
-    files = {f"lake/{p.name}": t for p, t in lake_layer().items()} if lake else {}
-    for rel, body in {**files, **(models or {})}.items():
-        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (project / "models" / rel).write_text(body)
-    return project
-
-
 def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
-    project = _project(tmp_path, {
+    project = mini_project(tmp_path, {
         "marts/mart_pairs.sql": "-- grain: one row per pair\n"
                                 "select * from (values ('RU', 'IR')) as t(country_a, country_b)\n",
         "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
@@ -213,7 +196,7 @@ def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
 
 
 def test_a_documented_column_the_model_lacks_is_an_error(tmp_path: Path):
-    project = _project(tmp_path, {
+    project = mini_project(tmp_path, {
         "marts/mart_pairs.sql": "-- grain: one row per pair\nselect 'IR' as country_a, 'RU' as country_b\n",
         "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
             "name": "mart_pairs", "description": "Pairs.",
@@ -232,7 +215,7 @@ def test_a_rebuild_in_place_replaces_each_relation_and_a_failed_one_keeps_the_ol
         "marts/mart_a.sql": "-- grain: one row per x\nselect x from {{ ref('stg_a') }}\n",
         "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{"name": "mart_a", "description": "A."}]}),
     }
-    project = _project(tmp_path, models)
+    project = mini_project(tmp_path, models)
     db, work = tmp_path / "in-place.duckdb", tmp_path / "work"
     assert dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
     (project / "models" / "staging" / "stg_a.sql").write_text("-- grain: one row per x\nselect 2 as x\n")
@@ -249,7 +232,7 @@ def test_a_rebuild_in_place_replaces_each_relation_and_a_failed_one_keeps_the_ol
 
 
 def test_an_empty_lake_is_an_error_that_names_it(tmp_path: Path):
-    project = _project(tmp_path, lake=True)
+    project = mini_project(tmp_path, lake=True)
     staged = tmp_path / "staged"
     staged.mkdir()
     lake = re.escape(str(staged.resolve()))
@@ -260,7 +243,7 @@ def test_an_empty_lake_is_an_error_that_names_it(tmp_path: Path):
 def test_a_kept_target_folder_builds_each_lake_it_is_pointed_at(tmp_path: Path):
     """The cached manifest (partial parsing) is reused from one build to the next, each on another
     lake into another folder, and never pins the lake: two builds, two lakes, two contents."""
-    project = _project(tmp_path, lake=True)
+    project = mini_project(tmp_path, lake=True)
     work = tmp_path / "work"
     found = []
     for source, path in (("us_ofac_sdn", DEMO / "us_ofac_sdn" / "sdn_advanced.xml"),

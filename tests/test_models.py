@@ -6,15 +6,17 @@ Given/expected rows for one model at a time live beside the models as dbt unit t
 
 from __future__ import annotations
 
+import ast
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.errors import ModelError
 from pipeline.models import build_order, discover, load_docs
-from tests.model_fixtures import given, rows, run
+from tests.model_fixtures import given, rows, run, unit_tests
 
 REPO = Path(__file__).resolve().parents[1]
 SQL = REPO / "sql"
@@ -41,6 +43,25 @@ def test_cycle_and_missing_grain_are_errors(tmp_path: Path):
     (tmp_path / "staging" / "b.sql").write_text("select 1 as x")
     with pytest.raises(ModelError, match="grain"):
         discover(tmp_path)
+
+
+def test_the_dbt_unit_tests_pass(built: Path):
+    """The given/expected rows of sql/models/*/_unit_tests.yml, run by dbt on the built models."""
+    declared = {t["name"] for path in SQL.glob("models/*/_unit_tests.yml")
+                for t in yaml.safe_load(path.read_text())["unit_tests"]}
+    ran, failed = unit_tests(built)
+    assert failed == []
+    assert ran == declared and len(ran) >= 4
+
+
+def test_dbt_is_the_only_runner():
+    """pipeline/models.py renders no model itself: no Jinja, no second way to build."""
+    tree = ast.parse((REPO / "pipeline" / "models.py").read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names} | {
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.split(".")[0] == "jinja2"}
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert not defined & {"render", "run_models", "load_sources"}
 
 
 def test_every_mart_column_is_documented(built: Path):
