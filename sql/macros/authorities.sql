@@ -4,9 +4,9 @@
     rows stay. Used as a grouping column: the 'all' grouping sets group by it and keep its true
     group only (`having grouping(counts_in_all) = 1 or counts_in_all`). -#}
 {% macro aggregator_authorities() -%}
-('opensanctions')
+    ('opensanctions')
 {%- endmacro %}
 
 {% macro counts_in_all(authority='authority') -%}
-coalesce({{ authority }} not in {{ aggregator_authorities() }}, true)
+    coalesce({{ authority }} not in {{ aggregator_authorities() }}, true)
 {%- endmacro %}
