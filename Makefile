@@ -63,6 +63,10 @@ bench: install
 	$(BIN)/python bench/parse_memory.py
 	$(BIN)/python bench/extract_speed.py 1000
 	$(BIN)/python bench/dbt_build.py
+	$(BIN)/python bench/raw_check.py
+	$(BIN)/python bench/gdelt_zip_memory.py --sizes 200
+	$(BIN)/python bench/hostile_front_matter.py
+	$(BIN)/python bench/publication_check.py
 
 # docker-compose.yml checked without a Docker engine: its structure and the secrets check.
 compose-check: install
