@@ -95,7 +95,13 @@ def render(sql_dir: Path = REPO_ROOT / "sql") -> str:
             column_checks = {c["name"]: [_test_name(t) for t in c.get("data_tests") or []]
                              for c in entry.get("columns") or []}
             columns = doc.get("columns") or {}
-            if columns:
+            types = {c["name"]: c.get("data_type") for c in entry.get("columns") or []}
+            if columns and any(types.values()):
+                out.append("| column | type | description | checks |\n|---|---|---|---|")
+                out.extend(f"| `{c}` | {types.get(c) or ''} | {' '.join(str(t).split())} | "
+                           f"{', '.join(column_checks.get(c, []))} |" for c, t in columns.items())
+                out.append("")
+            elif columns:
                 out.append("| column | description | checks |\n|---|---|---|")
                 out.extend(f"| `{c}` | {' '.join(str(t).split())} | {', '.join(column_checks.get(c, []))} |"
                            for c, t in columns.items())

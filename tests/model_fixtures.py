@@ -134,6 +134,8 @@ def run(db: Path, *select: str) -> None:
     fails."""
     ref_models = {p.stem for p in (SQL / "models" / "ref").glob("*.sql")}
     present = {r[0] for r in rows(db, "select table_name from duckdb_tables() where schema_name = 'ref'")}
+    # a reference model neither given nor built yet is built from its files first, whatever is selected
+    select = (*select, *sorted(ref_models - present))
     result, _ = dbt(SQL, db, ["run", "--select", *select, "--exclude", *INPUTS, *sorted(ref_models & present)],
                     _work(), lake=db.parent, storage_version=STORAGE_VERSION, manifest=_manifest())
     if not result.success:

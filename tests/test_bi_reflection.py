@@ -76,8 +76,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pq.write_table(schema.empty_table().select([f.name for f in keep]), part / "part-0.parquet")
     from tests.model_fixtures import mini_project
 
+    types = {"country_iso2": "varchar", "country_name": "varchar", "designations": "bigint", "share": "double",
+             "as_of_date": "date"}  # a mart's contract: every column with its type
     (doc,) = [{"name": name, "description": entry["description"],
-               "columns": [{"name": c, "description": text} for c, text in entry["columns"].items()]}
+               "columns": [{"name": c, "data_type": types[c], "description": text}
+                           for c, text in entry["columns"].items()]}
               for name, entry in MART_DOCS["models"].items()]
     sql_dir = mini_project(root, {"marts/mart_country_rankings.sql": MART_SQL,
                                   "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [doc]})}, lake=True)

@@ -181,29 +181,70 @@ def test_every_model_is_documented_and_materialized_by_its_folder():
     assert seed_names(SQL) == sorted(p.stem for p in REFERENCE_DIR.glob("*.csv"))
 
 
-def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
-    project = mini_project(tmp_path, {
-        "marts/mart_pairs.sql": "-- grain: one row per pair\n"
-                                "select * from (values ('RU', 'IR')) as t(country_a, country_b)\n",
+def _mart(columns: list[tuple[str, str]], sql: str, grain: list[str], tests: list | None = None) -> dict[str, str]:
+    """A mart in models/marts: its SQL and its YAML entry (columns with types, grain, other tests)."""
+    return {
+        "marts/mart_pairs.sql": f"-- grain: one row per pair\n{sql}\n",
         "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
             "name": "mart_pairs", "description": "Pairs.",
-            "data_tests": [{"expression_is_true": {"arguments": {"expression": "country_a < country_b"}}}]}]}),
-    })
+            "columns": [{"name": c, "data_type": t, "description": c} for c, t in columns],
+            "data_tests": [{"grain": {"arguments": {"columns": grain}}}, *(tests or [])]}]}),
+    }
+
+
+PAIRS = [("country_a", "varchar"), ("country_b", "varchar")]
+
+
+def test_a_failing_data_test_stops_the_build_and_names_it(tmp_path: Path):
+    project = mini_project(tmp_path, _mart(
+        PAIRS, "select * from (values ('RU', 'IR')) as t(country_a, country_b)", ["country_a", "country_b"],
+        [{"expression_is_true": {"arguments": {"expression": "country_a < country_b"}}}]))
     staged = tmp_path / "staged"
     staged.mkdir()
     with pytest.raises(ModelError, match=r"test expression_is_true_mart_pairs.*failed: 1 failing row"):
         build_database(staged, tmp_path / "out.duckdb", project, STORAGE_VERSION)
 
 
+def test_a_mart_whose_columns_differ_from_its_contract_does_not_build(tmp_path: Path):
+    project = mini_project(tmp_path, _mart([("country_a", "varchar"), ("pairs", "integer")],
+                                           "select 'IR' as country_a, 2.5 as pairs", ["country_a"]))
+    (tmp_path / "staged").mkdir()
+    with pytest.raises(ModelError, match=r"model mart_pairs .*failed.*enforced contract.*"
+                                         r"pairs \| DECIMAL\(2,1\) \| INTEGER \| data type mismatch"):
+        build_database(tmp_path / "staged", tmp_path / "out.duckdb", project, STORAGE_VERSION)
+
+
+def test_a_mart_that_breaks_its_grain_fails_its_grain_test(tmp_path: Path):
+    project = mini_project(tmp_path, _mart(
+        [("country_a", "varchar"), ("country_b", "varchar")],
+        "select * from (values ('IR', 'RU'), ('IR', 'RU'), ('IR', null)) as t(country_a, country_b)",
+        ["country_a", "country_b"]))
+    (tmp_path / "staged").mkdir()
+    with pytest.raises(ModelError, match=r"test grain_mart_pairs.*failed: 2 failing row"):
+        build_database(tmp_path / "staged", tmp_path / "out.duckdb", project, STORAGE_VERSION)
+
+
+def test_every_mart_states_its_columns_types_and_grain():
+    """The one list of a mart's columns: its YAML entry, with a type for each and a grain test."""
+    for path in (SQL / "models" / "marts").glob("_*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            untyped = [c["name"] for c in model.get("columns") or [] if not c.get("data_type")]
+            assert model.get("columns") and not untyped, f"{model['name']}: columns without a data_type: {untyped}"
+            grains = [t["grain"] for t in model.get("data_tests") or [] if isinstance(t, dict) and "grain" in t]
+            assert len(grains) == 1, f"{model['name']}: one grain test"
+            assert set(grains[0]["arguments"]["columns"]) <= {c["name"] for c in model["columns"]}
+
+
 def test_a_documented_column_the_model_lacks_is_an_error(tmp_path: Path):
+    """(A mart's columns are its contract; a view's documented columns are checked as they are commented.)"""
     project = mini_project(tmp_path, {
-        "marts/mart_pairs.sql": "-- grain: one row per pair\nselect 'IR' as country_a, 'RU' as country_b\n",
-        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
-            "name": "mart_pairs", "description": "Pairs.",
+        "staging/stg_pairs.sql": "-- grain: one row per pair\nselect 'IR' as country_a, 'RU' as country_b\n",
+        "staging/_staging.yml": yaml.safe_dump({"version": 2, "models": [{
+            "name": "stg_pairs", "description": "Pairs.",
             "columns": [{"name": "country_a", "description": "A."}, {"name": "country_c", "description": "C."}]}]}),
     })
     (tmp_path / "staged").mkdir()
-    with pytest.raises(ModelError, match=r"model mart_pairs .*failed.*does not have a column with name \"?country_c"):
+    with pytest.raises(ModelError, match=r"model stg_pairs .*failed.*does not have a column with name \"?country_c"):
         build_database(tmp_path / "staged", tmp_path / "out.duckdb", project, STORAGE_VERSION)
 
 
@@ -213,7 +254,8 @@ def test_a_rebuild_in_place_replaces_each_relation_and_a_failed_one_keeps_the_ol
     models = {
         "staging/stg_a.sql": "-- grain: one row per x\nselect 1 as x\n",
         "marts/mart_a.sql": "-- grain: one row per x\nselect x from {{ ref('stg_a') }}\n",
-        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{"name": "mart_a", "description": "A."}]}),
+        "marts/_marts.yml": yaml.safe_dump({"version": 2, "models": [{
+            "name": "mart_a", "description": "A.", "columns": [{"name": "x", "data_type": "integer"}]}]}),
     }
     project = mini_project(tmp_path, models)
     db, work = tmp_path / "in-place.duckdb", tmp_path / "work"
@@ -224,8 +266,9 @@ def test_a_rebuild_in_place_replaces_each_relation_and_a_failed_one_keeps_the_ol
     assert dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
     assert _rows(db, "select table_type, (select x from mart_a) from information_schema.tables "
                      "where table_name = 'mart_a'") == [("VIEW", 2)]
-    (project / "models" / "marts" / "mart_a.sql").write_text("-- grain: one row per x\nselect x / 0 as x, "
-                                                             "cast('no' as integer) as y from {{ ref('stg_a') }}\n")
+    # back to a table (the view is dropped in the model's transaction), failing as it is written
+    (project / "models" / "marts" / "mart_a.sql").write_text(
+        "-- grain: one row per x\nselect cast('no' || x as integer) as x from {{ ref('stg_a') }}\n")
     assert not dbt(project, db, ["build"], work, lake=tmp_path, storage_version=STORAGE_VERSION)[0].success
     assert _rows(db, "select table_type, (select x from mart_a) from information_schema.tables "
                      "where table_name = 'mart_a'") == [("VIEW", 2)]

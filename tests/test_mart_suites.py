@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 
 from expectations.marts import (  # noqa: E402
     CHANGE_FLAGS,
@@ -20,6 +22,7 @@ from expectations.marts import (  # noqa: E402
     QUAD_CLASS_COUNTS,
     RELATION_TYPE_COUNTS,
     TIE_EVENT_COUNTS,
+    contracts,
     mart_suites,
     prepare,
     prepare_all,
@@ -350,13 +353,31 @@ def test_country_rankings_fail_on_rank_share_and_as_of(suites):
     assert len(failures) == 3
 
 
-def test_rankings_as_known_fail_on_duplicate_and_bad_basis(suites):
+def test_rankings_as_known_fail_on_bad_basis(suites):
     frames = edited("mart_country_rankings_as_known", setv("basis", 7, "residence"))
     fails(frames, suites, "mart_country_rankings_as_known", "basis", "'residence'")
-    frame = rankings([D("2022-03-07"), D("2022-03-07")])
-    fails(good_frames(mart_country_rankings_as_known=frame), suites, "mart_country_rankings_as_known",
-          "expect_compound_columns_to_be_unique", "one row per (as_of_date, authority, basis, entity_type, "
-          "country_iso2)")
+
+
+def test_columns_and_grain_are_dbt_s_and_a_new_mart_gets_a_suite(suites, tmp_path, monkeypatch):
+    """A mart's columns and grain live in its dbt YAML entry (dbt checks them: tests/test_dbt_project.py);
+    no suite states them again, and a mart added as SQL and YAML alone has a suite, empty."""
+    for mart, suite in suites.items():
+        grain = list(contracts()[mart].grain)
+        for e in suite.expectations:
+            assert e.expectation_type not in ("expect_table_columns_to_match_set",
+                                              "expect_table_columns_to_match_ordered_list"), mart
+            keyed = getattr(e, "column_list", None) == grain or getattr(e, "column", None) == grain[0] == grain[-1]
+            assert not (keyed and e.expectation_type in ("expect_compound_columns_to_be_unique",
+                                                         "expect_column_values_to_be_unique")), mart
+    assert set(suites) == set(contracts())
+    sql = tmp_path / "sql"
+    shutil.copytree(REPO / "sql" / "models" / "marts", sql / "models" / "marts")
+    (sql / "models" / "marts" / "_new.yml").write_text(yaml.safe_dump({"version": 2, "models": [{
+        "name": "mart_new", "description": "New.", "columns": [{"name": "x", "data_type": "integer"}],
+        "data_tests": [{"grain": {"arguments": {"columns": ["x"]}}}]}]}))
+    monkeypatch.setenv("PIPELINE_SQL_DIR", str(sql))
+    assert contracts()["mart_new"].grain == ("x",)
+    assert mart_suites()["mart_new"].expectations == []
 
 
 def test_monthly_fails_on_running_total_gap_and_mid_month(suites):

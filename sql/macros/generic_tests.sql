@@ -15,3 +15,24 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- A mart's grain, the columns that identify its rows (the Great Expectations mart suites read it from
+    here): fails on every row whose grain has a null outside `nullable`, and on every combination of
+    the grain that occurs more than once. -#}
+{% test grain(model, columns, nullable=[]) %}
+{%- set required = columns | reject("in", nullable) | list %}
+    select
+        'null in the grain' as failure,
+        {{ columns | join(', ') }},
+        1 as occurrences
+    from {{ model }}
+    where {% for column in required %}{{ column }} is null or {% endfor %}false
+    union all
+    select
+        'more than one row' as failure,
+        {{ columns | join(', ') }},
+        count(*) as occurrences
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
