@@ -4,8 +4,8 @@
     with exactly the columns the model's YAML declares, cast to their declared types. A declared
     column no part has yet (a column added since) is null; a column only older parts have is left
     out. A table no source has written yet is empty, with its columns, so every model builds on a
-    lake that holds only some sources; building from a lake with no part at all is an error that
-    names the folder.
+    lake that holds only some sources; a lake with no part at all stops the run first
+    (check_lake(), on-run-start).
 -#}
 {% macro staged_table() %}
     {%- set relation = source('staged', this.identifier) -%}
@@ -18,12 +18,6 @@
                 "lake model " ~ this.identifier ~ " declares no columns in sql/models/lake/_lake.yml: run `pipeline docs`") }}
         {%- endif -%}
         {%- set parts = staged_parts(this.identifier) -%}
-        {#- only a build needs data: `dbt docs generate` or `dbt compile` without a lake still work -#}
-        {%- if parts == 0 and flags.WHICH in ('build', 'run') and staged_parts('*') == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "no staged Parquet under the lake folder " ~ lake_folder() ~ " (expected <table>/" ~ var('staged_parts')
-                ~ "): run `make run` (or `pipeline run`) first, or set PIPELINE_LAKE to a staged lake") }}
-        {%- endif -%}
         {%- set present = get_columns_in_query('select * from ' ~ relation) if parts > 0 else [] -%}
         select
         {%- for column in declared %}
@@ -35,6 +29,24 @@
         {%- else -%}
             where false
         {%- endif %}
+    {%- endif -%}
+{% endmacro %}
+
+{#- on-run-start: a run that builds lake models from a lake folder holding no Parquet part stops
+    here, with one error that names the folder, before any model runs. `dbt docs generate`,
+    `dbt compile` and runs of other models need no lake. -#}
+{% macro check_lake() %}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set selected = [] -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.fqn[1:2] == ['lake']
+                and node.unique_id in selected_resources -%}
+            {%- do selected.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- if selected and staged_parts('*') == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "no staged Parquet under the lake folder " ~ lake_folder() ~ " (expected <table>/" ~ var('staged_parts')
+                ~ "): run `make run` (or `pipeline run`) first, or set PIPELINE_LAKE to a staged lake") }}
+        {%- endif -%}
     {%- endif -%}
 {% endmacro %}
 
