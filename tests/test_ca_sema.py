@@ -27,6 +27,7 @@ from pipeline.sources.ca_sema.aliases import is_original_script, split_aliases
 from pipeline.sources.ca_sema.dates import parse_free_date
 from pipeline.sources.ca_sema.identity import RecordIds, identity, name_key
 from tests.conftest import DEMO, REPO
+from tests.staged_views import Staged
 
 SOURCE = "ca_sema"
 FOLDER = REPO / "pipeline" / "sources" / SOURCE
@@ -35,22 +36,6 @@ SNAPSHOT_2025 = date(2025, 5, 1)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-class Staged:
-    """The staged Parquet of one parse, queried with DuckDB."""
-
-    def __init__(self, out: Path) -> None:
-        self.con = duckdb.connect()
-        for table in ("designations", "names", "country_links", "identifiers", "parse_audit"):
-            self.con.execute(f"create view {table} as select * from read_parquet("
-                             f"'{out}/{table}/**/*.parquet', hive_partitioning = true)")
-
-    def rows(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    def one(self, sql: str):
-        return self.con.execute(sql).fetchone()[0]
 
 
 def _records(path: Path) -> list[etree._Element]:

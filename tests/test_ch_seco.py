@@ -26,6 +26,7 @@ from pipeline.sources.ch_seco import demo
 from pipeline.sources.ch_seco.history import Modification, read_history
 from pipeline.sources.ch_seco.names import NamePart, whole_names
 from tests.conftest import DEMO, REPO
+from tests.staged_views import Staged
 
 SOURCE = "ch_seco"
 FOLDER = REPO / "pipeline" / "sources" / SOURCE
@@ -34,22 +35,6 @@ SNAPSHOT = date(2024, 6, 28)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-class Staged:
-    """The staged Parquet of one parse, queried with DuckDB."""
-
-    def __init__(self, out: Path) -> None:
-        self.con = duckdb.connect()
-        for table in ("designations", "names", "country_links", "identifiers", "relations", "parse_audit"):
-            self.con.execute(f"create view {table} as select * from read_parquet("
-                             f"'{out}/{table}/**/*.parquet', hive_partitioning = true)")
-
-    def rows(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    def one(self, sql: str):
-        return self.con.execute(sql).fetchone()[0]
 
 
 class Raw:

@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 from lxml import etree
 
@@ -24,30 +23,13 @@ from pipeline.sources import load_meta
 from pipeline.sources.gb_hmt import demo, vocab
 from pipeline.sources.gb_hmt.record import parse_date, split_numbered
 from tests.conftest import DEMO, REPO, SAMPLES
+from tests.staged_views import Staged
 
 CONLIST = SAMPLES / "uk" / "ofsi_conlist_2025-04-10_subset.csv"
 SOURCE_DIR = REPO / "pipeline" / "sources" / "gb_hmt"
 DEMO_XML = DEMO / "gb_hmt" / "UK-Sanctions-List.xml"
 DEMO_CSV = DEMO / "gb_hmt" / "csv" / "UK-Sanctions-List.csv"
 DEMO_CONLIST = DEMO / "gb_hmt" / "history" / "ConList.csv"
-TABLES = ("designations", "names", "country_links", "identifiers", "relations", "parse_audit")
-
-
-class Staged:
-    """The staged tables of one output folder, as DuckDB views."""
-
-    def __init__(self, out: Path, result=None) -> None:
-        self.result = result
-        self.con = duckdb.connect()
-        for table in TABLES:
-            self.con.execute(f"create view {table} as select * from "
-                             f"read_parquet('{out}/{table}/**/*.parquet', hive_partitioning = true)")
-
-    def rows(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    def one(self, sql: str):
-        return self.con.execute(sql).fetchone()[0]
 
 
 def _parse(path: Path, out: Path, **kwargs) -> Staged:

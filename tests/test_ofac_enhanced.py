@@ -12,38 +12,20 @@ import csv
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline.errors import SourceError
 from pipeline.parse import parse_files
+from tests.staged_views import Staged
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/samples"
 OFAC = SAMPLES / "ofac"
 ENHANCED = OFAC / "enhanced_xml_IRGC_filter_2024-08-28.xml"
 COMMENTS = OFAC / "sdn_comments_watchman_pkg.csv"
 SDN_CSV_2024 = OFAC / "sdn_csv_2024-05-03_head" / "sdn.csv"
-TABLES = ("designations", "names", "country_links", "identifiers", "relations", "parse_audit")
 
 # The shared samples are required: without them every test here fails (the `samples` fixture).
 pytestmark = pytest.mark.usefixtures("samples")
-
-
-class Staged:
-    """The staged tables of one parse, queried with DuckDB."""
-
-    def __init__(self, out: Path, result) -> None:
-        self.result = result
-        self.con = duckdb.connect()
-        for table in TABLES:
-            self.con.execute(f"create view {table} as select * from "
-                             f"read_parquet('{out}/{table}/**/*.parquet', hive_partitioning=true)")
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        return self.con.execute(sql, list(params)).fetchall()
-
-    def one(self, sql: str, *params):
-        return self.con.execute(sql, list(params)).fetchone()[0]
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline.errors import SourceError
 from pipeline.parse import parse_files
+from tests.staged_views import Staged
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples" / "ofac"
 EXCERPT = SAMPLES / "sdn_csv_excerpt"
@@ -29,33 +29,6 @@ FETCHED = date(2024, 5, 3)  # the CSV set carries no date: the caller supplies t
 
 # The shared samples are required: without them every test here fails (the `samples` fixture).
 pytestmark = pytest.mark.usefixtures("samples")
-
-
-class Staged:
-    """The staged tables of one parse, queried with DuckDB."""
-
-    def __init__(self, out: Path, result) -> None:
-        self.out = out
-        self.result = result
-        self.con = duckdb.connect()
-        for table in (
-            "designations",
-            "names",
-            "country_links",
-            "identifiers",
-            "relations",
-            "parse_audit",
-        ):
-            self.con.execute(
-                f"create view {table} as select * from "
-                f"read_parquet('{out}/{table}/**/*.parquet', hive_partitioning=true)"
-            )
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        return self.con.execute(sql, list(params)).fetchall()
-
-    def one(self, sql: str, *params):
-        return self.con.execute(sql, list(params)).fetchone()[0]
 
 
 def _parse(out: Path, paths: list[Path], snapshot: date | None = FETCHED) -> Staged:

@@ -15,7 +15,6 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline.errors import SourceError
@@ -25,6 +24,7 @@ from pipeline.sources import load_meta
 from pipeline.sources.opensanctions import demo, jsonl, vocab
 from pipeline.staged import ENTITY_TYPES, LINK_TYPES, NAME_TYPES, RELATION_TYPES
 from tests.conftest import DEMO, REPO, SAMPLES
+from tests.staged_views import Staged
 
 SOURCE = "opensanctions"
 FOLDER = REPO / "pipeline" / "sources" / SOURCE
@@ -46,25 +46,6 @@ COUNTRY_PROPS = {"nationality": "nationality", "citizenship": "citizenship", "ju
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-class Staged:
-    """The staged Parquet of one parse, queried with DuckDB."""
-
-    def __init__(self, out: Path) -> None:
-        self.con = duckdb.connect()
-        for table in ("designations", "names", "country_links", "identifiers", "relations", "parse_audit"):
-            self.con.execute(f"create view {table} as select * from read_parquet("
-                             f"'{out}/{table}/**/*.parquet', hive_partitioning = true)")
-
-    def rows(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    def one(self, sql: str):
-        return self.con.execute(sql).fetchone()[0]
-
-    def audit(self) -> dict[tuple[str, str, str | None], int]:
-        return {(r, f, v): n for r, f, v, n in self.rows("select rule, field, value, occurrences from parse_audit")}
 
 
 def parse(paths: list[Path], out: Path, strict: bool = True) -> tuple[Staged, object]:
