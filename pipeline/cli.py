@@ -186,6 +186,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Article events and claims as JSON lines; read errors go to stderr (exit 1), never dropped."""
     if args.score:
+        if args.files:  # labelled news corpora (pipeline/extract/labelled/news_*.yaml layout)
+            from pipeline.extract.news_scoring import main as news_main
+
+            return news_main([str(f) for f in args.files] + (["--errors"] if args.errors else []))
         from pipeline.extract.scoring import main as score_main
 
         return score_main(["--errors"] if args.errors else [])
@@ -273,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract = sub.add_parser("extract", help="extract events and claims from news articles as JSON lines")
     extract.add_argument("files", nargs="*", help=".md/.txt files with front matter, .jsonl files, or folders")
     extract.add_argument("--score", action="store_true",
-                         help="print the extractor's accuracy scorecard on the project's labelled sentences")
+                         help="print the extractor's accuracy scorecard on the project's labelled sentences, "
+                         "or, given labelled news corpus files (YAML), on their articles")
     extract.add_argument("--errors", action="store_true", help="with --score: list every miss")
     extract.set_defaults(func=cmd_extract)
     validate = sub.add_parser("validate", help="run the mart expectation suites on the current publication")
