@@ -55,13 +55,36 @@ _SPEAKER = re.compile(
     r"(?:['’]s)?\s+(?:\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b", re.I
 )
 _PRONOUN = re.compile(r"\b(?:it|its|they|their)\b", re.I)
+# "the presidents of Russia and China signed ...": a country after "<role noun> of" is the head of the phrase,
+# so it takes the phrase's place in the clause (a subject or a target) rather than being a prepositional object.
+_ROLE_OF = re.compile(
+    r"\b(?:presidents?|leaders?|heads?\s+of\s+state|(?:prime|foreign|defen[cs]e|trade|finance|energy|interior)?\s*"
+    r"ministers?|ministr(?:y|ies)|governments?|officials|delegations?|envoys?|ambassadors?|armies|army|"
+    r"armed\s+forces|forces|troops|navies|navy|militar(?:y|ies)|authorities|parliaments?|kings?|emirs?|"
+    r"chancellors?|premiers?|rulers?|regimes?|administrations?|embass(?:y|ies)|(?:central\s+)?banks)\s+of\s+(?:the\s+)?$",
+    re.I,
+)
+# A plural anaphor standing for countries named earlier in the article: "the two governments", "both sides",
+# "the three countries". Group 1 is the number (a word), group 2 the noun.
+_PLURAL_ANAPHOR = re.compile(
+    r"\b(?:the\s+(two|three|four)|(both))\s+(?:\w+\s+)?(countries|governments|nations|sides|leaders|presidents|"
+    r"capitals|neighbou?rs|states|allies|powers|armies|militaries|navies|foreign\s+ministers|ministers|"
+    r"delegations|rivals|partners|heads\s+of\s+state|administrations)\b",
+    re.I,
+)
+_NUMBERS = {"two": 2, "both": 2, "three": 3, "four": 4}
 _PRONOUN_STOP = re.compile(
     r"\s+(?:is|was|has|had|would|will)\s+(?:\w+\s+)?(?:clear|likely|unclear|possible|expected|time|important)\b", re.I
 )
 
 
-def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Mention]:
-    """Country mentions of one sentence, overlap-resolved (longest first), with their grammatical context."""
+def find_mentions(
+    sentence: str, published: dt.date, lex: Lexicon, salient: list[str] | None = None
+) -> list[Mention]:
+    """Country mentions of one sentence, overlap-resolved (longest first), with their grammatical context.
+
+    `salient`: the article's countries so far, most salient first; a plural anaphor ("the two governments")
+    then stands for the first ones not named in this sentence, as a conjoined group of mentions."""
     raw: list[Mention] = []
     for match in lex.ci_regex.finditer(sentence):
         iso3, kind, typ = lex.ci_lookup[match.group(0).lower()]
@@ -96,7 +119,11 @@ def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Menti
         mentions.append(m)
         last_end = m.end
     mentions = _merge_adjacent(mentions, sentence)
+    groups = _anaphor_groups(sentence, mentions, salient) if salient else []
+    if groups:
+        mentions = sorted(mentions + [m for g in groups for m in g], key=lambda m: m.start)
     _annotate(mentions, sentence, lex)
+    _join_groups(groups)
     # Mentions are sorted and do not overlap, so their starts and ends are both ascending.
     starts = [m.start for m in mentions]
     antecedents = _Antecedents(mentions)
@@ -115,7 +142,46 @@ def find_mentions(sentence: str, published: dt.date, lex: Lexicon) -> list[Menti
     if pronouns:
         mentions = sorted(mentions + pronouns, key=lambda m: m.start)
         _annotate(mentions, sentence, lex)
+        _join_groups(groups)
     return mentions
+
+
+def _anaphor_groups(sentence: str, mentions: list[Mention], salient: list[str]) -> list[list[Mention]]:
+    """Mentions for the plural anaphors of a sentence: "the two countries" is the two most salient countries
+    of the article not named in the sentence, one mention per country, splitting the anaphor's span."""
+    named = {m.iso3 for m in mentions}
+    groups: list[list[Mention]] = []
+    for match in _PLURAL_ANAPHOR.finditer(sentence):
+        if any(m.start < match.end() and match.start() < m.end for m in mentions):
+            continue
+        n = _NUMBERS[(match.group(1) or match.group(2)).lower()]
+        # "Lula met Xi in Beijing, and the two governments signed ...": the countries just named, when there are
+        # as many; else the article's most salient ones not named in this sentence ("China accused the three
+        # countries": not China)
+        earlier: list[str] = []
+        for m in mentions:
+            if m.end <= match.start() and not m.compound and m.iso3 not in earlier:
+                earlier.append(m.iso3)
+        chosen = earlier[-n:] if len(earlier) == n else [iso3 for iso3 in salient if iso3 not in named][:n]
+        if len(chosen) < n or match.end() - match.start() < n:
+            continue
+        start, end = match.start(), match.end()
+        group = []
+        for i, iso3 in enumerate(chosen):
+            s_i = start + i
+            e_i = start + i + 1 if i < n - 1 else end
+            group.append(Mention(s_i, e_i, iso3, match.group(0), "anaphor", "GOV"))
+        groups.append(group)
+    return groups
+
+
+def _join_groups(groups: list[list[Mention]]) -> None:
+    """The mentions of one anaphor form a conjoined group with the context of its first."""
+    for group in groups:
+        head = group[0]
+        for m in group[1:]:
+            m.conj_prev, m.prep, m.speaker = True, head.prep, head.speaker
+            head.possessive, head.compound = group[-1].possessive, group[-1].compound
 
 
 def _annotate(mentions: list[Mention], sentence: str, lex: Lexicon) -> None:
@@ -142,6 +208,8 @@ def _annotate(mentions: list[Mention], sentence: str, lex: Lexicon) -> None:
             word = _WORD_BEFORE.search(sentence[max(0, m.start - 40) : m.start])
             m.conj_prev = False
             m.prep = word.group(1).lower() if word and word.group(1).lower() in _PREPS else ""
+            if m.prep == "of" and _ROLE_OF.search(sentence, max(0, m.start - 60), m.start):
+                m.prep = ""
         previous = m
 
 

@@ -26,6 +26,38 @@ from pipeline.extract.sentences import MAX_SENTENCE_CHARS, SentenceCut, sentence
 from pipeline.extract.triggers import Candidate, Clause, candidates_in_clause
 
 
+class _Salience:
+    """The article's countries so far, most salient first: how often each was named, with a bonus for the
+    first sentence naming any (a news lead names the main actors), earlier first mention breaking ties.
+    Plural anaphors ("the two governments") resolve against it."""
+
+    LEAD_BONUS = 2
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.first: dict[str, int] = {}
+        self.lead: set[str] = set()
+        self._ranked: list[str] | None = []
+
+    def observe(self, mentions: list[Mention]) -> None:
+        named = [m.iso3 for m in mentions if not m.compound and m.kind not in ("pronoun", "anaphor")]
+        if not named:
+            return
+        if not self.lead:
+            self.lead = set(named)
+        for iso3 in named:
+            self.first.setdefault(iso3, len(self.first))
+        self.counts.update(named)
+        self._ranked = None
+
+    def ranked(self) -> list[str]:
+        if self._ranked is None:
+            self._ranked = sorted(
+                self.counts, key=lambda c: (-(self.counts[c] + self.LEAD_BONUS * (c in self.lead)), self.first[c])
+            )
+        return self._ranked
+
+
 def _confidence(cand: Candidate, a: Mention, b: Mention, modality: str, precision: str) -> float:
     """Heuristic: 0.5, +0.2 for an explicit subject, +0.1 for named actors, +0.05 for a stated date, +0.1
     when not hedged; at most 0.95."""
@@ -59,7 +91,7 @@ def _events_in_sentence(
             for a, b, directed in cand.pairs:
                 if a.iso3 == b.iso3:
                     continue
-                modality = moods.of(cand.start - c_start, a)
+                modality = moods.of(cand.start - c_start, a, cand.relation)
                 code = cand.planned_code if modality == "planned" else cand.code
                 label_goldstein = lex.cameo[code]
                 events.append(
@@ -102,6 +134,7 @@ def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[li
     events: list[Event] = []
     claims: list[Claim] = []
     text = article.text
+    salience = _Salience()
     for index, (s_start, s_end) in enumerate(split_sentences(text)):
         pieces = [(s_start, s_end)]
         if s_end - s_start > MAX_SENTENCE_CHARS:
@@ -113,7 +146,8 @@ def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[li
         for start, end in pieces:
             sentence = text[start:end]
             # Cheapest test first: the gazetteer costs a fraction of the trigger lexicon per character.
-            mentions = find_mentions(sentence, article.published_at, lex)
+            mentions = find_mentions(sentence, article.published_at, lex, salience.ranked())
+            salience.observe(mentions)
             if not mentions:
                 continue
             if len({m.iso3 for m in mentions}) >= 2 and lex.any_trigger.search(sentence) is not None:

@@ -19,27 +19,30 @@ class SentenceCues:
     def __init__(self, sentence: str, mentions: list[Mention], lex: Lexicon) -> None:
         self.sentence, self.mentions, self.lex = sentence, mentions, lex
         self.ends = [m.end for m in mentions]
-        self._tails: list[tuple[int, frozenset[str]] | None] | None = None
+        self._tails: dict[str, list[tuple[int, frozenset[str]] | None]] | None = None
 
     def last_before(self, position: int) -> Mention | None:
         """The last mention that ends at or before `position`."""
         index = bisect_right(self.ends, position) - 1
         return self.mentions[index] if index >= 0 else None
 
-    def tails(self) -> list[tuple[int, frozenset[str]] | None]:
-        """Per sentence-level alleged pattern: its first match's start and the countries that match names."""
+    def tails(self, name: str = "alleged") -> list[tuple[int, frozenset[str]] | None]:
+        """Per sentence-level pattern of `name` (alleged: attribution tails; denied: ", a charge Turkey denies"):
+        its first match's start and the countries that match names."""
         if self._tails is None:
-            self._tails = []
-            for regex in self.lex.modality_sentence["alleged"]:
+            self._tails = {}
+        if name not in self._tails:
+            found: list[tuple[int, frozenset[str]] | None] = []
+            starts = [m.start for m in self.mentions]
+            for regex in self.lex.modality_sentence.get(name, ()):
                 hit = regex.search(self.sentence)
                 if hit is None:
-                    self._tails.append(None)
+                    found.append(None)
                     continue
-                starts = [m.start for m in self.mentions]
                 inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, hit.end())]
-                speakers = frozenset(m.iso3 for m in inside)
-                self._tails.append((hit.start(), speakers))
-        return self._tails
+                found.append((hit.start(), frozenset(m.iso3 for m in inside)))
+            self._tails[name] = found
+        return self._tails[name]
 
 
 class _CuePattern:
@@ -98,7 +101,7 @@ class ClauseModality:
             }
         return self._patterns
 
-    def of(self, trigger_start: int, source: Mention) -> str:
+    def of(self, trigger_start: int, source: Mention, relation: str = "") -> str:
         """realized, unless a cue before the trigger in its clause (or an attribution tail after it) says
         denied, planned or alleged; the first of those in `modality.yaml`'s priority wins."""
         lex = self.lex
@@ -108,9 +111,15 @@ class ClauseModality:
             if any(pattern.any_before(trigger_start, source) for pattern in patterns)
         }
         position = self.offset + trigger_start
-        for tail in self.cues.tails():
+        for tail in self.cues.tails("alleged"):
             if tail is not None and tail[0] >= position and source.iso3 not in tail[1]:
                 found.add("alleged")
+        # a denial after the tie, by anyone ("..., a charge Turkey denies", "..., which both governments deny")
+        # (not the accusation itself: "A accused B of X, a charge B denies" keeps A's criticism realized)
+        if relation != "criticism" and any(
+            tail is not None and tail[0] >= position for tail in self.cues.tails("denied")
+        ):
+            found.add("denied")
         for name in lex.modality_priority:
             if name in found:
                 return name

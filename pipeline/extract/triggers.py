@@ -212,6 +212,10 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
     floor = ctx.complementizer_before(start)
     floor_abs = -1 if floor is None else floor + offset
     before = ctx.mentions[bisect_right(ctx.starts, floor_abs) : bisect_right(ctx.ends, abs_start)]
+    if floor is not None and not before and _relative_head(clause, floor, start):
+        # "Chinese companies that supply drone engines to Russia": the relative's antecedent is the subject
+        head = ctx.mentions[bisect_right(ctx.starts, floor_abs - 60) : bisect_right(ctx.ends, floor_abs)]
+        before = [m for m in head if usable(m) and (m.kind == "demonym" or m.possessive or m.prep == "")][-1:]
     cand = Candidate(trig["name"], abs_start, abs_end, relation, code, planned_code)
     role = trig["role"]
     passive = ctx.passive_before(start) and not match.group(0).split()[0].lower().endswith("ing")
@@ -302,6 +306,22 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
     return cand
 
 
+_RELATIVE_NOUN = re.compile(
+    r"\b(?:companies|company|firms?|entities|entity|banks?|businesses|suppliers?|exporters?|manufacturers?|"
+    r"individuals|networks?|traders?|shippers?|vessels|tankers|ships|refiner(?:y|ies)|makers?|producers?)\s*,?\s*$",
+    re.I,
+)
+
+
+def _relative_head(clause: str, comp_start: int, trigger_start: int) -> bool:
+    """'that'/'which'/'who' opening a relative clause on a business noun, the trigger within three words."""
+    word = clause[comp_start : comp_start + 6].lower()
+    if not word.startswith(("that", "which", "who")):
+        return False
+    gap = clause[comp_start:trigger_start].split()
+    return len(gap) <= 4 and _RELATIVE_NOUN.search(clause, max(0, comp_start - 40), comp_start) is not None
+
+
 def _all_pairs(group: list[Mention]) -> list[tuple[Mention, Mention, bool]]:
     unique: list[Mention] = []
     seen: set[str] = set()
@@ -312,6 +332,35 @@ def _all_pairs(group: list[Mention]) -> list[tuple[Mention, Mention, bool]]:
     return [(a, b, False) for i, a in enumerate(unique) for b in unique[i + 1 :]]
 
 
+# Polarity: a transfer, trade or support trigger under a ban, sanction, embargo or designation is the
+# coercive act's object ("banned imports of Turkish goods", "export controls on chips to China"), never a
+# cooperation tie. A relative clause opened after the cue states a tie of its own ("designated Chinese firms
+# that supply drone engines to Russia": Chinese -> Russia supply), so the cue does not reach past it.
+COOPERATION = frozenset(
+    ["arms_transfer", "military_cooperation", "technology_transfer", "financial_integration",
+     "economic_cooperation", "energy_cooperation", "diplomatic_support", "bloc_alignment"]
+)
+_COERCION_CUE = re.compile(
+    r"\b(?:ban(?:s|ned|ning)?|bar(?:s|red|ring)?|embargo\w*|sanction\w*|blacklist\w*|designat\w*|restrict\w*|"
+    r"curb\w*|tariffs?|duties|export\s+controls|controls\s+on|boycott\w*|prohibit\w*|anti-dumping|entity\s+list|"
+    r"penalt\w+|punish\w*|retaliat\w*|abus\w+|block\w*|suppress\w*|clos(?:e|es|ed|ing)|stop\s+selling)\b",
+    re.I,
+)
+_RELATIVE = re.compile(r"\b(?:that|which|who)\b", re.I)
+_COERCION_REACH = 120
+
+
+def _under_coercion(ctx: Clause, cand: Candidate) -> bool:
+    start = cand.start - ctx.offset
+    window = ctx.text[max(0, start - _COERCION_REACH) : start]
+    cues = list(_COERCION_CUE.finditer(window))
+    if not cues:
+        after = ctx.text[cand.end - ctx.offset : cand.end - ctx.offset + 40]
+        return re.match(r"\s+(?:\w+\s+){0,4}?(?:were|was|are|is|be|been)\s+(?:\w+ly\s+)?(?:banned|barred|"
+                        r"restricted|blocked|sanctioned|prohibited|embargoed)\b", after, re.I) is not None
+    return _RELATIVE.search(window, cues[-1].end()) is None
+
+
 def candidates_in_clause(ctx: Clause) -> list[Candidate]:
     """The triggers of one clause that name two different countries in their roles, in order; of triggers
     that overlap, the one starting first (then the longest) is kept."""
@@ -320,6 +369,8 @@ def candidates_in_clause(ctx: Clause) -> list[Candidate]:
         for match in trig["regex"].finditer(ctx.text):
             cand = _candidate(trig, match, ctx)
             if cand is not None and any(a.iso3 != b.iso3 for a, b, _ in cand.pairs):
+                if cand.relation in COOPERATION and _under_coercion(ctx, cand):
+                    continue
                 candidates.append(cand)
     candidates.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[Candidate] = []
