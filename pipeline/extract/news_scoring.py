@@ -283,6 +283,16 @@ def render_confusion(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def news_scorecard() -> str:
+    """The per-class scorecard and confusion table of both labelled corpora (the block docs/extractor.md embeds)."""
+    return (
+        "\n\n".join(
+            render(r) + "\n\n" + render_confusion(r) for r in (score_corpus(p, n) for n, p in NEWS_CORPORA.items())
+        )
+        + "\n"
+    )
+
+
 def main(argv: list[str]) -> int:
     show_errors = "--errors" in argv
     files = [a for a in argv if not a.startswith("--")]
