@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from expectations import HEX64, ISO2, gx_modules, ruled, stage_suites
+from pipeline.birth_dates import EARLIEST_YEAR as EARLIEST_BIRTH_YEAR
 from pipeline.staged import ENTITY_TYPES, LINK_TYPES, NAME_TYPES, RELATION_TYPES, SCHEMAS
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ MAX_LISTED_ON = datetime(2100, 1, 1)
 SHRINK_FLOOR = 0.8
 FAKE_COUNTRY_CODES = ["00", "XX", "ZZ"]
 UNMAPPED_COUNTRY_TOLERANCE = 0.9
+#: Share of birth dates that must be readable (the rest is kept raw and audited); below it only warns.
+READ_BIRTH_DATE_TOLERANCE = 0.9
 
 
 def staged_suites(
@@ -204,11 +207,45 @@ def staged_suites(
         ),
     ]
 
+    latest_birth_year = snapshot_date.year if snapshot_date is not None else MAX_LISTED_ON.year
+    birth_dates = [
+        has_columns("birth_dates"),
+        *not_null("birth_dates", "entity_key", "source_record_id", "raw_value"),
+        ruled(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB,
+            "year_from <= year_to (a birth date's years run forwards)",
+            column_A="year_to",
+            column_B="year_from",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        ruled(
+            gxe.ExpectColumnValuesToBeBetween,
+            f"year_from is between {EARLIEST_BIRTH_YEAR} and {latest_birth_year} (no birth after the snapshot)",
+            column="year_from",
+            min_value=EARLIEST_BIRTH_YEAR,
+            max_value=latest_birth_year,
+        ),
+        ruled(gxe.ExpectColumnValuesToBeBetween, "month is between 1 and 12", column="month",
+              min_value=1, max_value=12),
+        ruled(gxe.ExpectColumnValuesToBeBetween, "day is between 1 and 31", column="day",
+              min_value=1, max_value=31),
+        ruled(
+            gxe.ExpectColumnValuesToNotBeNull,
+            "at least 90% of birth dates are read (the others are kept raw and audited as birth_date_unparsed; "
+            "this only warns)",
+            column="year_from",
+            mostly=READ_BIRTH_DATE_TOLERANCE,
+            severity="warning",
+        ),
+    ]
+
     tables = {
         "designations": designations,
         "names": names,
         "country_links": country_links,
         "identifiers": identifiers,
         "relations": relations,
+        "birth_dates": birth_dates,
     }
     return stage_suites(STAGE, tables)

@@ -16,6 +16,7 @@ Tables (see ``docs/data_dictionary.md`` for every column):
 - ``country_links``  one row per tie between an entity and a country, with its ``link_type``
 - ``identifiers``    one row per identifier (IMO number, passport, registration, UN reference...)
 - ``relations``      one row per link between two entities of the same source
+- ``birth_dates``    one row per birth date a source gives for an entity (several for alternative dates)
 - ``parse_audit``    one row per (file, rule, field, value) the parser could not place, with a count
 """
 
@@ -127,6 +128,20 @@ SCHEMAS: dict[str, pa.Schema] = {
             *_LINEAGE,
         ]
     ),
+    "birth_dates": pa.schema(
+        [
+            pa.field("entity_key", pa.string(), nullable=False),
+            pa.field("source_record_id", pa.string(), nullable=False),
+            pa.field("birth_date", pa.date32()),  # null unless one exact day is given
+            pa.field("year_from", pa.int32()),  # null (with year_to) when no year can be read
+            pa.field("year_to", pa.int32()),
+            pa.field("month", pa.int8()),
+            pa.field("day", pa.int8()),
+            pa.field("raw_value", pa.string(), nullable=False),
+            pa.field("approximate", pa.bool_()),  # null when the value could not be read
+            *_LINEAGE,
+        ]
+    ),
     "parse_audit": pa.schema(
         [
             pa.field("rule", pa.string(), nullable=False),
@@ -150,6 +165,8 @@ TABLE_DOCS: dict[str, str] = {
     "country_links": "One row per tie between an entity and a country, with its link_type.",
     "identifiers": "One row per identifier of an entity (IMO number, passport, registration, UN reference...).",
     "relations": "One row per link between two entities of the same source.",
+    "birth_dates": "One row per birth date a list gives for an entity (several for a person with alternative "
+    "dates); an unreadable value is kept raw with nulls and audited (parse_audit rule birth_date_unparsed).",
     "parse_audit": "One row per (file, rule, field, value) a parser of any source could not place, with a count.",
 }
 COLUMN_DOCS: dict[str, str] = {
@@ -192,6 +209,25 @@ COLUMN_DOCS: dict[str, str] = {
     "latest DATEADDED, for UN votes the latest vote, for articles the latest publication date.",
 }
 
+#: Descriptions of a column that means something else in one table than in COLUMN_DOCS.
+TABLE_COLUMN_DOCS: dict[str, dict[str, str]] = {
+    "birth_dates": {
+        "birth_date": "The date of birth when the source gives one exact day; null when only part of it is known "
+        "(a year, a month, a range) or the source calls it approximate.",
+        "year_from": "Earliest birth year the value allows: the year itself, the start of a range ('1951 to 1953', UN "
+        "BETWEEN, EU yearRangeFrom), or the year minus 1 for a single year called approximate ('circa 1970' -> "
+        "1969); null when no year can be read.",
+        "year_to": "Latest birth year the value allows (equal to year_from for a single year; 'circa 1970' -> 1971); "
+        "null when no year can be read.",
+        "month": "Month of birth (1-12) when the source gives it; else null.",
+        "day": "Day of the month of birth (1-31) when the source gives it; else null.",
+        "raw_value": "The birth date exactly as the source writes it (structured layouts: their fields, 'name=value' "
+        "joined by '; ').",
+        "approximate": "True when the source calls the date approximate (circa, APPROXIMATELY, circa=\"true\"); "
+        "null when the value could not be read.",
+    },
+}
+
 #: Columns of every staged table (lineage, and the partitions the lake adds), described in COLUMN_DOCS.
 SHARED_COLUMNS = ("raw_sha256", "raw_file", "source", "snapshot_date")
 COLUMNS_DOC_FILE = "columns_doc.yml"
@@ -213,7 +249,9 @@ def staged_docs() -> dict[str, TableDoc]:
     ``COLUMN_DOCS``, the other sources' tables from their ``columns_doc.yml``."""
     shared = {c: COLUMN_DOCS[c] for c in SHARED_COLUMNS}
     docs = {
-        table: TableDoc(TABLE_DOCS.get(table, ""), {**{f.name: COLUMN_DOCS.get(f.name, "") for f in schema}, **shared},
+        table: TableDoc(TABLE_DOCS.get(table, ""),
+                        {**{f.name: TABLE_COLUMN_DOCS.get(table, {}).get(f.name) or COLUMN_DOCS.get(f.name, "")
+                            for f in schema}, **shared},
                         "pipeline/staged.py")
         for table, schema in SCHEMAS.items()
     }

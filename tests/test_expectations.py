@@ -137,6 +137,22 @@ def staged_frames(**replace: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 }
             ],
         ),
+        "birth_dates": staged_table(
+            "birth_dates",
+            [
+                {
+                    "entity_key": "us_ofac_sdn:3",
+                    "source_record_id": "3",
+                    "birth_date": None,
+                    "year_from": 1969,
+                    "year_to": 1971,
+                    "month": None,
+                    "day": None,
+                    "raw_value": "circa 1970",
+                    "approximate": True,
+                }
+            ],
+        ),
         "parse_audit": pd.DataFrame({"rule": ["unknown_field"], "occurrences": [1]}),
     }
     frames.update(replace)
@@ -337,6 +353,7 @@ def test_staged_suites_pass_on_good_tables():
         "staged.country_links",
         "staged.identifiers",
         "staged.relations",
+        "staged.birth_dates",
     ]
     assert all(r.success and not r.warnings for r in reports)
 

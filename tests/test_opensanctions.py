@@ -534,7 +534,7 @@ def test_lookups_use_the_staged_vocabularies():
     for row in _rows(FOLDER / "lookups" / "properties.csv"):
         action, value = row["action"], row["value"]
         assert action in {"name", "country", "place", "address_ref", "identifier", "program", "topics", "relation",
-                          "ignore"}, row
+                          "birth_date", "ignore"}, row
         if action == "name":
             assert value.split(":")[0] in NAME_TYPES
         if action in ("country", "place", "address_ref"):

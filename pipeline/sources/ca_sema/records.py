@@ -17,6 +17,9 @@ One ``<record>`` is one listing under one regime -> one ``designations`` row:
 - ``identifiers``: ``imo`` (check digit verified, a wrong one audited), ``birth_date`` of a
   person and ``build_date`` of a vessel as ISO 8601 values at the precision the text gives
   (:mod:`.dates`); a date the parser cannot read is audited (``unparsed_date``) with its raw text.
+- ``birth_dates``: a person's date of birth, one row per alternative (``1963 or 1964``), read by
+  the shared grammar (:mod:`pipeline.birth_dates`: ``Sep-99`` against the listing year,
+  ``born in the early 1970s`` as 1970-1973); a vessel's build date is no birth date.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.birth_dates import RecordBirthDates
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.ca_sema.aliases import is_original_script, split_aliases
@@ -250,6 +254,9 @@ def _write(rec: Record, ctx: ParseContext, state: FileState) -> None:
             ctx.audit("invalid_imo", rec.elements["imo"], imo)
         ctx.add("identifiers", {**row, "id_type": "imo", "id_value": imo_number, "country_iso2": None,
                                 "raw_type": rec.elements["imo"]})
+    if kind == "person" and "birth_date" in rec.values:
+        RecordBirthDates(ctx, entity_key, record_id).text(rec.values["birth_date"], rec.elements["birth_date"],
+                                                          listed_on.year if listed_on else None)
     for value in birth.values if birth else ():
         ctx.add("identifiers", {**row, "id_type": "build_date" if kind == "vessel" else "birth_date",
                                 "id_value": value, "country_iso2": None, "raw_type": rec.elements["birth_date"]})

@@ -18,6 +18,8 @@ What a target becomes (docs: ``source.yml`` notes):
   ``other-information``);
 - ``identifiers``: identification documents, ``foreign-identifier`` (a UN reference), IMO numbers,
   the ``day-month-year`` of the identity (``birth_date``, ``registration_date``, ``build_date``);
+- ``birth_dates``: the ``day-month-year`` of each identity of an individual, at the precision
+  given (its attributes as the raw value; a non-Gregorian calendar is kept raw, unread);
 - ``relations``: ``relation@target-id`` -> the other target's entity key;
 - ``remarks``: the ``justification`` and ``other-information`` texts.
 """
@@ -28,6 +30,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pipeline.birth_dates import BirthDate, RecordBirthDates, from_parts
 from pipeline.sources.base import ParseContext
 from pipeline.sources.ch_seco.history import Modification, parse_date, read_history
 from pipeline.sources.ch_seco.names import is_latin, read_parts, whole_names
@@ -171,6 +174,11 @@ class Stager:
             ctx.add("names", {"entity_key": key, "source_record_id": ssid, "name": name,
                               "name_type": name_type, "quality": quality})
         self._identifiers(target, body, key, ssid, entity_type)
+        if entity_type.date_id_type == "birth_date":
+            births = RecordBirthDates(ctx, key, ssid)
+            for identity, _main in self._identities(body):
+                for when in self._children(identity, "day-month-year"):
+                    births.add(*_birth_date(when), "day-month-year")
         self._links(body, ssid, entity_type)
         self._relations(body, key, ssid)
         self.staged += 1
@@ -464,6 +472,23 @@ class Stager:
                 "related_entity_key": self.ctx.key(other) if other else None, "related_name": None,
                 "relation_type": staged, "raw_relation": f"{raw}: {remark}" if remark else (raw or None),
             })
+
+
+def _birth_date(when: ET.Element) -> tuple[str, BirthDate | None]:
+    """A ``day-month-year`` as a birth date: its attributes written ``name=value`` and the date at
+    the precision given (a ``quality`` that says approximate makes it approximate)."""
+    values = {a: v for a in ("day", "month", "year", "calendar", "quality")
+              if (v := " ".join((when.get(a) or "").split()))}
+    raw = "; ".join(f"{a}={v}" for a, v in values.items()) if set(values) & {"day", "month", "year"} else ""
+    if values.get("calendar", "gregorian").casefold() != "gregorian":
+        return raw, None
+
+    def number(name: str) -> int | None:
+        value = values.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    approximate = "approx" in values.get("quality", "").casefold()
+    return raw, from_parts(number("year"), number("month"), number("day"), approximate)
 
 
 def imo_check_digit_ok(number: str) -> bool:

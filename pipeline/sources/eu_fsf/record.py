@@ -18,6 +18,9 @@ What one record becomes (docs: ``source.yml`` notes):
 - country links: ``citizenship``, ``birth``, ``address``, ``registration`` (an enterprise's
   registration or tax number), ``flag`` (a vessel's "Flag:" text), ``other`` (a lost citizenship);
   ``countryIso2Code="00"``/``UNKNOWN`` and withdrawn codes (``CS``) are no country;
+- ``birth_dates``: each ``birthdate`` that gives a date (``birthdate``, else ``year`` with
+  ``monthOfYear``/``dayOfMonth``, else ``yearRangeFrom``/``yearRangeTo``; ``circa``), the
+  attributes it was read from as the raw value;
 - a record whose ``delistingDate`` is on or before the file's date is not staged (audited).
 """
 
@@ -29,6 +32,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.birth_dates import BirthDate, RecordBirthDates, from_parts, from_years, parse_text
 from pipeline.sources.base import ParseContext
 from pipeline.sources.eu_fsf.vocab import flag_patterns, id_rule, imo_check_digit, subject_types, vessel_markers
 
@@ -38,6 +42,9 @@ DETAILS = ("nameAlias", "citizenship", "birthdate", "address", "identification")
 EARLIEST_DATE = date(1945, 1, 1)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+#: The attributes of a ``birthdate`` that say when (the others say where).
+BIRTH_DATE_ATTRIBUTES = ("birthdate", "dayOfMonth", "monthOfYear", "year", "yearRangeFrom", "yearRangeTo", "circa",
+                         "calendarType")
 
 
 @dataclass
@@ -76,6 +83,34 @@ def parse_date(value: str | None) -> date | None:
     if dmy:
         return date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1)))
     raise ValueError(f"not a date: {text!r}")
+
+
+def birth_date(detail: dict[str, str]) -> tuple[str, BirthDate | list[BirthDate] | None]:
+    """One ``birthdate`` detail: its date attributes written ``name=value`` (empty when it gives no
+    date, only a place) and what they say. A calendar other than the Gregorian is not read."""
+    values = {a: v for a in BIRTH_DATE_ATTRIBUTES if (v := clean(detail.get(a)))}
+    raw = "; ".join(f"{a}={v}" for a, v in values.items())
+    if not set(values) - {"circa", "calendarType"}:
+        return "", None
+    if values.get("calendarType", "GREGORIAN").upper() != "GREGORIAN":
+        return raw, None
+    approximate = values.get("circa", "").lower() in ("true", "1", "yes")
+
+    def number(name: str) -> int | None:
+        value = values.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    if values.get("birthdate"):
+        found = parse_text(values["birthdate"])
+        if found is None:
+            return raw, None
+        return raw, [from_parts(b.year_from, b.month, b.day, approximate) or b if approximate else b for b in found]
+    if number("year") is not None:
+        return raw, from_parts(number("year"), number("monthOfYear"), number("dayOfMonth"), approximate)
+    start, end = number("yearRangeFrom"), number("yearRangeTo")
+    if start is not None or end is not None:
+        return raw, from_years(start or end or 0, end or start or 0, approximate)
+    return raw, None
 
 
 def _lines(texts: list[str]) -> list[str]:
@@ -214,6 +249,10 @@ class Stager:
                               "name_type": name_type, "quality": quality})
         self._identifiers(rec, key, lid, reference, identifications, vessel_evidence)
         self._links(rec, key, lid, entity_type, identifications, snapshot)
+        births = RecordBirthDates(ctx, key, lid)
+        for detail in rec.details["birthdate"]:
+            raw, found = birth_date(detail)
+            births.add(raw, found, "birthdate")
         return True
 
     def _listed_on(self, rec: EntityRecord, snapshot: date) -> date | None:

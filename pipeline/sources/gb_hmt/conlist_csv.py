@@ -60,7 +60,7 @@ def parse_conlist_csv(f: InputFile, ctx: ParseContext) -> None:
         ctx.audit("missing_field", "UK Sanctions List Date Designated", "listing dates left empty")
     known = vocab.fields(LAYOUT)
     unknown = [c for c in head.header if c and c not in known]
-    generic = [(c, rule) for c, rule in known.items() if rule.action in ("country", "id", "relation")]
+    generic = [(c, rule) for c, rule in known.items() if rule.action in ("country", "id", "relation", "birth_date")]
 
     designations: dict[tuple[str, str], Designation] = {}
     firsts: dict[tuple[str, str], dict[str, str]] = {}  # the designation-level cells of the first row

@@ -47,7 +47,7 @@ def parse_fcdo_csv(f: InputFile, ctx: ParseContext) -> None:
         ctx.set_snapshot(snapshot)
     known = vocab.fields(LAYOUT)
     unknown = [c for c in head.header if c and c not in known]
-    generic = [(c, rule) for c, rule in known.items() if rule.action in ("country", "id", "relation")]
+    generic = [(c, rule) for c, rule in known.items() if rule.action in ("country", "id", "relation", "birth_date")]
 
     designations: dict[str, Designation] = {}
     for line, row in csvread.rows(f, ctx, head):

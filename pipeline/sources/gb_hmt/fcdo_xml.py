@@ -122,7 +122,7 @@ def _walk(elem: ET.Element, path: str, des: Designation, ctx: ParseContext) -> N
             if text(child):
                 ctx.audit("unknown_field", where, (text(child) or "")[:AUDIT_CHARS])
             _walk(child, f"{where}/", des, ctx)
-        elif rule.action in ("country", "id", "relation"):
+        elif rule.action in ("country", "id", "relation", "birth_date"):
             des.apply(rule, tag, text(child))
 
 

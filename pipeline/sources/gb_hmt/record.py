@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pipeline.birth_dates import RecordBirthDates
 from pipeline.sources.base import ParseContext
 from pipeline.sources.gb_hmt import vocab
 
@@ -150,6 +151,8 @@ class Designation:
     links: dict[tuple[str, str], None] = field(default_factory=dict)
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: date of birth as written -> the field it came from, in order of appearance
+    birth_dates: dict[str, str] = field(default_factory=dict)
     first_name: str | None = None
 
     def name(self, name: str | None, name_type: str, quality: str | None) -> None:
@@ -168,8 +171,8 @@ class Designation:
             self.remarks.append(text)
 
     def apply(self, rule: vocab.FieldRule, field_name: str, raw: str | None) -> None:
-        """Place a generic field (``country``, ``id``, ``relation``) by its rule; numbered
-        multi-values become one link, identifier or relation each."""
+        """Place a generic field (``country``, ``id``, ``relation``, ``birth_date``) by its rule;
+        numbered multi-values become one link, identifier, relation or birth date each."""
         for value in split_numbered(raw):
             if rule.action == "country":
                 self.links.setdefault((rule.value, value), None)
@@ -177,6 +180,8 @@ class Designation:
                 self.ids.setdefault((rule.value, imo_number(value) if rule.value == "imo" else value), field_name)
             elif rule.action == "relation":
                 self.relations.setdefault((value, rule.value), field_name)
+            elif rule.action == "birth_date":
+                self.birth_dates.setdefault(value, field_name)
 
     @property
     def entity_id(self) -> str:
@@ -246,6 +251,9 @@ def write(des: Designation, ctx: ParseContext) -> None:
     for (id_type, id_value), raw_type in identifiers.items():
         ctx.add("identifiers", {"entity_key": key, "source_record_id": rid, "id_type": id_type, "id_value": id_value,
                                 "country_iso2": None, "raw_type": raw_type})
+    births = RecordBirthDates(ctx, key, rid)
+    for raw_date, field_name in des.birth_dates.items():
+        births.text(raw_date, field_name)
     for (related_name, relation_type), raw_relation in des.relations.items():
         ctx.add("relations", {"entity_key": key, "source_record_id": rid, "related_entity_key": None,
                               "related_name": related_name, "relation_type": relation_type,

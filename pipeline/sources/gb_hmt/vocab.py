@@ -3,7 +3,8 @@
 - ``fields.csv``: every column (ConList CSV, FCDO CSV), ``Other Information`` key (ConList) and
   element (FCDO XML) the parsers know, with what it becomes: ``record`` (read by the layout module
   itself), ``name`` (read by the name reader), ``country`` (a country link of kind ``value``),
-  ``id`` (an identifier of type ``value``), ``relation`` (a relation of type ``value``),
+  ``id`` (an identifier of type ``value``), ``relation`` (a relation of type ``value``), ``birth_date``
+  (a date of birth, ``dd/mm/yyyy`` with unknown parts ``00``: :mod:`pipeline.birth_dates`),
   ``container`` (an XML element holding others) or ``ignore`` (known, not staged). Anything else
   is audited as ``unknown_field``.
 - ``regimes.csv``: the UK regimes. ``program`` is the ConList regime label (what ``programs.csv``
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LOOKUPS = Path(__file__).resolve().parent / "lookups"
-ACTIONS = ("record", "name", "country", "id", "relation", "container", "ignore")
+ACTIONS = ("record", "name", "country", "id", "relation", "birth_date", "container", "ignore")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'"})
 
 

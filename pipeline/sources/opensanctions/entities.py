@@ -444,6 +444,8 @@ def _target(ctx: ParseContext, entity: dict, index: Index, snapshot: date | None
             target.identifiers.extend((rule.value, v, None, name) for v in strings)
         elif rule.action == "program":
             program_ids.extend(strings)
+        elif rule.action == "birth_date":
+            target.birth_dates.extend((v, name) for v in strings)
         elif rule.action == "relation":
             target.relations.extend((v, index.captions.get(v), rule.value, name) for v in strings)
     for doc_schema, number, kind, country in index.documents.get(ident, ()):

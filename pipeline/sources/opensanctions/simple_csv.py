@@ -146,6 +146,7 @@ def _target(ctx: ParseContext, cells: dict[str, str], line: int, f: InputFile) -
     target = Target(ident, schema, entity_type, cells["name"].strip() or ident, listings)
     target.names.extend((name, "aka", None) for name in split_cell(cells["aliases"]))
     target.codes.extend((ANY_LINK, code) for code in split_cell(cells["countries"]))
+    target.birth_dates.extend((value, "birth_date") for value in split_cell(cells.get("birth_date", "")))
     for value in split_cell(cells["identifiers"]):
         if imo_digits(value) and value.strip().upper().startswith("IMO"):
             if schema == "Vessel":

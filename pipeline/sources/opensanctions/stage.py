@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.birth_dates import RecordBirthDates
 from pipeline.reference import CountryMatch
 from pipeline.sources.base import ParseContext
 from pipeline.sources.opensanctions import vocab
@@ -67,6 +68,8 @@ class Target:
     identifiers: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     #: (related entity id, related name, relation_type, raw_relation): the target is the subject
     relations: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
+    #: (date of birth as written, the property or column it came from)
+    birth_dates: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_date(ctx: ParseContext, field_name: str, value: str | None) -> date | None:
@@ -137,7 +140,8 @@ def _link(ctx: ParseContext, record_id: str, link_type: str, raw_value: str, mat
 
 
 def write_target(ctx: ParseContext, target: Target) -> None:
-    """Write one target: a designation per listing, then its names, links, identifiers, relations."""
+    """Write one target: a designation per listing, then its names, links, identifiers, birth dates
+    and relations."""
     ctx.record = target.id
     key = ctx.key(target.id)
     for listing in sorted(target.listings, key=lambda item: item.dataset):
@@ -198,6 +202,9 @@ def write_target(ctx: ParseContext, target: Target) -> None:
         country = code_match(ctx, code).iso2 if code else None
         ctx.add("identifiers", {"entity_key": key, "source_record_id": target.id, "id_type": id_type,
                                 "id_value": value, "country_iso2": country, "raw_type": raw_type})
+    births = RecordBirthDates(ctx, key, target.id)
+    for raw, field_name in target.birth_dates:
+        births.text(raw, field_name)
     for related_id, related_name, relation_type, raw in target.relations:
         ctx.add("relations", {"entity_key": key, "source_record_id": target.id,
                               "related_entity_key": ctx.key(related_id) if related_id else None,

@@ -50,7 +50,7 @@ def schemata() -> dict[str, Schema]:
 @dataclass(frozen=True)
 class PropertyRule:
     """What one property of a thing is staged as: ``action`` (name, country, place, address_ref,
-    identifier, program, topics, relation, ignore) and its ``value`` (name type, link type, id type,
+    identifier, program, topics, relation, birth_date, ignore) and its ``value`` (name type, link type, id type,
     relation type)."""
 
     action: str

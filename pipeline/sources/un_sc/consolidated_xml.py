@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.birth_dates import BirthDate, RecordBirthDates, from_parts, from_years, parse_text
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.xmlsafe import expect_root, iter_records, local, text
@@ -25,6 +26,8 @@ ROOT = "CONSOLIDATED_LIST"
 # The record elements -> designations.entity_type.
 ENTITY_TYPE = {"INDIVIDUAL": "person", "ENTITY": "organization"}
 LOOKUPS = Path(__file__).resolve().parent / "lookups"
+#: INDIVIDUAL_DATE_OF_BIRTH/TYPE_OF_DATE values.
+DATE_TYPES = ("EXACT", "APPROXIMATELY", "BETWEEN")
 _DATE_GENERATED = re.compile(rb'dateGenerated\s*=\s*["\'](\d{4}-\d{2}-\d{2})')
 
 
@@ -146,6 +149,12 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
         ctx.link_country(dataid, "address", text(address.find("COUNTRY")))
     for place in elem.findall("INDIVIDUAL_PLACE_OF_BIRTH"):
         ctx.link_country(dataid, "birth", text(place.find("COUNTRY")))
+    births = RecordBirthDates(ctx, key, dataid)
+    for born in elem.findall("INDIVIDUAL_DATE_OF_BIRTH"):
+        raw, found = _date_of_birth(born, ctx)
+        births.add(raw, found, "INDIVIDUAL_DATE_OF_BIRTH")
+    for alias in elem.findall(f"{kind}_ALIAS"):
+        births.text(text(alias.find("DATE_OF_BIRTH")), f"{kind}_ALIAS/DATE_OF_BIRTH")
     for doc in elem.findall("INDIVIDUAL_DOCUMENT"):
         number = text(doc.find("NUMBER"))
         if not number:
@@ -159,3 +168,46 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
             "entity_key": key, "source_record_id": dataid, "id_type": id_type, "id_value": number,
             "country_iso2": ctx.countries.resolve(issuer).iso2 if issuer else None, "raw_type": raw_type,
         })
+
+
+def _date_of_birth(born: ET.Element, ctx: ParseContext) -> tuple[str, BirthDate | list[BirthDate] | None]:
+    """One ``INDIVIDUAL_DATE_OF_BIRTH``: its raw value (the fields written ``NAME=value``) and what
+    it says. ``TYPE_OF_DATE`` EXACT or APPROXIMATELY with a ``DATE`` or a ``YEAR``, BETWEEN with
+    ``FROM_YEAR``/``TO_YEAR``; a ``NOTE`` alone is read as text (``Nov. 1960``), a ``NOTE`` beside a
+    ``YEAR`` adds its month when it names one (``Sep.``). An element with no value at all (the
+    list's empty placeholder) gives nothing."""
+    fields = {local(child.tag): value for child in born if (value := text(child))}
+    raw = "; ".join(f"{name}={value}" for name, value in fields.items())
+    kind = (fields.get("TYPE_OF_DATE") or "").upper()
+    if kind and kind not in DATE_TYPES:
+        ctx.audit("unknown_value", "INDIVIDUAL_DATE_OF_BIRTH/TYPE_OF_DATE", kind)
+    approximate = kind == "APPROXIMATELY" or "approximately" in (fields.get("NOTE") or "").lower()
+    note = fields.get("NOTE")
+    if "DATE" in fields:
+        found = parse_text(fields["DATE"])
+        return raw, [_approximately(b, approximate) for b in found] if found else None
+    if "FROM_YEAR" in fields or "TO_YEAR" in fields:
+        try:
+            start = int(fields.get("FROM_YEAR") or fields["TO_YEAR"])
+            end = int(fields.get("TO_YEAR") or start)
+        except ValueError:
+            return raw, None
+        return raw, from_years(start, end, approximate)
+    if "YEAR" in fields:
+        if not fields["YEAR"].isdigit():
+            return raw, None
+        year = int(fields["YEAR"])
+        if note:
+            with_note = parse_text(f"{note} {year}")
+            if with_note and all(b.year_from == b.year_to == year for b in with_note):
+                return raw, [_approximately(b, approximate) for b in with_note]
+        return raw, from_parts(year, approximate=approximate)
+    if note:
+        return raw, parse_text(note)
+    return "", None
+
+
+def _approximately(found: BirthDate, approximate: bool) -> BirthDate:
+    if not approximate or found.approximate:
+        return found
+    return from_parts(found.year_from, found.month, found.day, approximate=True) or found

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipeline.birth_dates import BirthDate, RecordBirthDates, from_interval
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.us_ofac_sdn.lists import consolidated_list, list_codes
@@ -115,6 +116,28 @@ def _ymd(elem: ET.Element | None) -> date | None:
                     int(text(elem.find("{*}Day")) or 1))
     except (TypeError, ValueError):
         return None
+
+
+def _date_period(period: ET.Element) -> tuple[str, BirthDate | None]:
+    """A ``DatePeriod`` (a birth date): the days from ``Start/From`` to ``End/To``, approximate when
+    ``Start`` or ``End`` says so; and the raw value, its fields written out."""
+    def bound(path: str) -> date | None:
+        return _ymd(period.find(path))
+
+    def iso(day: date | None) -> str:
+        return day.isoformat() if day else "?"
+
+    start, end = period.find("{*}Start"), period.find("{*}End")
+    points = {name: bound(path) for name, path in (("start_from", "{*}Start/{*}From"), ("start_to", "{*}Start/{*}To"),
+                                                   ("end_from", "{*}End/{*}From"), ("end_to", "{*}End/{*}To"))}
+    approximate = any(e is not None and e.get("Approximate") == "true" for e in (start, end))
+    raw = (f"Start={iso(points['start_from'])}..{iso(points['start_to'])}; "
+           f"End={iso(points['end_from'])}..{iso(points['end_to'])}" + ("; Approximate=true" if approximate else ""))
+    first = points["start_from"] or points["start_to"]
+    last = points["end_to"] or points["end_from"] or first
+    if first is None or last is None:
+        return raw, None
+    return raw, from_interval(first, last, approximate)
 
 
 class _Refs:
@@ -272,6 +295,7 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
     if not primary_name:
         raise ctx.error("has a primary name", "no primary Latin name", fixed_ref)
 
+    births = RecordBirthDates(ctx, key, fixed_ref)
     for feature in profile.findall("{*}Feature"):
         feature_name = refs.name("FeatureType", feature.get("FeatureTypeID")) or f"#{feature.get('FeatureTypeID')}"
         version = feature.find("{*}FeatureVersion")
@@ -280,6 +304,11 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
         detail = text(version.find("{*}VersionDetail"))
         location = version.find("{*}VersionLocation")
         rule = feature_rule(LAYOUT, feature_name)
+        if rule is not None and rule.action == "birth_date":
+            for period in version.iterfind("{*}DatePeriod"):
+                raw, found = _date_period(period)
+                births.add(raw, found, feature_name)
+            continue
         link_type = rule.value if rule and rule.action in ("country", "place") else None
         id_type = rule.value if rule and rule.action == "id" else None
         if link_type and location is not None:

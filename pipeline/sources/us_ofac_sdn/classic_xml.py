@@ -176,6 +176,9 @@ def _classic_entry(elem: ET.Element, f: InputFile, ctx: ParseContext, unknown: l
         for lst in kids.get(list_name, []):
             for node in lst:
                 rec.link(link_type, _first(_children(node), item))
+    for lst in kids.get("dateOfBirthList", []):
+        for node in lst:
+            rec.birth_date(_first(_children(node), "dateOfBirth"), "dateOfBirth")
     for lst in kids.get("placeOfBirthList", []):
         for node in lst:
             rec.birth(_first(_children(node), "placeOfBirth"), "placeOfBirth")

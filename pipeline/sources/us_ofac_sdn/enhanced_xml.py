@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
+from pipeline.birth_dates import BirthDate, RecordBirthDates, from_interval, parse_text
 from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.us_ofac_sdn.lists import list_codes
@@ -305,13 +306,30 @@ def _country_ref(rec: _Entity, refs: _Refs, link_type: str, ref_id: str | None, 
     rec.link(link_type, name or raw, iso2)
 
 
+def _value_date(feature: ET.Element, value: str | None) -> BirthDate | list[BirthDate] | None:
+    """A birth date feature: its ``valueDate`` (the days from ``fromDateBegin`` to ``toDateEnd``,
+    ``isApproximate``), else its text (``12 Feb 1970``, ``circa 1965``)."""
+    when = feature.find("{*}valueDate")
+    if when is not None:
+        first = _iso_date(text(when.find("{*}fromDateBegin")))
+        last = _iso_date(text(when.find("{*}toDateEnd"))) or _iso_date(text(when.find("{*}toDateBegin"))) or first
+        if first is not None and last is not None:
+            return from_interval(first, last, text(when.find("{*}isApproximate")) == "true")
+    return parse_text(value)
+
+
 def _features(elem: ET.Element, refs: _Refs, rec: _Entity) -> None:
     ctx = rec.ctx
+    births = RecordBirthDates(ctx, rec.key, rec.uid)
     for feature in elem.iterfind("{*}features/{*}feature"):
         feature_name = _feature_name(text(feature.find("{*}type")))
         value = _clean(text(feature.find("{*}value")))
         ref_id = text(feature.find("{*}valueRefId"))
         rule = feature_rule(LAYOUT, feature_name)
+        if rule is not None and rule.action == "birth_date":
+            births.add(value or _clean(text(feature.find("{*}valueDate/{*}fromDateBegin"))),
+                       _value_date(feature, value), feature_name)
+            continue
         link_type = rule.value if rule and rule.action in ("country", "place") else None
         id_type = rule.value if rule and rule.action == "id" else None
         if link_type:

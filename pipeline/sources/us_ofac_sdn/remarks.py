@@ -16,6 +16,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from pipeline.birth_dates import RecordBirthDates
 from pipeline.sources.base import ParseContext
 from pipeline.sources.us_ofac_sdn.lists import row_list
 from pipeline.sources.us_ofac_sdn.vocab import id_types, read_csv
@@ -31,7 +32,8 @@ _SPLIT = re.compile(r";\s*")
 @functools.cache
 def remark_kinds() -> dict[str, tuple[str, str]]:
     """Remark phrase kind (how the phrase starts) -> (action, argument): ``id`` (identifier type),
-    ``id_prefix``, ``ignore``, ``country`` (link type), ``birth``, ``relation``, ``alias``."""
+    ``id_prefix``, ``ignore``, ``country`` (link type), ``birth`` (place of birth), ``birth_date``, ``relation``,
+    ``alias``."""
     table: dict[str, tuple[str, str]] = {raw: ("id", id_type) for raw, id_type in id_types("remarks").items()}
     for row in read_csv("remark_phrases.csv"):
         table[row["phrase"]] = (row["action"], row["value"])
@@ -72,6 +74,13 @@ class Record:
         self.rid = record_id
         self.key = ctx.key(record_id)
         self._links: set[tuple[str, str]] = set()
+        self._births: RecordBirthDates | None = None
+
+    def birth_date(self, raw: str | None, field: str) -> None:
+        """A date of birth as OFAC writes it (``12 Feb 1970``, ``circa 1965``, ``1951 to 1953``)."""
+        if self._births is None:
+            self._births = RecordBirthDates(self.ctx, self.key, self.rid)
+        self._births.text(raw, field)
 
     def link(self, link_type: str, raw_value: str | None) -> None:
         if not raw_value or (link_type, raw_value) in self._links:
@@ -234,6 +243,8 @@ def read_remarks(rec: Record, remarks: str | None, *, relations_only: bool = Fal
             rec.link(arg, rest.removeprefix("possibly ").strip() or None)
         elif action == "birth":
             rec.birth(rest, "POB")
+        elif action == "birth_date":
+            rec.birth_date(rest, label)
         elif action == "alias":
             rec.name(rest.strip("'\" ") or None, arg, "weak")
         elif action == "id":
