@@ -124,6 +124,16 @@ def sanctions_pipeline():
         return results
 
     @task
+    def match_targets(results: list[dict]) -> list[dict]:
+        """Unique targets: which designations, across authorities and snapshots, are one target
+        (pipeline/matching: identifiers, documents, names; docs/matching.md)."""
+        from pipeline import flow
+
+        results = _materialise(results)
+        _run("match_targets", flow.match)
+        return results
+
+    @task
     def build_models(results: list[dict]) -> dict:
         """Run the DuckDB SQL models (staging -> intermediate -> marts) into a new database file."""
         from pipeline import flow
@@ -157,7 +167,7 @@ def sanctions_pipeline():
     parsed = parse.expand(batch=batches)
     raw_checked >> parsed
     staged = validate_staged(parsed)
-    built = build_models(staged)
+    built = build_models(match_targets(staged))
     checked = validate_marts(built)
     report(publish(checked, staged))
 

@@ -5,14 +5,14 @@ The DAG's tasks call :func:`emit` when a step ends; in the embedded mode ``pipel
 (:class:`Follower`), while Airflow's own log lines go to a log file. Without that variable (a
 scheduler in production) :func:`emit` does nothing: the task logs say the same.
 
-    [4/8] parse us_ofac_sdn: 134 designations in 0.5 s
+    [3/9] parse us_ofac_sdn: 134 designations in 0.5 s
 
 A step may also report something the person must see before the step ends (a damaged lake part
 quarantined, a snapshot lost from history, a damaged publication rebuilt) with :func:`notice`;
 it is printed as it happens, as ``warning: ...``. A step that waits (a download tried again, a
 task Airflow retries later) says so with :func:`waiting`, naming the time of the next try:
 
-    [1/8] land: un_sc x.xml: connection refused; trying again at 14:03:22 (attempt 2 of 3)
+    [1/9] land: un_sc x.xml: connection refused; trying again at 14:03:22 (attempt 2 of 3)
 
 Each step also records when it starts (:func:`started`; not printed), so ``pipeline run`` knows
 which step a stop request interrupts.
@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ENV = "PIPELINE_PROGRESS_FILE"
-STEPS = ("land", "validate_raw", "parse", "validate_staged", "build_models", "validate_marts", "publish", "report")
+STEPS = ("land", "validate_raw", "parse", "validate_staged", "match_targets", "build_models", "validate_marts",
+         "publish", "report")
 
 
 def summary(step: str, result: Any) -> str:
@@ -55,6 +56,9 @@ def summary(step: str, result: Any) -> str:
     if step == "validate_staged":
         suites = sum(len(v) for v in result.values())
         return f"{suites} staged suite(s) pass for {', '.join(sorted(result))}"
+    if step == "match_targets":
+        return (f"{result['designations']} designations are {result['targets']} unique targets "
+                f"({result['candidates']} uncertain pairs for review)")
     if step == "build_models":
         return f"{result['models']} dbt models built and tested"
     if step == "validate_marts":

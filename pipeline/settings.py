@@ -99,6 +99,8 @@ class Settings:
     max_unzip_ratio: int = 200
     #: A text line (one CSV row) may hold at most this many bytes.
     max_line_bytes: int = 64 << 10
+    #: Reviewed matching judgements (same / not same) that override the matcher (pipeline/matching).
+    match_judgements: Path | None = None
 
     @property
     def lake_dir(self) -> Path:
@@ -137,6 +139,15 @@ class Settings:
         return self.home / "gx"
 
     @property
+    def matching_dir(self) -> Path:
+        """The last published matching (target ids carried into the next run)."""
+        return self.lake_dir / "matching"
+
+    @property
+    def judgements_path(self) -> Path:
+        return self.match_judgements or self.home / "matching" / "judgements.csv"
+
+    @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
@@ -167,6 +178,8 @@ def load() -> Settings:
     ``PIPELINE_QUERY_MEMORY_LIMIT`` DuckDB memory limit of ``pipeline query`` (default ``2GB``)
     ``PIPELINE_QUERY_MAX_RESULT_BYTES`` ``pipeline query`` stops fetching rows past this many bytes
                                (default 256 MiB)
+    ``PIPELINE_MATCH_JUDGEMENTS`` reviewed matching judgements, a CSV (default
+                               ``<PIPELINE_HOME>/matching/judgements.csv``; docs/matching.md)
     """
     from pipeline.sources import default_sources
 
@@ -198,4 +211,5 @@ def load() -> Settings:
         live=live,
         max_unzip_ratio=_env_int("PIPELINE_MAX_UNZIP_RATIO", 200),
         max_line_bytes=_env_int("PIPELINE_MAX_LINE_BYTES", 64 << 10),
+        match_judgements=_env_path("PIPELINE_MATCH_JUDGEMENTS", None),
     )

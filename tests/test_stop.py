@@ -392,6 +392,6 @@ def test_the_terminal_shows_waits_and_not_step_starts(tmp_path, monkeypatch, cap
     progress.waiting("land", "un_sc x.xml: Connection refused; trying again at 12:00:02 (attempt 2 of 3)")
     follower = progress.Follower(path, sys.stdout)
     follower.poll()
-    assert capsys.readouterr().out == ("[1/8] land: un_sc x.xml: Connection refused; trying again at 12:00:02 "
+    assert capsys.readouterr().out == ("[1/9] land: un_sc x.xml: Connection refused; trying again at 12:00:02 "
                                        "(attempt 2 of 3)\n")
     assert follower.current == "land"
