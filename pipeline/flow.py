@@ -279,7 +279,18 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
     return checked
 
 
-# --- 5. build ---------------------------------------------------------------------------------
+# --- 5. match ---------------------------------------------------------------------------------
+
+def match(settings: Settings, run_id: str) -> dict:
+    """Unique targets: match the designations of the lake with this run's snapshots laid over it
+    (:mod:`pipeline.matching`); the build reads the result beside the staged tables."""
+    from pipeline.matching import step
+
+    return step.run(_merged_staged(settings, run_id), run_dir(settings, run_id) / "matching",
+                    settings.matching_dir, settings.judgements_path)
+
+
+# --- 5b. build --------------------------------------------------------------------------------
 
 def _merged_staged(settings: Settings, run_id: str) -> Path:
     """A view of the lake with this run's candidate partitions laid over it (hard links).
@@ -315,9 +326,24 @@ def build(settings: Settings, run_id: str) -> dict:
     db_path = run_dir(settings, run_id) / "sanctions.duckdb"
     started = time.perf_counter()
     # dbt's target folder stays in the home between runs: its cached manifest spares the next parse
-    timings = build_database(_merged_staged(settings, run_id), db_path, settings.sql_dir, settings.storage_version,
+    staged = _merged_staged(settings, run_id)
+    _link_matching(settings, run_id, staged)
+    timings = build_database(staged, db_path, settings.sql_dir, settings.storage_version,
                              work_dir=settings.home / "dbt")
     return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _link_matching(settings: Settings, run_id: str, staged: Path) -> None:
+    """The match step's Parquet where the dbt project's matching models read it (``_matching/``
+    beside the staged tables); without it every designation is a target of its own."""
+    from pipeline.matching.step import FILES
+
+    folder = staged / "_matching"
+    folder.mkdir(exist_ok=True)
+    for name in FILES:
+        made = run_dir(settings, run_id) / "matching" / name
+        if made.exists():
+            os.link(made, folder / name)
 
 
 # --- 6. mart checks ---------------------------------------------------------------------------
@@ -366,6 +392,9 @@ def publish(build_info: dict, results: list[dict], settings: Settings, run_id: s
                               data_docs=data_docs_dir(settings), info=info,
                               commit=lambda: commit_publish(safe_run_id(run_id)))
     committed = commit_staged(settings, run_id)
+    from pipeline.matching.step import commit as commit_matching
+
+    commit_matching(run_dir(settings, run_id) / "matching", settings.matching_dir)
     shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
     return {"release": str(release), "database": str(settings.published_db), "staged_parts": committed}
 
