@@ -79,8 +79,8 @@ COUNTRIES = pd.DataFrame([("RU", "RUS", "Russia", "state"), ("IR", "IRN", "Iran"
                           ("RS", "SRB", "Serbia", "state")], columns=["iso2", "iso3", "name", "kind"])
 PROGRAMS = pd.DataFrame([
     ("us_ofac", "RUSSIA-EO14024", "RU", "", "country"), ("us_ofac", "IRAN", "IR", "", "country"),
-    ("us_ofac", "SDGT", "", "", "thematic"), ("us_ofac", "BALKANS", "BA", "western_balkans", "region"),
-    ("us_ofac", "BALKANS", "RS", "western_balkans", "region"), ("un_sc", "DPRK", "KP", "", "country")],
+    ("us_ofac", "SDGT", "", "", "thematic"), ("us_ofac", "BALKANS", "BA", "XWB", "regional"),
+    ("us_ofac", "BALKANS", "RS", "XWB", "regional"), ("un_sc", "DPRK", "KP", "", "country")],
     columns=["authority", "program", "target_iso2", "region", "kind"])
 
 
@@ -93,7 +93,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file built by dbt from the given rows: the history marts, the current ranking and
     the as-known macro (the project's on-run-end hook, run with mart_country_rankings_as_known)."""
     path = _load(tmp_path_factory.mktemp("history"), RECORDS)
-    run(path, *(f"+{m}" for m in sorted(HISTORY_MODELS | {"int_designation_countries", "mart_country_rankings"})))
+    run(path, *(f"+{m}" for m in sorted(HISTORY_MODELS | {"int_designation_countries", "mart_country_rankings",
+                                                           "int_snapshot_designation_regions"})))
     return path
 
 
@@ -187,13 +188,15 @@ PROGRAM_TARGET_ALL = """select as_of_date, country_iso2, designations, rank, rou
 def test_as_known_mart_uses_only_what_was_published(con):
     dates = _rows(con, "select distinct as_of_date from mart_country_rankings_as_known order by 1")
     assert dates == [(S1,), (S_UN,), (S2,)]
-    # on S1 only the first OFAC snapshot was out: IR 2, 4, 7 | RU 1, 3 | BA 8, 9 (8 by its own
-    # link, 9 has none) | RS 9; of 7 designations with a programme target
+    # on S1 only the first OFAC snapshot was out: IR 2, 4, 7 | RU 1, 3 | BA 8 (by its own link); 9 names
+    # no Balkan country: counted under the region XWB, not for BA and RS; of 6 designations with a country
     on_s1 = _rows(con, PROGRAM_TARGET_ALL.format(table="mart_country_rankings_as_known"))
     assert [r for r in on_s1 if r[0] == S1] == [
-        (S1, "IR", 3, 1, 0.4286), (S1, "BA", 2, 2, 0.2857), (S1, "RU", 2, 2, 0.2857), (S1, "RS", 1, 4, 0.1429)]
+        (S1, "IR", 3, 1, 0.5), (S1, "RU", 2, 2, 0.3333), (S1, "BA", 1, 3, 0.1667)]
     # on S_UN the UN list joins the first OFAC snapshot; the second is not out yet
-    assert [r[1:3] for r in on_s1 if r[0] == S_UN] == [("IR", 3), ("BA", 2), ("RU", 2), ("KP", 1), ("RS", 1)]
+    assert [r[1:3] for r in on_s1 if r[0] == S_UN] == [("IR", 3), ("RU", 2), ("BA", 1), ("KP", 1)]
+    assert _rows(con, """select snapshot_date, region_code from int_snapshot_designation_regions
+                           where designation_id = 'us_ofac_sdn:SDN:9' order by 1""") == [(S1, "XWB"), (S2, "XWB")]
 
 
 def test_as_known_on_the_latest_date_is_the_current_ranking(con):
@@ -225,8 +228,7 @@ def test_macro_answers_any_date(con):
     macro = PROGRAM_TARGET_ALL.format(table="rankings_as_known_on(date '{day}')")
     # between the two OFAC snapshots and before the UN one: only the first OFAC snapshot counts
     assert _rows(con, macro.format(day=BETWEEN)) == [
-        (BETWEEN, "IR", 3, 1, 0.4286), (BETWEEN, "BA", 2, 2, 0.2857), (BETWEEN, "RU", 2, 2, 0.2857),
-        (BETWEEN, "RS", 1, 4, 0.1429)]
+        (BETWEEN, "IR", 3, 1, 0.5), (BETWEEN, "RU", 2, 2, 0.3333), (BETWEEN, "BA", 1, 3, 0.1667)]
     assert _rows(con, macro.format(day=date(2022, 2, 1))) == []  # nothing had been published
     for day in (S1, S_UN, S2, date(2030, 1, 1)):
         known_on = max(d for d in (S1, S_UN, S2) if d <= day)
@@ -243,7 +245,7 @@ def test_pipeline_query_runs_the_macro_read_only(db: Path):
                            "where basis = 'program_target' order by rank limit 10")
     assert result.columns[:2] == ["as_of_date", "authority"]
     assert len(result.rows) == 10
-    assert {row[4] for row in result.rows} <= {"IR", "BA", "RU", "RS"}
+    assert {row[4] for row in result.rows} <= {"IR", "BA", "RU"}
     # the UN snapshot (2022-03-10) was not out on 2022-03-07
     assert {row[1] for row in result.rows} == {"all", "us_ofac"}
     assert all(pd.Timestamp(row[0]) == pd.Timestamp(BETWEEN) and row[2] == "program_target" for row in result.rows)

@@ -1,7 +1,9 @@
 -- grain: one row per source snapshot, designation, attribution basis and country (every snapshot
--- in the lake); the one place of the attribution rules (int_designation_countries filters it to
--- the current snapshots, the as-known ranking reads every snapshot): program_target (a multi-country
--- programme counts only for the targets the designation's own links name, or all if none),
+-- in the lake); int_designation_countries filters it to the current snapshots, the as-known ranking
+-- reads every snapshot. Bases: program_target (the countries int_snapshot_program_attributions
+-- attributes the designation's programmes to: a single-target programme's target; for a programme
+-- with several targets only those the designation's own links name; a regional designation whose
+-- links name none is counted under its region in int_snapshot_designation_regions, not here),
 -- nationality (nationality, citizenship, registration, flag), any (every mapped link)
 with designations as (
     select * from {{ ref('stg_sanctions__designations') }}
@@ -11,8 +13,8 @@ links as (
     select * from {{ ref('stg_sanctions__country_links') }}
 ),
 
-program_targets as (
-    select * from {{ ref('stg_ref__program_targets') }}
+program_attributions as (
+    select * from {{ ref('int_snapshot_program_attributions') }}
 ),
 
 -- which link types count for which basis besides 'any' (which takes every link)
@@ -25,16 +27,6 @@ link_bases as (
         ('registration', 'nationality'),
         ('flag', 'nationality')
     ) as link_bases (link_type, basis)
-),
-
-programs as (
-    select distinct
-        source,
-        snapshot_date,
-        designation_id,
-        authority,
-        unnest(programs) as program
-    from designations
 ),
 
 entity_links as (
@@ -53,42 +45,6 @@ entity_links as (
     where links.country_iso2 is not null
 ),
 
-own_countries as (
-    select distinct
-        source,
-        snapshot_date,
-        designation_id,
-        country_iso2
-    from entity_links
-),
-
-program_target_counts as (
-    select
-        programs.source,
-        programs.snapshot_date,
-        programs.designation_id,
-        programs.program,
-        program_targets.target_iso2,
-        count(*) over by_program as program_targets,
-        count(own_countries.country_iso2) over by_program as targets_named_by_own_links,
-        own_countries.country_iso2 is not null as named_by_own_links
-    from programs
-    inner join program_targets
-        on
-            programs.authority = program_targets.authority
-            and programs.program = program_targets.program
-    left join own_countries
-        on
-            programs.source = own_countries.source
-            and programs.snapshot_date = own_countries.snapshot_date
-            and programs.designation_id = own_countries.designation_id
-            and program_targets.target_iso2 = own_countries.country_iso2
-    where program_targets.target_iso2 is not null
-    window by_program as (
-        partition by programs.source, programs.snapshot_date, programs.designation_id, programs.program
-    )
-),
-
 program_links as (
     select distinct
         source,
@@ -96,11 +52,8 @@ program_links as (
         designation_id,
         target_iso2 as country_iso2,
         'program_target' as link_type
-    from program_target_counts
-    where
-        program_targets = 1
-        or targets_named_by_own_links = 0
-        or named_by_own_links
+    from program_attributions
+    where counts_for_target
 ),
 
 all_links as (
