@@ -145,11 +145,19 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
         sha256s=[f.sha256 for f in files],
         snapshot_date=settings.snapshot_date or fetched,
         max_bytes=settings.max_raw_bytes,
+        floor=_floor(batch["source"], batch["demo"]),
     )
     out = result.to_dict()
     out["demo"] = batch["demo"]
     out["seconds"] = round(time.perf_counter() - started, 3)
     return out
+
+
+def _floor(source: str, demo: bool) -> int:
+    """The row count of a complete list of ``source`` (the demo files' own floor for them): a
+    snapshot under it is recorded as partial, and stops the run unless it accepts small lists."""
+    meta = load_meta(source)
+    return meta.min_rows_demo if demo else meta.min_rows
 
 
 # --- 4. staged checks -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.errors import SourceError
+from pipeline.partial import record_below_floor
 from pipeline.reference import CountryResolver
 from pipeline.sources import InputFile, ParseContext, load_meta, parser_for, schemas_for
 from pipeline.staged import StagedWriter, bundle_id
@@ -59,6 +60,7 @@ def parse_files(
     snapshot_date: date | None = None,
     max_bytes: int = 1 << 30,
     strict: bool = True,
+    floor: int | None = None,
 ) -> ParseResult:
     """Parse the files of one source snapshot into ``out_dir``.
 
@@ -66,6 +68,9 @@ def parse_files(
     when already known (from the raw manifest). ``snapshot_date`` is used when the files carry
     no publication date of their own (the OFAC CSV set). ``strict=False`` turns whole-file
     consistency failures (a header record count that does not match) into audited warnings.
+    ``floor``: the row count of a complete list (source.yml); a list snapshot under it is recorded
+    as a partial input (:mod:`pipeline.partial`), which the run publishes only when it accepts
+    small lists.
     """
     meta = load_meta(source_id)  # fail fast on an unknown source
     parse = parser_for(source_id)
@@ -91,6 +96,9 @@ def parse_files(
                               f"no {meta.main_table} row was found in the file(s)" + hint)
         if writer.snapshot_date is None:
             writer.snapshot_date = snapshot_date or date.today()
+        if floor is not None and not meta.archive:
+            writer.set_lineage(files[0].sha256, files[0].name)
+            record_below_floor(writer, meta.main_table, writer.counts[meta.main_table], floor)
         counts = writer.commit()
     except BaseException:
         writer.abort()

@@ -3,7 +3,9 @@
 
 No header row: each file is recognised by its column count. The layout carries no listing date;
 nationality, citizenship, place of birth, identity documents, weak aliases and "Linked To:"
-relations live only in the free-text ``Remarks`` (read by :mod:`.remarks`).
+relations live only in the free-text ``Remarks`` (read by :mod:`.remarks`). A set read without one
+of its side files (``lookups/csv_set.yml``) is parsed and recorded as partial, naming the component
+it cannot cover (:mod:`pipeline.partial`): no ``add.csv``, no address is not every address removed.
 
 Memory stays bounded whatever the file size: each file is read as one stream and written as it
 is read. Only two small things are held: the ``ent_num``s of the main file (to audit orphan
@@ -17,10 +19,11 @@ import csv
 from collections.abc import Iterator
 
 from pipeline.errors import SourceError
+from pipeline.partial import INCOMPLETE_SET, record_gap
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.us_ofac_sdn.lists import file_list
 from pipeline.sources.us_ofac_sdn.remarks import Record, read_remarks
-from pipeline.sources.us_ofac_sdn.vocab import mapping
+from pipeline.sources.us_ofac_sdn.vocab import mapping, read_yaml
 
 LAYOUT = "csv_set"
 # The files of a set, recognised by the column count of their first row.
@@ -131,12 +134,15 @@ def parse_csv_set(files: list[InputFile], ctx: ParseContext) -> None:
 
     # 2. The main file(s).
     ent_nums: set[int] = set()
+    main_lists: list[str] = []
     for f in by_layout["main"]:
         ctx.start_file(f)
         ctx.list_code = file_list(f)
+        main_lists.append(ctx.list_code)
         for _n, row in _rows(f, ctx, 12, raw_last=True):
             ent_nums.add(int(row[0]))
             _csv_main(row, overflow.pop(row[0], None), f, ctx)
+    _record_missing_members(by_layout, main_lists, ctx)
 
     ctx.record = None
     for ent, f in origin.items():  # overflow rows of records absent from the main file
@@ -172,6 +178,21 @@ def parse_csv_set(files: list[InputFile], ctx: ParseContext) -> None:
                 rec = Record(ctx, ent)  # de-duplicates consecutive rows of one ent_num
             rec.link("address", country)
     ctx.record = None
+
+
+def _record_missing_members(by_layout: dict[str, list[InputFile]], main_lists: list[str], ctx: ParseContext) -> None:
+    """A set with fewer address, alias or comments files than main files is incomplete: record the
+    component it cannot cover, naming the member(s) OFAC publishes for the main file's list (with
+    the lineage of the first main file). Several main files and fewer members: which main file lacks
+    its member cannot be told (members are recognised by their columns), so every candidate is named."""
+    if not by_layout["main"]:
+        return
+    ctx.writer.set_lineage(by_layout["main"][0].sha256, by_layout["main"][0].name)
+    for kind, member in read_yaml("csv_set.yml")["members"].items():
+        if len(by_layout[kind]) >= len(by_layout["main"]):
+            continue
+        names = sorted({member["names"].get(code, f"the {kind} file of list {code}") for code in main_lists})
+        record_gap(ctx.writer, INCOMPLETE_SET, member["component"], " or ".join(names))
 
 
 def _programs(value: str | None) -> list[str]:
