@@ -211,6 +211,12 @@ def unknown_programs() -> pd.DataFrame:
                          "designations": pd.Series([], dtype="int64")})
 
 
+def partial_inputs() -> pd.DataFrame:
+    return pd.DataFrame([{"source": "us_ofac_sdn", "snapshot_date": D("2024-05-03"), "is_current": True,
+                          "reason": "incomplete_set", "component": "addresses", "missing": "ADD.CSV",
+                          "cannot_show": "address countries", "raw_file": "sdn.csv"}])
+
+
 def events_monthly() -> pd.DataFrame:
     zero = dict.fromkeys((*MODALITY_COUNTS, *RELATION_TYPE_COUNTS, *QUAD_CLASS_COUNTS), 0)
     base = {"source": "all", "month": D("2022-08-01"), "country_a": "IR", "country_b": "RU", "country_a_name": "Iran",
@@ -273,6 +279,7 @@ GOOD = {
     "mart_dyad_evidence": evidence,
     "mart_unmapped_countries": unmapped,
     "mart_unknown_programs": unknown_programs,
+    "mart_partial_inputs": partial_inputs,
     "mart_dyad_events_monthly": events_monthly,
     "mart_unga_agreement": agreement,
     "mart_unga_partner_rankings": partner_rankings,

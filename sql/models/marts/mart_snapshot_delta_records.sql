@@ -1,5 +1,7 @@
 -- grain: one row per source snapshot and designation added, removed or changed since the
--- source's previous snapshot (in the first snapshot of a source every designation is 'added')
+-- source's previous snapshot (in the first snapshot of a source every designation is 'added');
+-- a component either snapshot does not cover (a partial input: no address file, no alias file) is
+-- left out of the comparison of both, never read as removed
 with records as (
     select * from {{ ref('int_snapshot_designations') }}
 ),
@@ -8,28 +10,72 @@ snapshots as (
     select * from {{ ref('int_source_snapshots') }}
 ),
 
+snapshot_gaps as (
+    select * from {{ ref('int_snapshot_gaps') }}
+),
+
+-- each record of a snapshot with what the comparison with the previous snapshot cannot cover
 current_records as (
     select
         records.*,
-        snapshots.previous_snapshot_date
+        snapshots.previous_snapshot_date,
+        snapshot_gaps.not_compared
     from records
     inner join snapshots
         on
             records.source = snapshots.source
             and records.snapshot_date = snapshots.snapshot_date
+    inner join snapshot_gaps
+        on
+            records.source = snapshot_gaps.source
+            and records.snapshot_date = snapshot_gaps.snapshot_date
 ),
 
--- each record of a snapshot, keyed by the snapshot that follows it
+-- each record of a snapshot, keyed by the snapshot that follows it, with what that comparison
+-- cannot cover
 previous_records as (
     select
         records.*,
-        snapshots.next_snapshot_date
+        snapshots.next_snapshot_date,
+        snapshot_gaps.not_compared
     from records
     inner join snapshots
         on
             records.source = snapshots.source
             and records.snapshot_date = snapshots.snapshot_date
+    inner join snapshot_gaps
+        on
+            snapshots.source = snapshot_gaps.source
+            and snapshots.next_snapshot_date = snapshot_gaps.snapshot_date
     where snapshots.next_snapshot_date is not null
+),
+
+-- the sets each side compares: without aliases on either side only the primary name is compared,
+-- without addresses the address links are left out
+current_compared as (
+    select
+        * replace (
+            case when list_contains(not_compared, 'aliases') then [] else names end as names,
+            case
+                when list_contains(not_compared, 'addresses')
+                    then list_filter(country_links, lambda link: not starts_with(link, 'address:'))
+                else country_links
+            end as country_links
+        )
+    from current_records
+),
+
+previous_compared as (
+    select
+        * replace (
+            case when list_contains(not_compared, 'aliases') then [] else names end as names,
+            case
+                when list_contains(not_compared, 'addresses')
+                    then list_filter(country_links, lambda link: not starts_with(link, 'address:'))
+                else country_links
+            end as country_links
+        )
+    from previous_records
 ),
 
 compared as (
@@ -50,6 +96,7 @@ compared as (
         coalesce(previous_records.program_set, []) as previous_programs,
         coalesce(current_records.country_links, []) as country_links,
         coalesce(previous_records.country_links, []) as previous_country_links,
+        coalesce(current_records.not_compared, previous_records.not_compared) as not_compared,
         case
             when previous_records.designation_id is null then 'added'
             when current_records.designation_id is null then 'removed'
@@ -60,8 +107,8 @@ compared as (
                 or current_records.country_links != previous_records.country_links
                 then 'changed'
         end as change_type
-    from current_records
-    full outer join previous_records
+    from current_compared as current_records
+    full outer join previous_compared as previous_records
         on
             current_records.source = previous_records.source
             and current_records.snapshot_date = previous_records.next_snapshot_date
@@ -92,7 +139,8 @@ final as (
         list_filter(programs, lambda x: not list_contains(previous_programs, x)) as programs_added,
         list_filter(previous_programs, lambda x: not list_contains(programs, x)) as programs_removed,
         list_filter(country_links, lambda x: not list_contains(previous_country_links, x)) as country_links_added,
-        list_filter(previous_country_links, lambda x: not list_contains(country_links, x)) as country_links_removed
+        list_filter(previous_country_links, lambda x: not list_contains(country_links, x)) as country_links_removed,
+        not_compared
     from compared
     where change_type is not null
 )

@@ -1,8 +1,13 @@
 -- grain: one row per source and snapshot: designations added, removed and changed since the
 -- source's previous snapshot, changes broken down by what changed (names, programmes, countries).
 -- The first snapshot of a source has no previous one: every designation in it counts as added.
+-- A component either snapshot does not cover (a partial input) is not compared: not_compared names it.
 with snapshots as (
     select * from {{ ref('int_source_snapshots') }}
+),
+
+snapshot_gaps as (
+    select * from {{ ref('int_snapshot_gaps') }}
 ),
 
 delta_records as (
@@ -36,7 +41,8 @@ final as (
         coalesce(counted.changed, 0) as changed,
         coalesce(counted.names_changed, 0) as names_changed,
         coalesce(counted.programs_changed, 0) as programs_changed,
-        coalesce(counted.countries_changed, 0) as countries_changed
+        coalesce(counted.countries_changed, 0) as countries_changed,
+        snapshot_gaps.not_compared
     from snapshots
     left join snapshots as previous_snapshots
         on
@@ -46,6 +52,10 @@ final as (
         on
             snapshots.source = counted.source
             and snapshots.snapshot_date = counted.snapshot_date
+    left join snapshot_gaps
+        on
+            snapshots.source = snapshot_gaps.source
+            and snapshots.snapshot_date = snapshot_gaps.snapshot_date
 )
 
 select * from final
