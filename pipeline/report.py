@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.errors import PipelineError
+from pipeline.partial import headline_lines as partial_input_lines
 from pipeline.publish import PublicationDamaged, current_release_info, publication_damage
 from pipeline.settings import Settings
 
@@ -138,6 +139,7 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             "ties with their evidence), not the real size of any list, a real ranking or a real tie index. For real "
             "figures run `pipeline run --input SOURCE=FILE` on the official files."
         )
+    out += partial_input_lines(con)
     authorities = [r[0] for r in _rows(
         con, "select distinct authority from mart_country_rankings where authority <> 'all' order by 1")]
     for basis, label in (("program_target", "by programme target"), ("nationality", "by nationality/registration")):
