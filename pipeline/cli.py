@@ -3,6 +3,7 @@
     pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--snapshot-date D] [--accept-small-lists]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
     pipeline extract FILE... | --score
+    pipeline match --score [--set dev|heldout] [--errors] | --export-ftm FILE [--db PATH]
     pipeline query "SQL" [--db PATH] [--format table|csv|json] [--max-rows N] [--timeout S] [--memory-limit SIZE]
     pipeline validate
     pipeline report
@@ -208,6 +209,30 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    """Unique targets: the matcher's scorecard on the labelled pairs, or the FtM export of a publication."""
+    if args.score:
+        from pipeline.matching.scoring import main as score_main
+
+        return score_main(args.set, errors=args.errors)
+    if not args.export_ftm:
+        raise PipelineError("pipeline match takes --score or --export-ftm FILE")
+    from pipeline.matching.ftm import export, validate
+    from pipeline.publish import ensure_intact
+
+    settings = settings_mod.load()
+    db = Path(args.db) if args.db else settings.published_db
+    if not db.exists():
+        raise PipelineError(f"no published database at {db}: run `pipeline run` first")
+    ensure_intact(db, settings)
+    out = Path(args.export_ftm)
+    counts = export(db, out)
+    checked = validate(out)  # read back through followthemoney's model
+    print(f"wrote {out}: " + ", ".join(f"{n} {schema}" for schema, n in sorted(checked.items()))
+          + f" (FollowTheMoney JSON lines, read back: {sum(checked.values()) == sum(counts.values())})")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -281,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
                          "or, given labelled news corpus files (YAML), on their articles")
     extract.add_argument("--errors", action="store_true", help="with --score: list every miss")
     extract.set_defaults(func=cmd_extract)
+    match = sub.add_parser("match", help="unique targets: the matcher's scorecard, or an FtM export")
+    match.add_argument("--score", action="store_true",
+                       help="print precision and recall per stage and entity type on the labelled pairs")
+    match.add_argument("--set", action="append", choices=("dev", "heldout"),
+                       help="with --score: only this labelled set (repeatable; default both)")
+    match.add_argument("--errors", action="store_true", help="with --score: list every false merge and miss")
+    match.add_argument("--export-ftm", metavar="FILE",
+                       help="write the unique targets and their designations as FollowTheMoney JSON lines")
+    match.add_argument("--db", help="with --export-ftm: database file (default: the current publication)")
+    match.set_defaults(func=cmd_match)
     validate = sub.add_parser("validate", help="run the mart expectation suites on the current publication")
     validate.set_defaults(func=cmd_validate)
     report = sub.add_parser("report", help="print the headline answers of the current publication")

@@ -127,8 +127,11 @@ def name_blocks(profiles: dict[str, rules.Profile], block_cap: int) -> tuple[set
     return pairs, skipped
 
 
-def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: int = 200) -> Resolution:
-    """Cluster ``records`` into targets (see the module's docstring)."""
+def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: int = 200,
+            upto: str = "name") -> Resolution:
+    """Cluster ``records`` into targets (see the module's docstring); ``upto``: the last stage run
+    (the scorecard measures each stage with the ones before it)."""
+    last = STAGES.index(upto)
     profiles = {r.designation_id: rules.profile(r) for r in records}
     ids = sorted(profiles)
     links: list[Link] = []
@@ -150,6 +153,8 @@ def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: 
     for (kind, value), members in sorted(by_key.items()):
         for other in members[1:]:
             links.append(Link(members[0], other, "identifier", kind, 1.0, "match", {kind: value}))
+    if last < STAGES.index("document"):
+        return _cluster(ids, profiles, links, not_same, dict(stats))
     # document stage
     by_doc: dict[tuple[str, str], list[str]] = defaultdict(list)
     for did in ids:
@@ -167,6 +172,8 @@ def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: 
             d = rules.compare_document(profiles[a], profiles[b], kind, value)
             if d.verdict != "no":
                 links.append(Link(a, b, "document", d.method, d.score, d.verdict, d.evidence))
+    if last < STAGES.index("name"):
+        return _cluster(ids, profiles, links, not_same, dict(stats))
     # name stage
     pairs, skipped = name_blocks(profiles, block_cap)
     stats["name_pairs_compared"] = len(pairs)
