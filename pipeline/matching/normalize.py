@@ -37,6 +37,8 @@ ORG_STOPWORDS = frozenset(
     "inc corp corporation co company cie ltd limited plc llp lp gmbh ag sa sarl sas spa srl bv nv "
     "fze fzco fzc fz llc. est establishment group holding holdings mv m v".split()
 )
+_APOSTROPHE = re.compile(r"(?<=[a-z])['`\u2018\u2019\u02bb\u02bf\u02be](?=[a-z])")
+_AH = re.compile(r"(?<=[a-z]{2})ah$")
 _ABD = re.compile(r"^(abdul|abdel|abdal|abdoul|abdoel|abdu|abdol|abd)(?=[a-z]{3})")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 # Folded spellings, applied in this order (digraphs before single letters).
@@ -100,7 +102,8 @@ def tokens(name: str, kind: str = "person") -> tuple[str, ...]:
     text = name
     if kind != "person":
         text = _org_stripped(text)
-    raw = [t for t in _SPLIT.split(_ascii(text)) if t]
+    # an apostrophe or okina inside a word joins it (QA'IDA, Sa'd); a final -ah is -a (Jemaah, Hamzah)
+    raw = [_AH.sub("a", t) for t in _SPLIT.split(_APOSTROPHE.sub("", _ascii(text))) if t]
     stop = PERSON_STOPWORDS if kind == "person" else ORG_STOPWORDS
     out: list[str] = []
     i = 0
@@ -122,10 +125,21 @@ def tokens(name: str, kind: str = "person") -> tuple[str, ...]:
     return tuple(sorted(set(t for t in out if t)))
 
 
+_PARENS = re.compile(r"\s*\([^()]*\)\s*")
+
+
 def split_variants(name: str) -> list[str]:
-    """A name field that holds several names (``Azim Adhajani; Azim Agha-Jani``) as its names."""
-    parts = [p.strip() for p in re.split(r";|\s/\s", name) if p.strip()]
-    return parts or [name]
+    """A name field that holds several names (``Azim Adhajani; Azim Agha-Jani``, ``HARAKAT UL-MUJAHIDIN /
+    HUM``) as its names; a name with a part in brackets (``ARMAMENT INDUSTRIES GROUP (AIG)``) also
+    without it."""
+    parts = [p.strip() for p in re.split(r";|\s/\s", name) if p.strip()] or [name]
+    out = []
+    for part in parts:
+        out.append(part)
+        bare = _PARENS.sub(" ", part).strip()
+        if bare and bare != part:
+            out.append(bare)
+    return out
 
 
 @functools.lru_cache(maxsize=1 << 20)

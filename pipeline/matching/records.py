@@ -70,11 +70,15 @@ def load_records(staged: Path, sources: tuple[str, ...] | None = None) -> list[R
         if sources:
             where = "where source in (select unnest(?))"
             params = [list(sources)]
+        # a column older parts lack (added since) reads as null
+        columns = {c[0] for c in con.execute("describe designations").fetchall()}
+        reference = "reference_number" if "reference_number" in columns else "null"
+        remarks = "remarks" if "remarks" in columns else "null"
         rows = con.execute(f"""
             select designation_id, source, source_record_id, "list", authority, entity_key, entity_type,
                    arg_max(primary_name, snapshot_date), cast(min(snapshot_date) as varchar),
-                   cast(max(snapshot_date) as varchar), arg_max(reference_number, snapshot_date),
-                   arg_max(remarks, snapshot_date)
+                   cast(max(snapshot_date) as varchar), arg_max({reference}, snapshot_date),
+                   arg_max({remarks}, snapshot_date)
             from (select * from designations {where})
             group by all order by designation_id""", params).fetchall()
         records = {r[0]: Record(*r[:7], primary_name=r[7], first_snapshot=r[8], last_snapshot=r[9],
@@ -84,8 +88,9 @@ def load_records(staged: Path, sources: tuple[str, ...] | None = None) -> list[R
                     from designations {where}) d"""
         keyed = keyed.format(where=where)
         if "names" in present:
+            q_col = "n.quality" if "quality" in {c[0] for c in con.execute("describe names").fetchall()} else "null"
             for did, name, quality in con.execute(f"""
-                    select distinct d.designation_id, n.name, n.quality from {keyed}
+                    select distinct d.designation_id, n.name, {q_col} from {keyed}
                     join names n using (source, snapshot_date, source_record_id)
                     where n.name is not null""", params).fetchall():
                 records[did].names.append((name, quality))

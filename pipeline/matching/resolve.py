@@ -240,7 +240,7 @@ def _refusal(left: list[str], right: list[str], link: Link, profiles: dict[str, 
             if hard or (a, b) in ((link.left, link.right), (link.right, link.left)):
                 continue
             pa, pb = profiles[a], profiles[b]
-            if rules.distinct_in_one_list(pa, pb):
+            if rules.distinct_in_one_list(pa, pb) and rules.compare_names(pa, pb).verdict != "match":
                 return f"one list names them as two: {a} / {b}"
             if link.stage == "name":
                 names = rules.best_names(pa, pb)

@@ -181,7 +181,7 @@ def best_names(a: Profile, b: Profile) -> normalize.NameAgreement:
             got = normalize.compare(x, y)
             if (rank[got.level], got.score, len(got.left)) > (rank[best.level], best.score, len(best.left)):
                 best = got
-                if got.level == "full" and len(x) >= 2:
+                if got.level == "full" and len(x) >= 4:
                     return best
     return best
 
@@ -259,8 +259,9 @@ def compare_names(a: Profile, b: Profile) -> Decision:
             verdict, score = "match", 0.97 if born == "same_day" else 0.95
         elif names.level == "subset" and born in ("agree", "same_day"):
             verdict, score = "match", 0.92 if born == "same_day" else 0.9
-        elif names.level == "full" and born == "unknown" and longest >= 3 and nat != "differ":
-            verdict, score = "match", 0.88
+        elif names.level == "full" and born == "unknown" and (longest >= 3 and nat != "differ"
+                                                              or longest == 2 and nat == "agree"):
+            verdict, score = "match", 0.88 if longest >= 3 else 0.86
         elif names.level in ("full", "subset"):
             verdict, score = "candidate", 0.8 if names.level == "full" else 0.7
         elif names.score >= 0.6 and born == "same_day":
@@ -274,8 +275,8 @@ def compare_names(a: Profile, b: Profile) -> Decision:
         # a name alone is weak evidence for an organization (subsidiaries and branches share it): a
         # shared country, or a name of three words or more, must back it
         if names.level == "full" and (reg == "agree" and max(len(t) for t in names.left) >= 4
-                                      or reg == "unknown" and longest >= 3):
-            verdict, score = "match", 0.93 if reg == "agree" else 0.88
+                                      or reg == "unknown" and longest >= 2):
+            verdict, score = "match", 0.93 if reg == "agree" else 0.86 if longest == 2 else 0.88
         elif names.level in ("full", "subset"):
             verdict, score = "candidate", 0.8 if names.level == "full" else 0.65
         else:
@@ -284,8 +285,8 @@ def compare_names(a: Profile, b: Profile) -> Decision:
     else:  # vessels and aircraft: a name is not enough (two ships share a name); review it
         verdict, score = ("candidate", 0.75) if names.level == "full" else ("no", names.score)
         method = "name"
-    strong = names.level == "full" and (born in ("agree", "same_day") if group == "person"
-                                        else evidence.get("countries") == "agree")
+    # an organization's name never outweighs its list naming two (parents, subsidiaries, branches)
+    strong = names.level == "full" and group == "person" and born in ("agree", "same_day")
     if verdict == "match" and distinct_in_one_list(a, b) and not strong:
         # one list naming two records at the same time says they are two: only strong agreement merges
         verdict, score = "candidate", min(score, 0.85)

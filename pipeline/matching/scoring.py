@@ -117,7 +117,7 @@ def score(records: list[Record], pairs: dict[str, list[Pair]]) -> dict:
             for p in labelled:
                 left, right = by_record.get(p.left), by_record.get(p.right)
                 if not left or not right:
-                    missing.append(p.pair_id)
+                    missing.append(f"{p.pair_id} ({' '.join(p.left if not left else p.right)})")
                     continue
                 predicted = bool({target[d] for d in left} & {target[d] for d in right})
                 what = (f"{p.pair_id} {p.kind}: {p.left[0]} {p.left[1]} ({names[p.left]}) / "
