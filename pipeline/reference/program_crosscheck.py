@@ -65,24 +65,24 @@ def _targets(codes: Iterable[str], not_countries: frozenset[str] = frozenset()) 
     return ";".join(sorted({c for c in codes if c and c not in not_countries}))
 
 
-def _their_key(authority: str, program: str, rows: list[dict[str, str]], walk: dict) -> tuple[bool, list[str]]:
-    """(whether the crosswalk or the metadata settles it, the OpenSanctions keys found: [] = none)."""
+def _their_keys(authority: str, program: str, rows: list[dict[str, str]], walk: dict) -> list[str]:
+    """The OpenSanctions programme keys our (authority, programme) corresponds to ([] = none)."""
     explicit = (walk.get("keys") or {}).get(authority) or {}
     if program in explicit:
-        return True, [explicit[program]] if explicit[program] else []
+        return [explicit[program]] if explicit[program] else []
     datasets = set((walk.get("datasets") or {}).get(authority) or [])
     by_alias = [r["key"] for r in rows if r["dataset"] in datasets
                 and program in {a.strip() for a in r["aliases"].split(";")}]
     if by_alias:
-        return True, by_alias
+        return by_alias
     prefix = (walk.get("key_prefixes") or {}).get(authority)
     keys = {r["key"] for r in rows}
     if prefix is not None and f"{prefix}{program}" in keys:
-        return True, [f"{prefix}{program}"]
+        return [f"{prefix}{program}"]
     default = (walk.get("default_keys") or {}).get(authority)
     if default:
-        return True, [default]
-    return False, []
+        return [default]
+    return []
 
 
 def crosscheck(opensanctions_csv: Path, sources_dir: Path | None = None,
@@ -107,8 +107,7 @@ def crosscheck(opensanctions_csv: Path, sources_dir: Path | None = None,
                 codes.append(r["target_iso2"].lower())
         ours = _targets(codes)
         description = " ".join(r["description"] for r in programme_rows)
-        _settled, keys = _their_key(authority, program, rows, walk)
-        keys = [k for k in keys if k in by_key] if keys else []
+        keys = [k for k in _their_keys(authority, program, rows, walk) if k in by_key]
         if not keys:
             verdict, theirs, key = "not_in_opensanctions", None, None
             documented = MISSING_MARK in description.casefold()
