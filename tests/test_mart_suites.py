@@ -264,7 +264,31 @@ def bloc_cohesion() -> pd.DataFrame:
     ])
 
 
+def targets() -> pd.DataFrame:
+    base = {"entity_type": "person", "list_code": "L", "reference_number": None, "match_stage": "identifier",
+            "matched_with": None, "evidence": '{"un_reference": "QDi.001"}', "snapshot_date": D("2024-05-01"),
+            "target_id": "T-0123456789ab", "target_designations": 2, "target_authorities": 2,
+            "match_method": "un_reference", "match_score": 1.0}
+    return pd.DataFrame([
+        {**base, "source": "un_sc", "source_record_id": "1", "designation_id": "un_sc:UN:1", "authority": "un_sc",
+         "entity_key": "un_sc:1", "primary_name": "IVAN PETROV"},
+        {**base, "source": "gb_hmt", "source_record_id": "g-9-AQD", "designation_id": "gb_hmt:UKSL:g-9-AQD",
+         "authority": "gb", "entity_key": "gb_hmt:g-9", "primary_name": "PETROV, Ivan"},
+    ])
+
+
+def match_candidates() -> pd.DataFrame:
+    return pd.DataFrame([{
+        "candidate_rank": 1, "match_score": 0.8, "match_stage": "name", "match_method": "name",
+        "entity_type": "person", "left_designation_id": "un_sc:UN:1", "left_source": "un_sc",
+        "left_source_record_id": "1", "left_name": "ROODI SLEWA", "left_target_id": "T-a",
+        "right_designation_id": "us_ofac_sdn:SDN:8", "right_source": "us_ofac_sdn", "right_source_record_id": "8",
+        "right_name": "SLEWA, Roodi", "right_target_id": "T-b", "evidence": "{}"}])
+
+
 GOOD = {
+    "mart_targets": targets,
+    "mart_match_candidates": match_candidates,
     "mart_country_rankings": rankings,
     "mart_country_rankings_as_known": lambda: rankings([D("2022-03-07"), D("2024-05-01")]),
     "mart_country_rankings_monthly": monthly,
