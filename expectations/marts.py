@@ -48,6 +48,11 @@ TOLERANCE = 1e-9  # floating-point slack of computed scores (ranges, recomputed 
 # Code sets, one per coded column (the SQL models and their YAML docs name the same values).
 BASES = ("program_target", "nationality", "any")
 MONTHLY_BASES = ("program_target", "nationality")
+UNITS = ("designations",)  # what the ranking marts count (int_designation_units)
+# The ranking marts' column per authority and for every authority together (sql/macros/authorities.sql,
+# authority_columns: us_ofac -> us, un_sc -> un)
+AUTHORITY_COLUMNS = ("us", "eu", "un", "gb", "ca", "ch")
+ALL_COLUMN = "all"
 RANKING_ENTITY_TYPES = ("all", *ENTITY_TYPES)
 UNMAPPED_STATUSES = ("non_country", "unknown")
 EVENT_SOURCES = ("gdelt", "article", "all")
@@ -130,10 +135,12 @@ def mart_names() -> tuple[str, ...]:
 #: Ranked marts: the partition a rank is computed in, the value it ranks (highest first), how ties
 #: are ranked ('min': 1, 1, 3 as SQL rank(); 'dense': 1, 1, 2 as dense_rank()) and the rank column.
 RANKS: dict[str, tuple[list[str], str, str, str]] = {
-    "mart_country_rankings": (["as_of_date", "authority", "basis", "entity_type"], "designations", "min", "rank"),
+    "mart_country_rankings": (
+        ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type"], "designations", "min", "rank"),
     "mart_country_rankings_as_known": (
-        ["as_of_date", "authority", "basis", "entity_type"], "designations", "min", "rank"),
-    "mart_country_rankings_monthly": (["month", "authority", "basis"], "designations", "min", "rank"),
+        ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type"], "designations", "min", "rank"),
+    "mart_country_rankings_monthly": (
+        ["month", "unit", "authority", "list_code", "basis"], "designations", "min", "rank"),
     "mart_dyad_ties": (["period_type", "period_start"], "tie_index", "dense", "tie_rank"),
     "mart_unga_partner_rankings": (["period_type", "period", "country_iso2"], "agreement", "dense", "rank"),
 }
@@ -200,44 +207,62 @@ def _min_common_votes(marts: Mapping[str, pd.DataFrame] | None) -> int:
     return int(values.max()) if not values.empty else 1
 
 
+def _authority_column_helpers(frame: pd.DataFrame, country_slice: list[str]) -> pd.DataFrame:
+    """The wide columns (us ... ch, "all"): each at most "all", the same on every row of the country's
+    slice, and "all" = designations on the rows of authority 'all'."""
+    wide = [*AUTHORITY_COLUMNS, ALL_COLUMN]
+    if not _has(frame, *wide, *country_slice, "authority", "designations"):
+        return frame
+    frame["authorities_within_all"] = (
+        frame[list(AUTHORITY_COLUMNS)].le(frame[ALL_COLUMN], axis=0).all(axis=1)).fillna(False).astype(bool)
+    same = frame.groupby(country_slice, dropna=False)[wide].transform("nunique").le(1).all(axis=1)
+    frame["authority_columns_same_in_slice"] = same.astype(bool)
+    frame["all_column_is_all_row"] = ((frame["authority"] != "all")
+                                      | (frame[ALL_COLUMN] == frame["designations"])).fillna(False).astype(bool)
+    return frame
+
+
 def _prepare_country_rankings(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
     frame = _rank_helpers(frame, "mart_country_rankings")
-    if _has(frame, "as_of_date", "authority", "basis", "entity_type", "designations", "share"):
+    slice_columns = ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type"]
+    if _has(frame, *slice_columns, "designations", "share"):
         # share = designations / the slice's designations with a country: the same total on every row of a slice
         implied = frame["designations"] / frame["share"].where(frame["share"] > 0)
-        slice_total = implied.groupby(
-            [frame[c] for c in ("as_of_date", "authority", "basis", "entity_type")], dropna=False
-        ).transform("median")
+        slice_total = implied.groupby([frame[c] for c in slice_columns], dropna=False).transform("median")
         frame["share_matches_slice_total"] = ((implied - slice_total).abs() <= 1e-6 * slice_total).fillna(False)
-    return frame
+    return _authority_column_helpers(frame, ["as_of_date", "unit", "basis", "entity_type", "country_iso2"])
 
 
 def _prepare_monthly(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
     frame = _rank_helpers(frame, "mart_country_rankings_monthly")
-    if _has(frame, "month", "authority", "basis", "country_iso2", "new_designations"):
+    if _has(frame, "month", "unit", "authority", "list_code", "basis", "country_iso2", "new_designations"):
         month = _months(frame["month"])
         frame["month_is_first_day"] = (month.dt.day == 1).fillna(False)
         ordered = frame.assign(_month=month).sort_values("_month", kind="stable")
-        series = ordered.groupby(["authority", "basis", "country_iso2"], dropna=False)
+        series = ordered.groupby(["unit", "authority", "list_code", "basis", "country_iso2"], dropna=False)
         frame["expected_designations"] = series["new_designations"].cumsum().reindex(frame.index)
         previous = series["_month"].shift(1).reindex(frame.index)
         frame["follows_previous_month"] = previous.isna() | (previous + pd.DateOffset(months=1) == month)
-    return frame
+    return _authority_column_helpers(frame, ["month", "unit", "basis", "country_iso2"])
 
 
 def _prepare_crossovers(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
     if _has(frame, "country_iso2", "overtaken_iso2"):
         frame["countries_differ"] = (frame["country_iso2"] != frame["overtaken_iso2"]).fillna(False)
+    if _has(frame, *AUTHORITY_COLUMNS, ALL_COLUMN):
+        frame["authorities_within_all"] = (
+            frame[list(AUTHORITY_COLUMNS)].le(frame[ALL_COLUMN], axis=0).all(axis=1)).fillna(False).astype(bool)
     monthly = (marts or {}).get("mart_country_rankings_monthly")
-    if not _has(frame, "authority", "basis", "month"):
+    series = ["unit", "authority", "list_code", "basis"]
+    if not _has(frame, *series, "month"):
         return frame
-    if monthly is None or not _has(monthly, "authority", "basis", "month"):
+    if monthly is None or not _has(monthly, *series, "month"):
         log.warning("mart_country_rankings_monthly not given to prepare(): crossover months not checked against it")
         frame["series_start"] = pd.NaT
         return frame
-    starts = (monthly.assign(month=_months(monthly["month"])).groupby(["authority", "basis"])["month"].min()
+    starts = (monthly.assign(month=_months(monthly["month"])).groupby(series)["month"].min()
               .rename("series_start").reset_index())
-    merged = frame[["authority", "basis"]].merge(starts, on=["authority", "basis"], how="left")
+    merged = frame[series].merge(starts, on=series, how="left")
     frame["series_start"] = merged["series_start"].to_numpy()
     frame["month"] = _months(frame["month"])
     return frame
@@ -514,7 +539,24 @@ def _ranking_rules(r: _Rules) -> list[Any]:
         r.equal("rank", "expected_rank", "rank = 1 + the number of countries of the slice with more designations "
                 "(ties share a rank)"),
         r.holds("share_matches_slice_total", "share = designations / the same slice total on every row of a slice"),
+        *_authority_column_rules(r, "the country's slice (as-of date, unit, basis, entity type)"),
     ]
+
+
+def _authority_column_rules(r: _Rules, slice_words: str | None) -> list[Any]:
+    """The wide columns us, eu, un, gb, ca, ch and "all" (slice_words: where they must repeat)."""
+    wide = (*AUTHORITY_COLUMNS, ALL_COLUMN)
+    rules = [
+        r.in_set("unit", UNITS), *r.not_null("list_code", *wide), *r.at_least(0, *wide),
+        r.holds("authorities_within_all", "no authority's column exceeds the \"all\" column"),
+    ]
+    if slice_words:
+        rules += [
+            r.holds("authority_columns_same_in_slice", f"us, eu, un, gb, ca, ch and \"all\" are the same on every row "
+                    f"of {slice_words}"),
+            r.holds("all_column_is_all_row", "on a row of authority 'all' the \"all\" column equals designations"),
+        ]
+    return rules
 
 
 def _country_rankings_monthly(r: _Rules) -> list[Any]:
@@ -530,6 +572,7 @@ def _country_rankings_monthly(r: _Rules) -> list[Any]:
         r.holds("follows_previous_month", "a country's series has a row for every month once it starts"),
         r.equal("rank", "expected_rank", "rank = 1 + the number of countries with more designations that month "
                 "(ties share a rank)"),
+        *_authority_column_rules(r, "the country's month (unit, basis)"),
     ]
 
 
@@ -542,6 +585,7 @@ def _rank_crossovers(r: _Rules) -> list[Any]:
         r.greater("designations", "overtaken_designations", "the country that moved ahead has more designations"),
         r.greater("month", "series_start", "a crossover happens after the first month of the listing-date series "
                   "(it needs a month before it)"),
+        *_authority_column_rules(r, None),
     ]
 
 

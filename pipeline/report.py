@@ -104,6 +104,113 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+#: The ranking marts' column per authority, in column order: the authority id in the data and its column
+#: (the Python mirror of sql/macros/authorities.sql authority_columns(); a test keeps the two equal)
+AUTHORITY_COLUMNS: dict[str, str] = {"us_ofac": "us", "eu": "eu", "un_sc": "un", "gb": "gb", "ca": "ca", "ch": "ch"}
+AUTHORITY_LABELS: dict[str, str] = {"all": "all", "us": "US (OFAC)", "eu": "EU", "un": "UN", "gb": "UK",
+                                    "ca": "Canada", "ch": "Switzerland"}
+#: the slice the headline reads: designations, every list of an authority
+_SLICE = "unit = 'designations' and list_code = 'all'"
+
+
+def _rankings(con: duckdb.DuckDBPyConnection, top: int) -> list[str]:
+    """The top countries over all authorities, with a column per authority, by programme target and by
+    nationality."""
+    out: list[str] = []
+    ranked_any = False
+    columns = list(AUTHORITY_COLUMNS.values())
+    wide = ", ".join(columns)
+    for basis, label in (("program_target", "by programme target"), ("nationality", "by nationality/registration")):
+        ranked = _rows(con, f"""
+            select rank, country_iso2, country_name, designations, share, {wide}
+            from mart_country_rankings
+            where {_SLICE} and authority = 'all' and basis = ? and entity_type = 'all' and rank <= ?
+            order by rank, country_iso2""", [basis, top])
+        out.append("")
+        out.append(f"Most sanctioned countries, {label} (unit: designations; rank and share over all authorities):")
+        if not ranked:
+            out.append("  no sanctions list in this home yet (run with --input us_ofac_sdn=... or un_sc=...)")
+            continue
+        ranked_any = True
+        out.append(f"  {'#':>3}  {'country':<34}{'all':>6}" + "".join(f"{c:>6}" for c in columns) + "   share")
+        for rank, iso2, name, n, share, *per_authority in ranked:
+            cells = "".join(f"{v:>6}" for v in per_authority)
+            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}{cells}  {share:6.1%}")
+    if ranked_any:
+        out.append("  us: OFAC's SDN and non-SDN lists together, one OFAC record once (SDN alone: list_code 'SDN'); "
+                   "all: every authority, aggregators left out")
+        others = [r[0] for r in _rows(con, f"""
+            select distinct authority from mart_country_rankings
+            where {_SLICE} and authority <> 'all' and authority not in ({", ".join("?" * len(AUTHORITY_COLUMNS))})
+            order by 1""", list(AUTHORITY_COLUMNS))]
+        if others:
+            out.append(f"  also ranked on their own rows of mart_country_rankings, without a column here: "
+                       f"{', '.join(others)}")
+    return out
+
+
+def _pair_by_authority(con: duckdb.DuckDBPyConnection, a: str, b: str, name_a: str, name_b: str) -> list[str]:
+    """The headline pair (Russia and Iran) under each authority: designations and rank now (programme
+    target) and the month the authority's count for the first passed the second's (listing dates)."""
+    authorities = {"all": "all", **AUTHORITY_COLUMNS}
+    now = {(authority, iso2): (n, rank) for authority, iso2, n, rank in _rows(con, f"""
+        select authority, country_iso2, designations, rank from mart_country_rankings
+        where {_SLICE} and basis = 'program_target' and entity_type = 'all' and country_iso2 in (?, ?)""", [a, b])}
+    events: dict[str, list[tuple]] = {}
+    for authority, month, who, n, m in _rows(con, f"""
+            select authority, month, country_iso2, designations, overtaken_designations from mart_rank_crossovers
+            where {_SLICE} and basis = 'program_target'
+              and ((country_iso2 = ? and overtaken_iso2 = ?) or (country_iso2 = ? and overtaken_iso2 = ?))
+            order by month""", [a, b, b, a]):
+        events.setdefault(authority, []).append((month, who, n, m))
+    last = {(authority, iso2): n for authority, iso2, n in _rows(con, f"""
+        select authority, country_iso2, arg_max(designations, month) from mart_country_rankings_monthly
+        where {_SLICE} and basis = 'program_target' and country_iso2 in (?, ?)
+        group by all""", [a, b])}
+    out = [f"{name_a} and {name_b} by authority (programme target; designations now, and the month each authority's "
+           f"count for {name_a} passed {name_b}'s, from listing dates):"]
+    width = max(len(name_a), len(name_b), 6)
+    out.append(f"  {'authority':<12}{name_a:>{width}}  rank{name_b:>{width + 2}}  rank  {name_a} passed {name_b}")
+    for authority, column in authorities.items():
+        n_a, rank_a = now.get((authority, a), (0, None))
+        n_b, rank_b = now.get((authority, b), (0, None))
+        crossed = ("not crossed (neither listed)" if not (n_a or n_b) else
+                   _crossover_text(events.get(authority, []), a, name_a, name_b, last.get((authority, a)),
+                                   last.get((authority, b))))
+        out.append(f"  {AUTHORITY_LABELS[column]:<12}{n_a:>{width}}  {_rank(rank_a):>4}{n_b:>{width + 2}}  "
+                   f"{_rank(rank_b):>4}  {crossed}")
+    for month, who, n, m in events.get("all", []):
+        winner, loser = (name_a, name_b) if who == a else (name_b, name_a)
+        out.append(f"  all authorities: {winner} overtook {loser} in {month:%B %Y} ({n} vs {m} designations in "
+                   f"force, listing dates)")
+    return out
+
+
+def _rank(rank: int | None) -> str:
+    return "-" if rank is None else f"#{rank}"
+
+
+def _crossover_text(events: list[tuple], a: str, name_a: str, name_b: str, last_a: int | None,
+                    last_b: int | None) -> str:
+    """When the first country's count passed the second's under one authority, from its crossover events
+    (month, country that moved ahead, its count, the other's) and the series' last month."""
+    passed = [e for e in events if e[1] == a]
+    if events and events[-1][1] == a:
+        month, _who, n, m = events[-1]
+        return f"{month:%B %Y} ({n} vs {m})"
+    if events:
+        back = events[-1][0]
+        since = f"; {name_a} passed it in {passed[-1][0]:%B %Y}" if passed else ""
+        return f"not crossed ({name_b} back ahead since {back:%B %Y}{since})"
+    if last_a is None and last_b is None:
+        return "not crossed (neither has a listing date)"
+    if (last_a or 0) > (last_b or 0):
+        return f"not crossed (no crossover in the series; {name_a} ahead now)"
+    if (last_a or 0) == (last_b or 0):
+        return "not crossed (level now)"
+    return f"not crossed ({name_b} ahead now)"
+
+
 def headline(settings: Settings, top: int = 10) -> str:
     """The headline answers of the current publication; :class:`PublicationDamaged` when its
     database no longer matches the sha256 of its ``release.json``."""
@@ -140,47 +247,13 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             "figures run `pipeline run --input SOURCE=FILE` on the official files."
         )
     out += partial_input_lines(con)
-    authorities = [r[0] for r in _rows(
-        con, "select distinct authority from mart_country_rankings where authority <> 'all' order by 1")]
-    for basis, label in (("program_target", "by programme target"), ("nationality", "by nationality/registration")):
-        ranked = _rows(con, """
-            select rank, country_iso2, country_name, designations, share
-            from mart_country_rankings
-            where authority = 'all' and basis = ? and entity_type = 'all' and rank <= ?
-            order by rank, country_iso2""", [basis, top])
-        by_auth = {(c, a): n for c, a, n in _rows(con, """
-            select country_iso2, authority, designations from mart_country_rankings
-            where authority <> 'all' and basis = ? and entity_type = 'all'""", [basis])}
-        out.append("")
-        out.append(f"Most sanctioned countries, {label} (unit: designations, all authorities):")
-        if not ranked:
-            out.append("  no sanctions list in this home yet (run with --input us_ofac_sdn=... or un_sc=...)")
-            continue
-        head = f"  {'#':>3}  {'country':<34}{'all':>6}  " + "".join(f"{a:>10}" for a in authorities) + "   share"
-        out.append(head)
-        for rank, iso2, name, n, share in ranked:
-            cells = "".join(f"{by_auth.get((iso2, a), 0):>10}" for a in authorities)
-            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}  {cells}  {share:6.1%}")
-
+    out += _rankings(con, top)
     a, b = settings.headline_pair
     names = dict(_rows(con, "select country_iso2, country_name from stg_ref__countries where country_iso2 in (?, ?)",
                        [a, b]))
     name_a, name_b = names.get(a, a), names.get(b, b)
-    crossovers = _rows(con, """
-        select strftime(month, '%B %Y'), country_name, overtaken_name, designations, overtaken_designations
-        from mart_rank_crossovers
-        where authority = 'all' and basis = 'program_target'
-          and ((country_iso2 = ? and overtaken_iso2 = ?) or (country_iso2 = ? and overtaken_iso2 = ?))
-        order by month, country_iso2""", [a, b, b, a])
     out.append("")
-    out.append(f"{name_a} and {name_b}:")
-    ranks = dict(_rows(con, """
-        select country_iso2, rank from mart_country_rankings
-        where authority = 'all' and basis = 'program_target' and entity_type = 'all'
-          and country_iso2 in (?, ?)""", [a, b]))
-    out.append(f"  rank by programme target: {name_a} #{ranks.get(a, '-')}, {name_b} #{ranks.get(b, '-')}")
-    for month, who, whom, n, m in crossovers:
-        out.append(f"  {who} overtook {whom} in {month} ({n} vs {m} designations in force, listing dates)")
+    out += _pair_by_authority(con, a, b, name_a, name_b)
     pair = sorted((a, b))
     first, second = (name_a, name_b) if pair[0] == a else (name_b, name_a)
     ties = _rows(con, """

@@ -243,12 +243,13 @@ def test_macro_answers_any_date(con):
 def test_pipeline_query_runs_the_macro_read_only(db: Path):
     result = run_query(db, "select * from rankings_as_known_on(date '2022-03-07') "
                            "where basis = 'program_target' order by rank limit 10")
-    assert result.columns[:2] == ["as_of_date", "authority"]
+    assert result.columns[:7] == ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type",
+                                  "country_iso2"]
     assert len(result.rows) == 10
-    assert {row[4] for row in result.rows} <= {"IR", "BA", "RU"}
+    assert {row[6] for row in result.rows} <= {"IR", "BA", "RU"}
     # the UN snapshot (2022-03-10) was not out on 2022-03-07
-    assert {row[1] for row in result.rows} == {"all", "us_ofac"}
-    assert all(pd.Timestamp(row[0]) == pd.Timestamp(BETWEEN) and row[2] == "program_target" for row in result.rows)
+    assert {row[2] for row in result.rows} == {"all", "us_ofac"}
+    assert all(pd.Timestamp(row[0]) == pd.Timestamp(BETWEEN) and row[4] == "program_target" for row in result.rows)
 
 
 def test_history_marts_are_documented(con):

@@ -43,19 +43,35 @@ def suites() -> dict:
 # --------------------------------------------------------------------------- good rows, by mart
 
 
+def _wide(us: int = 0, eu: int = 0, un: int = 0, gb: int = 0, ca: int = 0, ch: int = 0) -> dict:
+    """The columns per authority of a ranking row, "all" their sum (every authority has a column here)."""
+    return {"us": us, "eu": eu, "un": un, "gb": gb, "ca": ca, "ch": ch, "all": us + eu + un + gb + ca + ch}
+
+
 def rankings(as_of: list[pd.Timestamp] | None = None) -> pd.DataFrame:
     as_of = as_of or [D("2024-05-01")]
     rows = []
     for day in as_of:
+        base = {"as_of_date": day, "unit": "designations", "list_code": "all"}
         rows += [
-            {"as_of_date": day, "authority": "all", "basis": "program_target", "entity_type": "all",
-             "country_iso2": "RU", "country_name": "Russia", "designations": 1200, "rank": 1, "share": 0.6},
-            {"as_of_date": day, "authority": "all", "basis": "program_target", "entity_type": "all",
-             "country_iso2": "IR", "country_name": "Iran", "designations": 800, "rank": 2, "share": 0.4},
-            {"as_of_date": day, "authority": "all", "basis": "program_target", "entity_type": "all",
-             "country_iso2": "SY", "country_name": "Syria", "designations": 800, "rank": 2, "share": 0.4},
-            {"as_of_date": day, "authority": "us_ofac", "basis": "nationality", "entity_type": "person",
-             "country_iso2": "RU", "country_name": "Russia", "designations": 300, "rank": 1, "share": 1.0},
+            {**base, "authority": "all", "basis": "program_target", "entity_type": "all",
+             "country_iso2": "RU", "country_name": "Russia", "designations": 1200, "rank": 1, "share": 0.6,
+             **_wide(us=500, eu=300, ch=400)},
+            {**base, "authority": "all", "basis": "program_target", "entity_type": "all",
+             "country_iso2": "IR", "country_name": "Iran", "designations": 800, "rank": 2, "share": 0.4,
+             **_wide(us=600, eu=200)},
+            {**base, "authority": "all", "basis": "program_target", "entity_type": "all",
+             "country_iso2": "SY", "country_name": "Syria", "designations": 800, "rank": 2, "share": 0.4,
+             **_wide(us=700, un=100)},
+            {**base, "authority": "all", "basis": "nationality", "entity_type": "person",
+             "country_iso2": "RU", "country_name": "Russia", "designations": 300, "rank": 1, "share": 1.0,
+             **_wide(us=300)},
+            {**base, "authority": "us_ofac", "basis": "nationality", "entity_type": "person",
+             "country_iso2": "RU", "country_name": "Russia", "designations": 300, "rank": 1, "share": 1.0,
+             **_wide(us=300)},
+            {**base, "authority": "us_ofac", "list_code": "SDN", "basis": "nationality", "entity_type": "person",
+             "country_iso2": "RU", "country_name": "Russia", "designations": 280, "rank": 1, "share": 1.0,
+             **_wide(us=300)},
         ]
     return pd.DataFrame(rows)
 
@@ -67,16 +83,17 @@ def monthly() -> pd.DataFrame:
         ("2022-03-01", "RU", 0, 3, 1), ("2022-03-01", "IR", 0, 2, 2),
     ]
     return pd.DataFrame([
-        {"month": D(m), "authority": "all", "basis": "program_target", "country_iso2": c, "country_name": c,
-         "new_designations": n, "designations": f, "rank": r} for m, c, n, f, r in rows
+        {"month": D(m), "unit": "designations", "authority": "all", "list_code": "all", "basis": "program_target",
+         "country_iso2": c, "country_name": c, "new_designations": n, "designations": f, "rank": r,
+         **_wide(us=f - 1, gb=1)} for m, c, n, f, r in rows
     ])
 
 
 def crossovers() -> pd.DataFrame:
     return pd.DataFrame([{
-        "authority": "all", "basis": "program_target", "month": D("2022-02-01"), "country_iso2": "RU",
-        "country_name": "Russia", "overtaken_iso2": "IR", "overtaken_name": "Iran", "designations": 3,
-        "overtaken_designations": 2,
+        "unit": "designations", "authority": "all", "list_code": "all", "basis": "program_target",
+        "month": D("2022-02-01"), "country_iso2": "RU", "country_name": "Russia", "overtaken_iso2": "IR",
+        "overtaken_name": "Iran", "designations": 3, "overtaken_designations": 2, **_wide(us=2, gb=1),
     }])
 
 
@@ -382,6 +399,23 @@ def test_country_rankings_fail_on_rank_share_and_as_of(suites):
                      "ties share a rank", "expect_column_unique_value_count_to_be_between", "one as-of date",
                      "share_matches_slice_total")
     assert len(failures) == 3
+
+
+def test_columns_per_authority_fail_when_they_disagree(suites):
+    frame = rankings()
+    frame.loc[0, "eu"] = 1300  # above "all"
+    frame.loc[5, "ch"] = 5  # the SDN row of Russia's slice says otherwise than its 'all' lists row
+    frame.loc[1, "all"] = 799  # the 'all' row's "all" column is its designations
+    failures = fails(good_frames(mart_country_rankings=frame), suites, "mart_country_rankings",
+                     "authorities_within_all", "authority_columns_same_in_slice", "all_column_is_all_row")
+    assert len(failures) == 3
+    frame = monthly()
+    frame.loc[0, "unit"] = "entities"
+    fails(good_frames(mart_country_rankings_monthly=frame), suites, "mart_country_rankings_monthly",
+          "unit", "designations")
+    frame = crossovers()
+    frame.loc[0, "us"] = -1
+    fails(good_frames(mart_rank_crossovers=frame), suites, "mart_rank_crossovers", "us is at least 0")
 
 
 def test_rankings_as_known_fail_on_bad_basis(suites):

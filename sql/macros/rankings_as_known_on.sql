@@ -11,23 +11,16 @@
 -#}
 {% macro create_rankings_as_known_on() %}
 create or replace macro rankings_as_known_on(as_of) as table
-select
-    cast(as_of as date) as as_of_date,
-    rankings.authority,
-    rankings.basis,
-    rankings.entity_type,
-    rankings.country_iso2,
-    rankings.country_name,
-    rankings.designations,
-    rankings.rank,
-    rankings.share
+select rankings.* replace (cast(as_of as date) as as_of_date)
 from mart_country_rankings_as_known as rankings
 where rankings.as_of_date = (
     select max(snapshots.snapshot_date)
     from int_source_snapshots as snapshots
     where snapshots.snapshot_date <= cast(as_of as date)
 )
-order by rankings.authority, rankings.basis, rankings.entity_type, rankings.rank, rankings.country_iso2;
+order by
+    rankings.unit, rankings.authority, rankings.list_code, rankings.basis, rankings.entity_type, rankings.rank,
+    rankings.country_iso2;
 
-comment on macro table rankings_as_known_on is 'The country ranking as known on a date: for each source its latest snapshot on or before the date, counted as in mart_country_rankings (same columns). Usage: select * from rankings_as_known_on(date ''2022-03-07'') where basis = ''program_target'' order by rank.';
+comment on macro table rankings_as_known_on is 'The country ranking as known on a date: for each source its latest snapshot on or before the date, counted as in mart_country_rankings (same columns). Usage: select * from rankings_as_known_on(date ''2022-03-07'') where basis = ''program_target'' and authority = ''all'' and entity_type = ''all'' order by rank.';
 {% endmacro %}

@@ -1,6 +1,7 @@
--- grain: one row per month, authority (or 'all'), attribution basis and country that has any
--- listing date in the series, from the first listing month to the latest snapshot's month, zero
--- months included: designations in force at the month's end, from official listing dates.
+-- grain: one row per month, unit, authority (or 'all'), list (or 'all'), attribution basis and
+-- country that has any listing date in the series, from the first listing month to the latest
+-- snapshot's month, zero months included: keys of the unit in force at the month's end, from
+-- official listing dates (a key listed several times in a grouping counts from its first listing).
 -- Designations without a listing date (layouts that carry none) are left out of the series.
 -- 'all' leaves out the aggregators (OpenSanctions: the official lists again; macros/authorities.sql).
 with links as (
@@ -9,6 +10,10 @@ with links as (
         {{ counts_in_all('authority') }} as counts_in_all
     from {{ ref('int_designation_countries') }}
     where listed_on is not null and basis in ('program_target', 'nationality')
+),
+
+units as (
+    select * from {{ ref('int_designation_units') }}
 ),
 
 bounds as (
@@ -23,24 +28,58 @@ months as (
     from bounds
 ),
 
-listed as (
+keyed as (
     select
+        units.unit,
+        units.count_key,
+        links.authority,
+        links.list_code,
+        links.counts_in_all,
+        links.basis,
+        links.country_iso2,
+        links.listed_on
+    from links
+    inner join units
+        on links.designation_id = units.designation_id
+),
+
+-- the month each key of a grouping was first listed in it (by list, over all lists, 'all')
+first_listed as (
+    select
+        unit,
         coalesce(authority, 'all') as authority,
+        coalesce(list_code, 'all') as list_code,
         basis,
         country_iso2,
-        cast(date_trunc('month', listed_on) as date) as listed_month,
-        count(distinct designation_id) as new_designations
-    from links
+        count_key,
+        cast(min(date_trunc('month', listed_on)) as date) as listed_month
+    from keyed
     group by grouping sets (
-        (authority, basis, country_iso2, date_trunc('month', listed_on)),
-        (counts_in_all, basis, country_iso2, date_trunc('month', listed_on))
+        (unit, authority, list_code, basis, country_iso2, count_key),
+        (unit, authority, basis, country_iso2, count_key),
+        (unit, counts_in_all, basis, country_iso2, count_key)
     )
     having grouping(counts_in_all) = 1 or counts_in_all
 ),
 
+listed as (
+    select
+        unit,
+        authority,
+        list_code,
+        basis,
+        country_iso2,
+        listed_month,
+        count(*) as new_designations
+    from first_listed
+    group by unit, authority, list_code, basis, country_iso2, listed_month
+),
+
 series_keys as (
     select distinct
+        unit,
         authority,
+        list_code,
         basis,
         country_iso2
     from listed
@@ -48,7 +87,9 @@ series_keys as (
 
 grid as (
     select
+        series_keys.unit,
         series_keys.authority,
+        series_keys.list_code,
         series_keys.basis,
         series_keys.country_iso2,
         months.month
@@ -59,18 +100,22 @@ grid as (
 final as (
     select
         grid.month,
+        grid.unit,
         grid.authority,
+        grid.list_code,
         grid.basis,
         grid.country_iso2,
         coalesce(listed.new_designations, 0) as new_designations,
         cast(sum(coalesce(listed.new_designations, 0)) over (
-            partition by grid.authority, grid.basis, grid.country_iso2
+            partition by grid.unit, grid.authority, grid.list_code, grid.basis, grid.country_iso2
             order by grid.month
         ) as bigint) as designations
     from grid
     left join listed
         on
-            grid.authority = listed.authority
+            grid.unit = listed.unit
+            and grid.authority = listed.authority
+            and grid.list_code = listed.list_code
             and grid.basis = listed.basis
             and grid.country_iso2 = listed.country_iso2
             and grid.month = listed.listed_month

@@ -1,8 +1,11 @@
--- grain: one row per as-of date, authority (or 'all'), attribution basis, entity type (or 'all')
--- and country. Unit: designations (one per authority listing). An entity tied to several
--- countries counts once for each; share = designations / designations in the slice that have
--- at least one country under that basis. The current ranking is the ranking as known on the
--- latest snapshot date (mart_country_rankings_as_known computes every as-of date, once)
+-- grain: one row per unit, authority (or 'all'), list (or 'all'), attribution basis, entity type
+-- (or 'all') and country, on the as-of date (the latest snapshot date). Unit: designations (one per
+-- authority listing; one OFAC record on two OFAC lists counts once in OFAC's 'all' lists and in
+-- 'all'). An entity tied to several countries counts once for each; share = designations /
+-- designations in the slice that have at least one country under that basis. us, eu, un, gb, ca, ch
+-- and "all" give, on every row, the country's count in the slice under each authority (every list).
+-- The current ranking is the ranking as known on the latest snapshot date
+-- (mart_country_rankings_as_known computes every as-of date, once).
 with as_known as (
     select * from {{ ref('mart_country_rankings_as_known') }}
 ),
@@ -18,4 +21,4 @@ final as (
 )
 
 select * from final
-order by authority, basis, entity_type, rank, country_iso2
+order by unit, authority, list_code, basis, entity_type, rank, country_iso2

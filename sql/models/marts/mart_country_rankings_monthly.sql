@@ -1,6 +1,8 @@
--- grain: one row per month, authority (or 'all'), attribution basis and country: designations
--- in force at the month's end, from official listing dates. Designations without a listing date
--- (layouts that carry none) are left out of this series and counted in the latest ranking only.
+-- grain: one row per month, unit, authority (or 'all'), list (or 'all'), attribution basis and
+-- country: designations in force at the month's end, from official listing dates. Designations
+-- without a listing date (layouts that carry none) are left out of this series and counted in the
+-- latest ranking only. us, eu, un, gb, ca, ch and "all" give, on every row, the country's count that
+-- month under each authority (every list).
 with country_months as (
     select * from {{ ref('int_country_months') }}
 ),
@@ -9,24 +11,36 @@ countries as (
     select * from {{ ref('stg_ref__countries') }}
 ),
 
+-- the wide columns read every row of the month, zero months included, before the zero rows go
+widened as (
+    select
+        *,
+        {{ per_authority_columns(
+            'designations', 'partition by month, unit, basis, country_iso2') }}
+    from country_months
+),
+
 final as (
     select
-        country_months.month,
-        country_months.authority,
-        country_months.basis,
-        country_months.country_iso2,
-        coalesce(countries.country_name, country_months.country_iso2) as country_name,
-        country_months.new_designations,
-        country_months.designations,
+        widened.month,
+        widened.unit,
+        widened.authority,
+        widened.list_code,
+        widened.basis,
+        widened.country_iso2,
+        coalesce(countries.country_name, widened.country_iso2) as country_name,
+        widened.new_designations,
+        widened.designations,
         rank() over (
-            partition by country_months.month, country_months.authority, country_months.basis
-            order by country_months.designations desc
-        ) as rank
-    from country_months
+            partition by widened.month, widened.unit, widened.authority, widened.list_code, widened.basis
+            order by widened.designations desc
+        ) as rank,
+        {{ authority_column_names('widened') }}
+    from widened
     left join countries
-        on country_months.country_iso2 = countries.country_iso2
-    where country_months.designations > 0
+        on widened.country_iso2 = countries.country_iso2
+    where widened.designations > 0
 )
 
 select * from final
-order by authority, basis, month, rank, country_iso2
+order by unit, authority, list_code, basis, month, rank, country_iso2

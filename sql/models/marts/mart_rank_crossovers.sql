@@ -1,13 +1,16 @@
--- grain: one row per authority (or 'all'), basis, month and ordered pair of countries in which
--- the first country's designations in force rose above the second's (countries that reached the
--- top 10 at some point), e.g. "Russia overtakes Iran, March 2022"
+-- grain: one row per unit, authority (or 'all'), list (or 'all'), basis, month and ordered pair of
+-- countries in which the first country's designations in force rose above the second's (countries
+-- that reached the top 10 at some point), e.g. "Russia overtakes Iran, March 2022". us, eu, un, gb,
+-- ca, ch and "all" give the first country's count that month under each authority (every list).
 with monthly as (
     select * from {{ ref('mart_country_rankings_monthly') }}
 ),
 
 contenders as (
     select distinct
+        unit,
         authority,
+        list_code,
         basis,
         country_iso2,
         country_name
@@ -22,7 +25,9 @@ country_months as (
 -- every month of the series, zero months included, for the contenders only
 grid as (
     select
+        country_months.unit,
         country_months.authority,
+        country_months.list_code,
         country_months.basis,
         country_months.month,
         contenders.country_iso2,
@@ -31,14 +36,18 @@ grid as (
     from country_months
     inner join contenders
         on
-            country_months.authority = contenders.authority
+            country_months.unit = contenders.unit
+            and country_months.authority = contenders.authority
+            and country_months.list_code = contenders.list_code
             and country_months.basis = contenders.basis
             and country_months.country_iso2 = contenders.country_iso2
 ),
 
 pairs as (
     select
+        a.unit,
         a.authority,
+        a.list_code,
         a.basis,
         a.month,
         a.country_iso2,
@@ -52,33 +61,50 @@ pairs as (
     from grid as a
     inner join grid as b
         on
-            a.authority = b.authority
+            a.unit = b.unit
+            and a.authority = b.authority
+            and a.list_code = b.list_code
             and a.basis = b.basis
             and a.month = b.month
             and a.country_iso2 <> b.country_iso2
     window pair_series as (
-        partition by a.authority, a.basis, a.country_iso2, b.country_iso2
+        partition by a.unit, a.authority, a.list_code, a.basis, a.country_iso2, b.country_iso2
         order by a.month
     )
 ),
 
-final as (
-    select
-        authority,
-        basis,
-        month,
-        country_iso2,
-        country_name,
-        overtaken_iso2,
-        overtaken_name,
-        designations,
-        overtaken_designations
-    from pairs
+crossed as (
+    select * from pairs
     where
         designations > overtaken_designations
         and previous_designations <= previous_overtaken_designations
         and previous_overtaken_designations > 0
+),
+
+final as (
+    select
+        crossed.unit,
+        crossed.authority,
+        crossed.list_code,
+        crossed.basis,
+        crossed.month,
+        crossed.country_iso2,
+        crossed.country_name,
+        crossed.overtaken_iso2,
+        crossed.overtaken_name,
+        crossed.designations,
+        crossed.overtaken_designations,
+        {{ authority_column_names('monthly') }}
+    from crossed
+    inner join monthly
+        on
+            crossed.month = monthly.month
+            and crossed.unit = monthly.unit
+            and crossed.authority = monthly.authority
+            and crossed.list_code = monthly.list_code
+            and crossed.basis = monthly.basis
+            and crossed.country_iso2 = monthly.country_iso2
 )
 
 select * from final
-order by authority, basis, month, country_iso2, overtaken_iso2
+order by unit, authority, list_code, basis, month, country_iso2, overtaken_iso2
