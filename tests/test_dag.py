@@ -88,13 +88,21 @@ def test_demo_run_publishes_marts(published):
                     where authority = 'all' and basis = 'program_target' and entity_type = 'all' and rank = 1""")
     assert top == [("RU",)]
     authorities = {r[0] for r in _q(db, "select distinct authority from mart_country_rankings")}
-    assert authorities == {"all", "us_ofac", "un_sc"}
+    assert authorities == {"all", "us_ofac", "un_sc", "eu", "gb", "ca", "ch"}
+    # a column per authority; the consolidated (non-SDN) lists keep their own rows beside the SDN list's
+    us, eu, un, gb, ca, ch, every = _q(db, """select us, eu, un, gb, ca, ch, "all" from mart_country_rankings
+                                            where authority = 'all' and basis = 'program_target'
+                                            and entity_type = 'all' and country_iso2 = 'RU'""")[0]
+    assert min(us, eu, gb, ca, ch) > 0 and un == 0 and every == us + eu + un + gb + ca + ch
+    lists = {r[0] for r in _q(db, "select distinct list_code from mart_country_rankings where authority = 'us_ofac'")}
+    assert {"all", "SDN", "SSI"} <= lists
     countries = {r[0] for r in _q(db, """select country_iso2 from mart_country_rankings
                                          where authority = 'all' and basis = 'program_target'
                                          and entity_type = 'all'""")}
     assert {"RU", "IR", "KP", "SY", "VE", "BY"} <= countries
     totals = dict(_q(db, "select source, count(*) from mart_designations group by 1"))
     assert totals["us_ofac_sdn"] >= 70 and totals["un_sc"] >= 30
+    assert min(totals[s] for s in ("us_ofac_cons", "eu_fsf", "gb_hmt", "ca_sema", "ch_seco")) >= 30
     ties = _q(db, """select linked_to_both, a_under_b_programs, relation_edges from mart_dyad_sanctions_exposure
                      where authority = 'all' and country_a = 'IR' and country_b = 'RU'""")
     assert ties and ties[0][0] >= 1 and ties[0][1] >= 1 and ties[0][2] >= 1
@@ -112,9 +120,12 @@ def test_demo_run_publishes_marts(published):
         assert exported == _q(db, f"select count(*) from {name}")[0][0], name
     assert (published.current_release / "data_docs" / "index.html").exists()
     headline = (published.current_release / "headline.txt").read_text()
-    assert "Russia overtook Iran in March 2022" in headline
+    assert "all authorities: Russia overtook Iran in February 2022" in headline
+    for label in ("US (OFAC)", "EU", "UN", "UK", "Canada", "Switzerland"):
+        assert any(line.startswith(f"  {label:<12}") for line in headline.splitlines()), label
     release = json.loads((published.current_release / "release.json").read_text())
-    assert set(release["source_snapshots"]) == {"us_ofac_sdn", "un_sc"}
+    assert set(release["source_snapshots"]) == {"us_ofac_sdn", "us_ofac_cons", "un_sc", "eu_fsf", "gb_hmt",
+                                                "ca_sema", "ch_seco"}
 
 
 @pytest.mark.integration

@@ -418,7 +418,7 @@ def test_cons_demo_passes_the_staged_suites(cons_staged):
 
     result, out = cons_staged
     meta = load_meta("us_ofac_cons")
-    assert meta.demo_inputs == ("us_ofac_cons/cons_advanced.xml",) and not meta.default
+    assert meta.demo_inputs == ("us_ofac_cons/cons_advanced.xml",) and meta.default
     assert meta.min_rows_demo <= result.counts["designations"] < meta.min_rows
     con = duckdb.connect()
     frames = {table: con.execute(f"select *, 'us_ofac_cons' as source, date '{result.snapshot_date}' as snapshot_date "
