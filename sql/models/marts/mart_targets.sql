@@ -1,5 +1,7 @@
 -- grain: one row per designation in the latest snapshot of its source, with its unique target
--- Unit 'targets' counts distinct target_id; unit 'designations' counts rows.
+-- Unit 'targets' counts distinct target_id; unit 'designations' counts rows. source_record_id is the
+-- record's key as the source itself writes it (macro source_record_key: Canada's Country|Schedule|Item,
+-- the OFSI ConList's Group ID|regime); staged_record_id is the parser's id of the staged tables.
 with designations as (
     select * from {{ ref('int_designations_current') }}
 ),
@@ -15,7 +17,8 @@ matched as (
 joined as (
     select
         designations.source,
-        designations.source_record_id,
+        {{ source_record_key('designations') }} as source_record_id,
+        designations.source_record_id as staged_record_id,
         designations.designation_id,
         targets.target_id,
         designations.entity_type,
