@@ -141,7 +141,7 @@ RANKS: dict[str, tuple[list[str], str, str, str]] = {
         ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type"], "designations", "min", "rank"),
     "mart_country_rankings_monthly": (
         ["month", "unit", "authority", "list_code", "basis"], "designations", "min", "rank"),
-    "mart_dyad_ties": (["period_type", "period_start"], "tie_index", "dense", "tie_rank"),
+    "mart_dyad_ties": (["period_type", "period_start"], "tie_index", "min", "tie_rank"),
     "mart_unga_partner_rankings": (["period_type", "period", "country_iso2"], "agreement", "dense", "rank"),
 }
 
@@ -192,9 +192,10 @@ def _period_label_matches(frame: pd.DataFrame) -> pd.Series:
     return (label == frame["period"]).fillna(False).astype(bool)
 
 
-def _net_cooperation_matches(frame: pd.DataFrame, c: str, k: str, net: str) -> pd.Series:
+def _net_cooperation_matches(frame: pd.DataFrame, c: str, k: str, net: str, empty: float | None = None) -> pd.Series:
+    """``net`` = (C - K) / (C + K); when C + K = 0: ``empty`` (null by default; the tie marts: 0, neutral)."""
     total = frame[c] + frame[k]
-    return _close(frame[net], ((frame[c] - frame[k]) / total).where(total > 0))
+    return _close(frame[net], ((frame[c] - frame[k]) / total).where(total > 0, empty).where(total.notna()))
 
 
 def _min_common_votes(marts: Mapping[str, pd.DataFrame] | None) -> int:
@@ -380,7 +381,7 @@ def _prepare_dyad_ties(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | 
         frame["modalities_add_up"] = (frame["events"].isna() | (parts == frame["events"])).astype(bool)
     if _has(frame, "events_cooperation", "events_conflict", "events_net_cooperation"):
         frame["net_cooperation_matches"] = _net_cooperation_matches(
-            frame, "events_cooperation", "events_conflict", "events_net_cooperation")
+            frame, "events_cooperation", "events_conflict", "events_net_cooperation", empty=0.0)
     if _has(frame, "tie_index", "index_components", "index_component_list"):
         listed = frame["index_component_list"].fillna("").str.split(",").map(lambda xs: len([x for x in xs if x]))
         frame["index_components_listed"] = (listed == frame["index_components"]).fillna(False).astype(bool)
@@ -400,7 +401,7 @@ def _prepare_dyad_ties_directed(frame: pd.DataFrame, marts: Mapping[str, pd.Data
         frame["countries_differ"] = (frame["from_country"] != frame["to_country"]).fillna(False).astype(bool)
     if _has(frame, "events_cooperation", "events_conflict", "events_net_cooperation"):
         frame["net_cooperation_matches"] = _net_cooperation_matches(
-            frame, "events_cooperation", "events_conflict", "events_net_cooperation")
+            frame, "events_cooperation", "events_conflict", "events_net_cooperation", empty=0.0)
     return frame
 
 
@@ -652,7 +653,7 @@ def _dyad_sanctions_exposure(r: _Rules) -> list[Any]:
 
 def _dyad_ties(r: _Rules) -> list[Any]:
     return [
-        *r.not_null("period", *TIE_SANCTIONS_COUNTS, "index_components"),
+        *r.not_null("period", "index_components"),
         r.in_set("period_type", TIE_PERIOD_TYPES), *r.iso2("country_a", "country_b"), r.ordered_pair(),
         r.holds("period_start_is_first_day", "period_start is the first day of its month (year: of January)"),
         r.holds("period_label_matches", "period is period_start as 'YYYY' (years) or 'YYYY-MM' (months)"),
@@ -661,20 +662,20 @@ def _dyad_ties(r: _Rules) -> list[Any]:
         *r.at_least(1, "unga_common_votes"), *r.fraction("unga_agreement"),
         *r.signed_unit("events_net_cooperation", "unga_kappa", "unga_s_score"),
         r.holds("modalities_add_up", "events = realized + planned + alleged + denied events"),
-        r.holds("net_cooperation_matches", "events_net_cooperation = (C - K) / (C + K), null when C + K = 0"),
+        r.holds("net_cooperation_matches", "events_net_cooperation = (C - K) / (C + K), 0 when C + K = 0"),
         r.holds("unga_scored_with_enough_votes", "a UN agreement is given only with at least min_common_votes common "
                 "votes (mart_unga_agreement)"),
         r.holds("index_iff_components", "tie_index is given exactly when the pair has at least one component"),
         r.holds("index_components_listed", "index_component_list names index_components components"),
         r.holds("rank_iff_value", "tie_rank is given exactly when tie_index is"),
-        r.holds("ranks_without_gaps", "tie ranks are dense: 1..k without gaps in each period"),
-        r.equal("tie_rank", "expected_rank", "tie_rank = dense rank of tie_index in the period, highest first"),
+        r.equal("tie_rank", "expected_rank", "tie_rank = competition rank of tie_index in the period (1 + the pairs "
+                "with a higher index)"),
     ]
 
 
 def _dyad_ties_directed(r: _Rules) -> list[Any]:
     return [
-        *r.not_null("period", "from_entities_under_to_programs"),
+        *r.not_null("period"),
         r.in_set("period_type", TIE_PERIOD_TYPES), *r.iso2("from_country", "to_country"),
         r.holds("countries_differ", "a country never acts on itself"),
         r.holds("period_start_is_first_day", "period_start is the first day of its month (year: of January)"),
@@ -682,7 +683,7 @@ def _dyad_ties_directed(r: _Rules) -> list[Any]:
         *r.at_least(0, *DIRECTED_EVENT_COUNTS, "events_cooperation", "events_conflict",
                     "from_entities_under_to_programs"),
         *r.signed_unit("events_net_cooperation"),
-        r.holds("net_cooperation_matches", "events_net_cooperation = (C - K) / (C + K), null when C + K = 0"),
+        r.holds("net_cooperation_matches", "events_net_cooperation = (C - K) / (C + K), 0 when C + K = 0"),
     ]
 
 

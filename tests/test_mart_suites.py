@@ -534,12 +534,12 @@ def test_sanctions_exposure_fails_on_unordered_pair_and_negative_count(suites):
     assert len(failures) == 2
 
 
-def test_dyad_ties_fail_on_rank_gap_and_index_without_components(suites):
+def test_dyad_ties_fail_on_wrong_rank_and_index_without_components(suites):
     frame = ties()
-    frame.loc[1, "tie_rank"] = 3
-    failures = fails(good_frames(mart_dyad_ties=frame), suites, "mart_dyad_ties", "ranks_without_gaps",
+    frame.loc[1, "tie_rank"] = 3  # one pair above it: a competition rank of 2
+    failures = fails(good_frames(mart_dyad_ties=frame), suites, "mart_dyad_ties",
                      "column_A='tie_rank', column_B='expected_rank'")
-    assert len(failures) == 2
+    assert len(failures) == 1
     frame = ties()
     frame.loc[2, "tie_index"] = 0.1
     fails(good_frames(mart_dyad_ties=frame), suites, "mart_dyad_ties", "index_iff_components", "rank_iff_value")

@@ -62,7 +62,11 @@ event_evidence as (
         source,
         event_id as record_id,
         cast(null as varchar) as entity_key,
-        actor1_iso2 || ' -> ' || actor2_iso2 as name,
+        -- a directed event names who acted on whom; a mutual (undirected) one names both, in pair order
+        case
+            when directed then actor1_iso2 || ' -> ' || actor2_iso2
+            else least(actor1_iso2, actor2_iso2) || ' and ' || greatest(actor1_iso2, actor2_iso2) || ' (mutual)'
+        end as name,
         'CAMEO ' || cameo_code || ', Goldstein ' || cast(goldstein as varchar) as detail,
         url,
         case when source = 'article' then evidence end as quote,

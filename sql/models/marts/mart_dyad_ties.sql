@@ -1,17 +1,29 @@
 -- grain: one row per unordered country pair (country_a < country_b), period type ('year' or
--- 'month') and period, with every tie component on its own (events from articles and GDELT,
--- sanctions co-exposure in force at the period's end, UN General Assembly agreement for years)
--- and the composite tie index: the weighted mean, over the components the pair has in the
--- period, of each component standardized across the pairs that have it in that period
--- (z = (x - mean) / population sd; 0 when every pair has the same value); weights and
--- transforms are data (ref.tie_index_weights, pipeline/reference/tie_index_weights.csv)
-with events_monthly as (
-    select * from {{ ref('mart_dyad_events_monthly') }}
-    where direction = 'both'
+-- 'month') and period, with every tie component on its own and the tie index (docs/tie_index.md).
+-- A period has an index when an event source or the UN votes cover it (int_tie_coverage); then its
+-- rows are every pair of states (pipeline/reference/countries.csv, kind 'state') and every other
+-- pair with evidence in it, and a covered source covers every pair: no event or no designation is
+-- a zero, a component whose source does not cover the period is null and out of the index for
+-- every pair alike. Other periods keep the pairs with evidence, without an index. The index
+-- (macros/tie_index.sql): per component the mid-rank percentile of the pair's value in the period
+-- (robust to heavy tails, monotone), averaged with the weights of
+-- pipeline/reference/tie_index_weights.csv; tie_rank is a competition rank among index_pairs
+{%- set event_columns = [
+    'events', 'realized_events', 'planned_events', 'alleged_events', 'denied_events', 'article_realized_events',
+    'gdelt_realized_events', 'arms_transfer_events', 'military_cooperation_events', 'technology_transfer_events',
+    'financial_integration_events', 'economic_cooperation_events', 'energy_cooperation_events', 'agreement_events',
+    'diplomatic_support_events', 'sanctions_events', 'criticism_events', 'threat_events', 'use_of_force_events',
+    'events_cooperation', 'events_conflict',
+] %}
+{%- set sanctions_columns = ['sanctions_linked_to_both', 'sanctions_cross_program', 'sanctions_relation_edges'] %}
+
+with components as (
+    select * from {{ ref('int_dyad_tie_components') }}
+    where side = 'both'
 ),
 
-sanctions as (
-    select * from {{ ref('int_dyad_sanctions_evidence') }}
+coverage as (
+    select * from {{ ref('int_tie_coverage') }}
 ),
 
 unga as (
@@ -20,73 +32,35 @@ unga as (
 ),
 
 weights as (
-    select
-        component,
-        cast(weight as double) as weight,
-        transform
-    from {{ ref('tie_index_weights') }}
+    select * from {{ ref('tie_index_weights') }}
 ),
 
 countries as (
     select * from {{ ref('stg_ref__countries') }}
 ),
 
-events_by_period as (
-    select
-        'month' as period_type,
-        month as period_start,
-        *
-    from events_monthly
-    union all
-    select
-        'year' as period_type,
-        cast(date_trunc('year', month) as date) as period_start,
-        *
-    from events_monthly
+states as (
+    select country_iso2 from countries
+    where kind = 'state'
 ),
 
-event_periods as (
+unga_years as (
     select
-        period_type,
-        period_start,
-        country_a,
-        country_b,
-        sum(events) filter (where source = 'all') as events,
-        sum(realized_events) filter (where source = 'all') as realized_events,
-        sum(planned_events) filter (where source = 'all') as planned_events,
-        sum(alleged_events) filter (where source = 'all') as alleged_events,
-        sum(denied_events) filter (where source = 'all') as denied_events,
-        sum(realized_events) filter (where source = 'article') as article_realized_events,
-        sum(realized_events) filter (where source = 'gdelt') as gdelt_realized_events,
-        sum(arms_transfer_events) filter (where source = 'all') as arms_transfer_events,
-        sum(military_cooperation_events) filter (where source = 'all') as military_cooperation_events,
-        sum(technology_transfer_events) filter (where source = 'all') as technology_transfer_events,
-        sum(financial_integration_events) filter (where source = 'all') as financial_integration_events,
-        sum(economic_cooperation_events) filter (where source = 'all') as economic_cooperation_events,
-        sum(energy_cooperation_events) filter (where source = 'all') as energy_cooperation_events,
-        sum(agreement_events) filter (where source = 'all') as agreement_events,
-        sum(diplomatic_support_events) filter (where source = 'all') as diplomatic_support_events,
-        sum(sanctions_events) filter (where source = 'all') as sanctions_events,
-        sum(criticism_events) filter (where source = 'all') as criticism_events,
-        sum(threat_events) filter (where source = 'all') as threat_events,
-        sum(use_of_force_events) filter (where source = 'all') as use_of_force_events,
-        sum(cooperation) filter (where source = 'all') as events_cooperation,
-        sum(conflict) filter (where source = 'all') as events_conflict
-    from events_by_period
+        make_date(cast(period as integer), 1, 1) as period_start,
+        count(agreement) as scored_pairs
+    from unga
     group by all
 ),
 
-sanction_periods as (
-    select distinct
-        period_types.period_type,
-        case
-            when period_types.period_type = 'year' then cast(date_trunc('year', sanctions.evidence_date) as date)
-            else cast(date_trunc('month', sanctions.evidence_date) as date)
-        end as period_start,
-        sanctions.country_a,
-        sanctions.country_b
-    from sanctions
-    cross join (values ('year'), ('month')) as period_types (period_type)
+periods as (
+    select
+        coverage.*,
+        coverage.events_sources is not null as events_covered,
+        coalesce(unga_years.scored_pairs, 0) > 0 as unga_covered,
+        coalesce(coverage.sanctions_as_of >= coverage.period_start, false) as sanctions_listed
+    from coverage
+    left join unga_years
+        on coverage.period_type = 'year' and coverage.period_start = unga_years.period_start
 ),
 
 unga_periods as (
@@ -102,173 +76,139 @@ unga_periods as (
     from unga
 ),
 
-grid as (
+-- the pairs of a period: with an index, every pair of states and every pair with evidence
+universe as (
     select
-        period_type,
-        period_start,
-        country_a,
-        country_b
-    from event_periods
+        periods.period_type,
+        periods.period_start,
+        a.country_iso2 as country_a,
+        b.country_iso2 as country_b
+    from periods
+    cross join states as a
+    inner join states as b on a.country_iso2 < b.country_iso2
+    where periods.events_covered or periods.unga_covered
     union
     select
         period_type,
         period_start,
         country_a,
         country_b
-    from sanction_periods
+    from components
     union
     select
-        period_type,
-        period_start,
-        country_a,
-        country_b
+        unga_periods.period_type,
+        unga_periods.period_start,
+        unga_periods.country_a,
+        unga_periods.country_b
     from unga_periods
+    inner join periods using (period_type, period_start)
 ),
 
--- sanctions co-exposure in force at the end of each period of the grid
-sanctions_in_force as (
+assembled as (
     select
-        grid.period_type,
-        grid.period_start,
-        grid.country_a,
-        grid.country_b,
-        count(distinct sanctions.designation_id) filter (
-            where sanctions.component = 'linked_to_both'
-        ) as sanctions_linked_to_both,
-        count(distinct sanctions.designation_id) filter (
-            where sanctions.component in ('a_under_b_programs', 'b_under_a_programs')
-        ) as sanctions_cross_program,
-        count(distinct sanctions.edge_key) filter (
-            where sanctions.component = 'relation_edge'
-        ) as sanctions_relation_edges
-    from grid
-    inner join sanctions
-        on
-            grid.country_a = sanctions.country_a
-            and grid.country_b = sanctions.country_b
-            and sanctions.evidence_date < {{ period_end('grid.period_type', 'grid.period_start') }}
-    group by all
-),
-
-components as (
-    select
-        grid.period_type,
-        grid.period_start,
-        grid.country_a,
-        grid.country_b,
-        event_periods.* exclude (period_type, period_start, country_a, country_b),
-        case
-            when event_periods.events_cooperation + event_periods.events_conflict > 0
-                then
-                    (event_periods.events_cooperation - event_periods.events_conflict)
-                    / (event_periods.events_cooperation + event_periods.events_conflict)
-        end as events_net_cooperation,
-        coalesce(sanctions_in_force.sanctions_linked_to_both, 0) as sanctions_linked_to_both,
-        coalesce(sanctions_in_force.sanctions_cross_program, 0) as sanctions_cross_program,
-        coalesce(sanctions_in_force.sanctions_relation_edges, 0) as sanctions_relation_edges,
-        sanctions_in_force.period_start is not null as has_sanctions,
+        universe.period_type,
+        universe.period_start,
+        universe.country_a,
+        universe.country_b,
+        {% for column in event_columns %}
+            case
+                when periods.events_covered then coalesce(components.{{ column }}, 0) else components.{{ column }}
+            end as {{ column }},
+        {% endfor %}
+        {% for column in sanctions_columns %}
+            case when periods.sanctions_listed then coalesce(components.{{ column }}, 0) end as {{ column }},
+        {% endfor %}
         unga_periods.unga_common_votes,
         unga_periods.unga_agreement,
         unga_periods.unga_kappa,
-        unga_periods.unga_s_score
-    from grid
-    left join event_periods using (period_type, period_start, country_a, country_b)
-    left join sanctions_in_force using (period_type, period_start, country_a, country_b)
+        unga_periods.unga_s_score,
+        periods.events_sources,
+        periods.gdelt_days,
+        periods.articles_read,
+        case when periods.sanctions_listed then periods.sanctions_as_of end as sanctions_as_of,
+        periods.unga_rollcalls,
+        periods.events_covered,
+        periods.sanctions_listed and (periods.events_covered or periods.unga_covered) as sanctions_covered,
+        periods.unga_covered
+    from universe
+    inner join periods using (period_type, period_start)
+    left join components using (period_type, period_start, country_a, country_b)
     left join unga_periods using (period_type, period_start, country_a, country_b)
 ),
 
--- one row per pair, period and component the pair has (absent components stay out)
-long as (
-    select
-        period_type,
-        period_start,
-        country_a,
-        country_b,
-        component,
-        raw_value
-    from components
-    unpivot include nulls (
-        raw_value for component in (
-            events_cooperation,
-            events_net_cooperation,
-            sanctions_linked_to_both,
-            sanctions_cross_program,
-            sanctions_relation_edges,
-            unga_agreement,
-            unga_kappa
-        )
-    )
-),
-
-present as (
-    select
-        long.*,
-        weights.weight,
-        case weights.transform
-            when 'log1p' then ln(1 + long.raw_value)
-            else long.raw_value
-        end as value
-    from long
-    inner join weights on long.component = weights.component
-    inner join components using (period_type, period_start, country_a, country_b)
-    where
-        long.raw_value is not null
-        and (not long.component like 'sanctions_%' or components.has_sanctions)
-        and (not long.component like 'events_%' or components.events is not null)
-),
-
-standardized as (
+with_net as (
     select
         *,
-        coalesce(
-            (value - avg(value) over period_component)
-            -- a spread below 1e-12 is float noise around "every pair has the same value"
-            / nullif(round(stddev_pop(value) over period_component, 12), 0),
-            0
-        ) as z
-    from present
-    window period_component as (partition by period_type, period_start, component)
+        {{ net_cooperation('events_cooperation', 'events_conflict') }} as events_net_cooperation
+    from assembled
 ),
 
 indexed as (
-    select
-        period_type,
-        period_start,
-        country_a,
-        country_b,
-        -- rounded: a float sum's last digits depend on the order of summation, and ranks must not
-        round(sum(weight * z) / nullif(sum(weight), 0), 9) as tie_index,
-        count(*) as index_components,
-        string_agg(component, ',' order by component) as index_component_list
-    from standardized
-    where weight > 0
-    group by all
+    {{ tie_index('with_net', 'weights') }}
 ),
 
 final as (
     select
-        components.period_type,
-        components.period_start,
+        indexed.period_type,
+        indexed.period_start,
         case
-            when components.period_type = 'year' then strftime(components.period_start, '%Y')
-            else strftime(components.period_start, '%Y-%m')
+            when indexed.period_type = 'year' then strftime(indexed.period_start, '%Y')
+            else strftime(indexed.period_start, '%Y-%m')
         end as period,
-        components.country_a,
-        components.country_b,
-        coalesce(countries_a.country_name, components.country_a) as country_a_name,
-        coalesce(countries_b.country_name, components.country_b) as country_b_name,
-        components.* exclude (period_type, period_start, country_a, country_b, has_sanctions),  -- noqa: RF02
+        indexed.country_a,
+        indexed.country_b,
+        coalesce(countries_a.country_name, indexed.country_a) as country_a_name,
+        coalesce(countries_b.country_name, indexed.country_b) as country_b_name,
+        indexed.events,
+        indexed.realized_events,
+        indexed.planned_events,
+        indexed.alleged_events,
+        indexed.denied_events,
+        indexed.article_realized_events,
+        indexed.gdelt_realized_events,
+        indexed.arms_transfer_events,
+        indexed.military_cooperation_events,
+        indexed.technology_transfer_events,
+        indexed.financial_integration_events,
+        indexed.economic_cooperation_events,
+        indexed.energy_cooperation_events,
+        indexed.agreement_events,
+        indexed.diplomatic_support_events,
+        indexed.sanctions_events,
+        indexed.criticism_events,
+        indexed.threat_events,
+        indexed.use_of_force_events,
+        indexed.events_cooperation,
+        indexed.events_conflict,
+        indexed.events_net_cooperation,
+        indexed.sanctions_linked_to_both,
+        indexed.sanctions_cross_program,
+        indexed.sanctions_relation_edges,
+        indexed.unga_common_votes,
+        indexed.unga_agreement,
+        indexed.unga_kappa,
+        indexed.unga_s_score,
+        indexed.events_sources,
+        indexed.gdelt_days,
+        indexed.articles_read,
+        indexed.sanctions_as_of,
+        indexed.unga_rollcalls,
+        indexed.events_cooperation_score,
+        indexed.events_net_cooperation_score,
+        indexed.sanctions_linked_to_both_score,
+        indexed.sanctions_cross_program_score,
+        indexed.sanctions_relation_edges_score,
+        indexed.unga_agreement_score,
+        indexed.unga_kappa_score,
         indexed.tie_index,
-        coalesce(indexed.index_components, 0) as index_components,
+        indexed.index_components,
         indexed.index_component_list,
-        case when indexed.tie_index is not null then dense_rank() over (
-            partition by components.period_type, components.period_start, indexed.tie_index is null
-            order by indexed.tie_index desc
-        ) end as tie_rank
-    from components
-    left join indexed using (period_type, period_start, country_a, country_b)
-    left join countries as countries_a on components.country_a = countries_a.country_iso2
-    left join countries as countries_b on components.country_b = countries_b.country_iso2
+        indexed.index_neutral_list,
+        indexed.index_pairs,
+        indexed.tie_rank
+    from indexed
+    left join countries as countries_a on indexed.country_a = countries_a.country_iso2
+    left join countries as countries_b on indexed.country_b = countries_b.country_iso2
 )
 
 select * from final
