@@ -1,13 +1,18 @@
-"""Sanctions pipeline: official lists -> raw -> staged Parquet -> DuckDB marts -> publication.
+"""Sanctions pipeline, every source once, in order: official lists -> raw -> staged Parquet ->
+DuckDB marts -> publication. What ``pipeline run`` and ``make run`` run (embedded, no services).
 
 Each task calls one function of :mod:`pipeline.flow` and holds no logic of its own; heavy
-imports happen inside the tasks so the dag-processor parses this file cheaply. Great Expectations
-checks every stage in its own task (``validate_raw``, ``validate_staged``, ``validate_marts``);
-a failed critical expectation fails that task, nothing downstream runs, and the last good
-publication stays in place. ``publish`` emits the ``sanctions_published_db`` asset, which
-downstream DAGs (reports, exports) schedule on.
+imports happen inside the tasks so the dag-processor parses this file cheaply, and the settings
+are read when a task runs (a bad setting fails that task with its message; this file still
+imports). Great Expectations checks every stage in its own task (``validate_raw``,
+``validate_staged``, ``validate_marts``); a failed critical expectation fails that task, nothing
+downstream runs, no snapshot joins the lake and the last good publication stays in place.
+``publish`` emits the ``sanctions_published_db`` asset.
 
-Run it once, offline, on the shipped demo files: ``make run`` (or ``pipeline run``).
+It has no schedule: on a scheduler the per-source DAGs (``ingest_<source>``, dags/ingest.py) and
+the asset-scheduled ``sanctions_publish`` (dags/publish.py) do the same work as each list changes.
+Trigger this one by hand only on a home where those are paused (its first step removes the build
+folders of runs that are not ``pipeline run``'s own).
 """
 
 from __future__ import annotations
@@ -15,18 +20,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from pipeline import settings as pipeline_settings
+from pipeline.orchestration import OWNER, published_asset, run_step
 
-SETTINGS = pipeline_settings.load()
-# The asset's identity must not depend on where PIPELINE_HOME lives: a moved or copied home keeps
-# publishing the same asset (the file is ``<PIPELINE_HOME>/publish/current/sanctions.duckdb``).
-PUBLISHED_DB = Asset(
-    name="sanctions_published_db",
-    uri="x-sanctions-pipeline://publish/current/sanctions.duckdb",
-    group="gold",
-)
+PUBLISHED_DB = published_asset()
 
 
 def _materialise(mapped) -> list[dict]:
@@ -36,44 +34,22 @@ def _materialise(mapped) -> list[dict]:
 
 
 def _run(step: str, call):
-    """Run ``call(settings, run_id)`` for this run; record a failure for the CLI.
-
-    A step does not start once the run was asked to stop (:func:`pipeline.locking.step`). The
-    first step first removes what earlier runs left behind (unless a ``pipeline run`` that holds
-    the run lock is live: it has done so itself).
-    """
-    import time
-
-    from pipeline import flow, locking, progress
-
-    run_id = get_current_context()["run_id"]
-    settings = pipeline_settings.load()
-    started = time.perf_counter()
-    try:
-        with locking.step(step):
-            progress.started(step)
-            if step == "land":
-                from pipeline.housekeeping import sweep_if_idle
-                from pipeline.publish import safe_run_id
-
-                sweep_if_idle(settings, keep=safe_run_id(run_id))
-            result = call(settings, run_id)
-        progress.emit(step, result, time.perf_counter() - started)
-        return result
-    except Exception as exc:
-        flow.record_failure(settings, run_id, step, exc)
-        raise
+    """Run ``call(settings, run_id)`` for this run (:func:`pipeline.orchestration.run_step`); the
+    first step first removes what earlier runs left behind (unless a ``pipeline run`` that holds the
+    run lock is live: it has done so itself)."""
+    return run_step(step, call, sweep=step == "land", transient_retries=step == "land")
 
 
 @dag(
     dag_id="sanctions_pipeline",
     description="Official sanctions lists to country rankings and bilateral-tie marts",
-    schedule="@daily",
+    schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    tags=["sanctions", "gold"],
-    default_args={"owner": "data-engineering", "retries": 0},
+    dagrun_timeout=timedelta(hours=6),
+    tags=["sanctions", "gold", "all-sources"],
+    default_args={"owner": OWNER, "retries": 0, "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
 )
 def sanctions_pipeline():
@@ -87,17 +63,9 @@ def sanctions_pipeline():
         5-10, 10-20 and 20-30 minutes (``pipeline run`` prints the time of each next try). Anything
         else fails at once: an address where nothing answers (connection refused, unknown host),
         HTTP 4xx, the size cap, a missing file, a full disk, a stop request."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from pipeline import flow
-        from pipeline.raw import FetchError
 
-        try:
-            return _run("land", lambda s, _r: flow.land_sources(s))
-        except Exception as exc:
-            if isinstance(exc, FetchError) and exc.transient:
-                raise
-            raise AirflowFailException(str(exc)) from exc
+        return _run("land", lambda s, _r: flow.land_sources(s))
 
     @task
     def validate_raw(batches: list[dict]) -> dict:

@@ -5,7 +5,9 @@ land -> check raw -> parse (per source) -> check staged -> build models -> check
 Everything passed between steps is JSON (Airflow XCom). A step that meets bad data raises a
 :class:`~pipeline.errors.PipelineError` naming the source, file, record and rule; nothing after
 it runs, so ``publish/current`` keeps the last good release. Parsed snapshots go to a run-scoped
-candidate folder and join the lake only when the run publishes.
+candidate folder and join the lake only when the run publishes (``sanctions_pipeline``, what
+``pipeline run`` runs), or, in the per-source DAGs (``ingest_<source>``), once the source's
+staged checks pass (:func:`commit_snapshot`); the publish DAG builds from the lake.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -70,12 +74,13 @@ def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
 
 # --- 1. land -----------------------------------------------------------------------------------
 
-def land_sources(settings: Settings) -> list[dict]:
-    """Copy or download every configured input into the raw store. One batch per source."""
+def land_sources(settings: Settings, sources: list[str] | None = None) -> list[dict]:
+    """Copy or download every configured input (of ``sources``, default every source of the run)
+    into the raw store. One batch per source."""
     from pipeline.locking import check_stop
 
     batches = []
-    for source_id in settings.sources:
+    for source_id in settings.sources if sources is None else sources:
         check_stop("land")  # between sources: a stop request does not wait for every download
         inputs, demo = source_inputs(settings, source_id)
         files = [raw.land(source_id, origin, settings).to_dict() for origin in inputs]
@@ -306,6 +311,11 @@ def _merged_staged(settings: Settings, run_id: str) -> Path:
     Lake parts are read in full first: a damaged one is quarantined and its snapshot re-parsed
     from the raw store (or left out with a warning), see :func:`pipeline.housekeeping.lake_view`.
     """
+    with lake_lock(settings):  # an ingest DAG's commit is never seen half-done
+        return _merge_staged(settings, run_id)
+
+
+def _merge_staged(settings: Settings, run_id: str) -> Path:
     from pipeline.housekeeping import PART_GLOB, lake_view
     from pipeline.sources.base import is_archive
 
@@ -399,12 +409,46 @@ def publish(build_info: dict, results: list[dict], settings: Settings, run_id: s
     release = publish_release(Path(build_info["database"]), settings, run_id,
                               data_docs=data_docs_dir(settings), info=info,
                               commit=lambda: commit_publish(safe_run_id(run_id)))
-    committed = commit_staged(settings, run_id)
+    with lake_lock(settings):
+        committed = commit_staged(settings, run_id)
     from pipeline.matching.step import commit as commit_matching
 
     commit_matching(run_dir(settings, run_id) / "matching", settings.matching_dir)
     shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
     return {"release": str(release), "database": str(settings.published_db), "staged_parts": committed}
+
+
+@contextmanager
+def lake_lock(settings: Settings) -> Iterator[None]:
+    """Held while staged parts move into the lake and while a build takes its view of the lake:
+    the per-source DAGs commit their snapshots while the publish DAG may be building."""
+    import fcntl
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / ".lake.lock", "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def commit_snapshot(results: list[dict], settings: Settings, run_id: str) -> dict:
+    """A per-source DAG's last step: its checked snapshot joins the lake (replacing an earlier
+    file's parts of the same list and date, kept under ``lake/superseded/``); what it committed
+    becomes the extra of the source's asset event, which the publish DAG reads. A source found
+    unchanged (live mode) commits no snapshot: ``snapshots`` is empty."""
+    with lake_lock(settings):
+        committed = commit_staged(settings, run_id)
+    shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
+    snapshots = [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")}
+                 for r in results if not r.get("unchanged")]
+    return {"snapshots": snapshots, "staged_parts": committed}
+
+
+def drop_run_dir(settings: Settings, run_id: str) -> None:
+    """Remove a DagRun's build folder, whatever happened to the run (a per-source DAG's teardown)."""
+    shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
 
 
 # --- 8. report --------------------------------------------------------------------------------
