@@ -1,6 +1,6 @@
 """``pipeline``: run the pipeline, parse files, query the publication, validate.
 
-    pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--snapshot-date D] [--accept-small-lists]
+    pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--live] [--snapshot-date D] [--accept-small-lists]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
     pipeline extract FILE... | --score
     pipeline match --score [--set dev|heldout] [--errors] | --export-ftm FILE [--db PATH]
@@ -89,6 +89,8 @@ def _apply_run_options(args: argparse.Namespace) -> None:
         os.environ["PIPELINE_SNAPSHOT_DATE"] = args.snapshot_date
     if args.accept_small_lists:
         os.environ["PIPELINE_ACCEPT_SMALL_LISTS"] = "1"
+    if getattr(args, "live", False):
+        os.environ["PIPELINE_LIVE"] = "1"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -277,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--accept-small-lists", action="store_true",
                      help="the inputs are deliberate subsets: the production row-count floors only warn "
                           "(the check against the previous snapshot stays)")
+    run.add_argument("--live", action="store_true",
+                     help="fetch each default source's official URLs (source.yml) instead of the demo files, "
+                          "conditionally: an unchanged file is not parsed again (PIPELINE_LIVE=1)")
     run.add_argument("--date", help="logical date of the run (default: now)")
     run.set_defaults(func=cmd_run)
     parse = sub.add_parser("parse", help="parse source files into staged Parquet tables (no Airflow)")

@@ -30,6 +30,9 @@ class ParseResult:
     files: list[str]
     unmapped_countries: dict[str, int] = field(default_factory=dict)
     audit: dict[str, int] = field(default_factory=dict)
+    #: Whether the files dated the snapshot themselves (the authority's publication date), not the
+    #: ``snapshot_date`` given for files that carry none (mart_source_freshness reads it).
+    snapshot_from_file: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class ParseResult:
             "files": self.files,
             "unmapped_countries": self.unmapped_countries,
             "audit": self.audit,
+            "snapshot_from_file": self.snapshot_from_file,
         }
 
 
@@ -94,6 +98,7 @@ def parse_files(
                 hint = " (a side file alone, such as sdn_comments.csv, is not a list: pass the main file too)"
             raise SourceError(source_id, ", ".join(names), "has records",
                               f"no {meta.main_table} row was found in the file(s)" + hint)
+        from_file = writer.snapshot_date is not None
         if writer.snapshot_date is None:
             writer.snapshot_date = snapshot_date or date.today()
         if floor is not None and not meta.archive:
@@ -123,4 +128,5 @@ def parse_files(
         files=names,
         unmapped_countries=unmapped,
         audit=audit,
+        snapshot_from_file=from_file,
     )

@@ -48,7 +48,12 @@ class Sniff:
 def sniff(path: Path) -> Sniff:
     """Classify a file from its first 64 KiB without parsing it."""
     with open(path, "rb") as fh:
-        head = fh.read(_HEAD_BYTES)
+        return sniff_head(fh.read(_HEAD_BYTES))
+
+
+def sniff_head(head: bytes) -> Sniff:
+    """Classify data from its first bytes (up to 64 KiB are read), e.g. a download's first chunk."""
+    head = head[:_HEAD_BYTES]
     body = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if not body or body == b"\x1a":
         return Sniff("empty")
