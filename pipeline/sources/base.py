@@ -237,10 +237,13 @@ class ParseContext:
         link_type: str,
         raw_value: str | None,
         iso2: str | None = None,
+        entity_key: str | None = None,
     ) -> None:
         """Write one country link. ``iso2`` is a code the source itself gives (checked against
         the crosswalk); otherwise ``raw_value`` is resolved by name. A value that cannot be
-        mapped is still written (``country_iso2`` null, raw value kept) and audited."""
+        mapped is still written (``country_iso2`` null, raw value kept) and audited.
+        ``entity_key``: the entity's key where the source keys entities apart from records (one
+        UK group listed under several regimes), so the link joins the entity's designations."""
         if not raw_value and not iso2:
             return
         match = self.countries.resolve_iso2(iso2) if iso2 else self.countries.resolve(raw_value)
@@ -254,7 +257,7 @@ class ParseContext:
         self.add(
             "country_links",
             {
-                "entity_key": self.key(record_id),
+                "entity_key": entity_key or self.key(record_id),
                 "source_record_id": record_id,
                 "link_type": link_type,
                 "country_iso2": match.iso2,

@@ -239,7 +239,7 @@ def write(des: Designation, ctx: ParseContext) -> None:
         ctx.add("names", {"entity_key": key, "source_record_id": rid, "name": name, "name_type": name_type,
                           "quality": quality})
     for link_type, raw_value in des.links:
-        ctx.link_country(rid, link_type, raw_value)
+        ctx.link_country(rid, link_type, raw_value, entity_key=key)
     identifiers = {}
     if des.group_id:
         identifiers[("ofsi_group_id", des.group_id)] = "OFSI Group ID"
