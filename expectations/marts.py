@@ -48,7 +48,7 @@ TOLERANCE = 1e-9  # floating-point slack of computed scores (ranges, recomputed 
 # Code sets, one per coded column (the SQL models and their YAML docs name the same values).
 BASES = ("program_target", "nationality", "any")
 MONTHLY_BASES = ("program_target", "nationality")
-UNITS = ("designations",)  # what the ranking marts count (int_designation_units)
+UNITS = ("designations", "targets")  # what the ranking marts count (int_designation_units)
 # The ranking marts' column per authority and for every authority together (sql/macros/authorities.sql,
 # authority_columns: us_ofac -> us, un_sc -> un)
 AUTHORITY_COLUMNS = ("us", "eu", "un", "gb", "ca", "ch")

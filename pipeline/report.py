@@ -108,7 +108,7 @@ def _clip(text: str, width: int) -> str:
 #: (the Python mirror of sql/macros/authorities.sql authority_columns(); a test keeps the two equal)
 AUTHORITY_COLUMNS: dict[str, str] = {"us_ofac": "us", "eu": "eu", "un_sc": "un", "gb": "gb", "ca": "ca", "ch": "ch"}
 AUTHORITY_LABELS: dict[str, str] = {"all": "all", "us": "US (OFAC)", "eu": "EU", "un": "UN", "gb": "UK",
-                                    "ca": "Canada", "ch": "Switzerland"}
+                                    "ca": "Canada", "ch": "Switzerland", "targets": "all targets"}
 #: the slice the headline reads: designations, every list of an authority
 _SLICE = "unit = 'designations' and list_code = 'all'"
 
@@ -119,26 +119,35 @@ def _rankings(con: duckdb.DuckDBPyConnection, top: int) -> list[str]:
     out: list[str] = []
     ranked_any = False
     columns = list(AUTHORITY_COLUMNS.values())
-    wide = ", ".join(columns)
     for basis, label in (("program_target", "by programme target"), ("nationality", "by nationality/registration")):
         ranked = _rows(con, f"""
-            select rank, country_iso2, country_name, designations, share, {wide}
-            from mart_country_rankings
-            where {_SLICE} and authority = 'all' and basis = ? and entity_type = 'all' and rank <= ?
-            order by rank, country_iso2""", [basis, top])
+            select r.rank, r.country_iso2, r.country_name, r.designations, t.designations, r.share,
+                   {", ".join("r." + c for c in columns)}
+            from mart_country_rankings as r
+            left join mart_country_rankings as t
+                on t.unit = 'targets' and t.list_code = 'all' and t.authority = 'all' and t.basis = r.basis
+                and t.entity_type = 'all' and t.country_iso2 = r.country_iso2
+            where r.unit = 'designations' and r.list_code = 'all' and r.authority = 'all' and r.basis = ?
+              and r.entity_type = 'all' and r.rank <= ?
+            order by r.rank, r.country_iso2""", [basis, top])
         out.append("")
-        out.append(f"Most sanctioned countries, {label} (unit: designations; rank and share over all authorities):")
+        out.append(f"Most sanctioned countries, {label} (designations, and unique targets beside them; rank and "
+                   f"share of designations over all authorities):")
         if not ranked:
             out.append("  no sanctions list in this home yet (run with --input us_ofac_sdn=... or un_sc=...)")
             continue
         ranked_any = True
-        out.append(f"  {'#':>3}  {'country':<34}{'all':>6}" + "".join(f"{c:>6}" for c in columns) + "   share")
-        for rank, iso2, name, n, share, *per_authority in ranked:
+        out.append(f"  {'#':>3}  {'country':<34}{'all':>6}{'targets':>9}" + "".join(f"{c:>6}" for c in columns)
+                   + "   share")
+        for rank, iso2, name, n, targets, share, *per_authority in ranked:
             cells = "".join(f"{v:>6}" for v in per_authority)
-            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}{cells}  {share:6.1%}")
+            out.append(f"  {rank:>3}  {(name + ' (' + iso2 + ')')[:33]:<34}{n:>6}{_count(targets):>9}{cells}  "
+                       f"{share:6.1%}")
     if ranked_any:
         out.append("  us: OFAC's SDN and non-SDN lists together, one OFAC record once (SDN alone: list_code 'SDN'); "
                    "all: every authority, aggregators left out")
+        out.append("  targets: unique targets over all authorities (one per real-world person, organization, vessel "
+                   "or aircraft, matched across lists: mart_targets); unit 'targets' in mart_country_rankings")
         others = [r[0] for r in _rows(con, f"""
             select distinct authority from mart_country_rankings
             where {_SLICE} and authority <> 'all' and authority not in ({", ".join("?" * len(AUTHORITY_COLUMNS))})
@@ -151,39 +160,49 @@ def _rankings(con: duckdb.DuckDBPyConnection, top: int) -> list[str]:
 
 def _pair_by_authority(con: duckdb.DuckDBPyConnection, a: str, b: str, name_a: str, name_b: str) -> list[str]:
     """The headline pair (Russia and Iran) under each authority: designations and rank now (programme
-    target) and the month the authority's count for the first passed the second's (listing dates)."""
-    authorities = {"all": "all", **AUTHORITY_COLUMNS}
-    now = {(authority, iso2): (n, rank) for authority, iso2, n, rank in _rows(con, f"""
-        select authority, country_iso2, designations, rank from mart_country_rankings
-        where {_SLICE} and basis = 'program_target' and entity_type = 'all' and country_iso2 in (?, ?)""", [a, b])}
-    events: dict[str, list[tuple]] = {}
-    for authority, month, who, n, m in _rows(con, f"""
-            select authority, month, country_iso2, designations, overtaken_designations from mart_rank_crossovers
-            where {_SLICE} and basis = 'program_target'
+    target) and the month the authority's count for the first passed the second's (listing dates); then
+    the same over all authorities in the other unit, unique targets."""
+    rows = [("designations", "all", "all")] + [("designations", k, v) for k, v in AUTHORITY_COLUMNS.items()]
+    rows.append(("targets", "all", "targets"))
+    slice_ = "unit in ('designations', 'targets') and list_code = 'all'"
+    now = {(unit, authority, iso2): (n, rank) for unit, authority, iso2, n, rank in _rows(con, f"""
+        select unit, authority, country_iso2, designations, rank from mart_country_rankings
+        where {slice_} and basis = 'program_target' and entity_type = 'all' and country_iso2 in (?, ?)""", [a, b])}
+    events: dict[tuple[str, str], list[tuple]] = {}
+    for unit, authority, month, who, n, m in _rows(con, f"""
+            select unit, authority, month, country_iso2, designations, overtaken_designations
+            from mart_rank_crossovers
+            where {slice_} and basis = 'program_target'
               and ((country_iso2 = ? and overtaken_iso2 = ?) or (country_iso2 = ? and overtaken_iso2 = ?))
             order by month""", [a, b, b, a]):
-        events.setdefault(authority, []).append((month, who, n, m))
-    last = {(authority, iso2): n for authority, iso2, n in _rows(con, f"""
-        select authority, country_iso2, arg_max(designations, month) from mart_country_rankings_monthly
-        where {_SLICE} and basis = 'program_target' and country_iso2 in (?, ?)
+        events.setdefault((unit, authority), []).append((month, who, n, m))
+    last = {(unit, authority, iso2): n for unit, authority, iso2, n in _rows(con, f"""
+        select unit, authority, country_iso2, arg_max(designations, month) from mart_country_rankings_monthly
+        where {slice_} and basis = 'program_target' and country_iso2 in (?, ?)
         group by all""", [a, b])}
     out = [f"{name_a} and {name_b} by authority (programme target; designations now, and the month each authority's "
-           f"count for {name_a} passed {name_b}'s, from listing dates):"]
+           f"count for {name_a} passed {name_b}'s, from listing dates; last row: unique targets over all "
+           f"authorities):"]
     width = max(len(name_a), len(name_b), 6)
     out.append(f"  {'authority':<12}{name_a:>{width}}  rank{name_b:>{width + 2}}  rank  {name_a} passed {name_b}")
-    for authority, column in authorities.items():
-        n_a, rank_a = now.get((authority, a), (0, None))
-        n_b, rank_b = now.get((authority, b), (0, None))
+    for unit, authority, column in rows:
+        n_a, rank_a = now.get((unit, authority, a), (0, None))
+        n_b, rank_b = now.get((unit, authority, b), (0, None))
         crossed = ("not crossed (neither listed)" if not (n_a or n_b) else
-                   _crossover_text(events.get(authority, []), a, name_a, name_b, last.get((authority, a)),
-                                   last.get((authority, b))))
+                   _crossover_text(events.get((unit, authority), []), a, name_a, name_b,
+                                   last.get((unit, authority, a)), last.get((unit, authority, b))))
         out.append(f"  {AUTHORITY_LABELS[column]:<12}{n_a:>{width}}  {_rank(rank_a):>4}{n_b:>{width + 2}}  "
                    f"{_rank(rank_b):>4}  {crossed}")
-    for month, who, n, m in events.get("all", []):
-        winner, loser = (name_a, name_b) if who == a else (name_b, name_a)
-        out.append(f"  all authorities: {winner} overtook {loser} in {month:%B %Y} ({n} vs {m} designations in "
-                   f"force, listing dates)")
+    for unit, noun in (("designations", "designations"), ("targets", "unique targets")):
+        for month, who, n, m in events.get((unit, "all"), []):
+            winner, loser = (name_a, name_b) if who == a else (name_b, name_a)
+            out.append(f"  all authorities: {winner} overtook {loser} in {month:%B %Y} ({n} vs {m} {noun} in "
+                       f"force, listing dates)")
     return out
+
+
+def _count(n: int | None) -> str:
+    return "-" if n is None else str(n)
 
 
 def _rank(rank: int | None) -> str:

@@ -227,6 +227,11 @@ def test_headline_shows_russia_and_iran_per_authority(built: Path) -> None:
             assert "not crossed" in line, line
     assert "not crossed (neither listed)" in next(line for line in lines if line.startswith(f"  {'UN':<12}"))
     header = next(line for line in table if line.lstrip().startswith("#"))
-    assert header.split()[2:] == ["all", *AUTHORITY_COLUMNS.values(), "share"]
+    assert header.split()[2:] == ["all", "targets", *AUTHORITY_COLUMNS.values(), "share"]
     russia = next(line for line in table if "Russia (RU)" in line)
-    assert russia.split()[3:10] == [str(now.get((a, "RU"), 0)) for a in ("all", *AUTHORITY_COLUMNS)]
+    cells = russia.split()[3:11]
+    assert [cells[0], *cells[2:]] == [str(now.get((a, "RU"), 0)) for a in ("all", *AUTHORITY_COLUMNS)]
+    # unique targets beside designations: never more than the designations, and the pair table's last row
+    assert 0 < int(cells[1]) <= int(cells[0])
+    [targets_line] = [line for line in lines if line.startswith(f"  {'all targets':<12}")]
+    assert f" {cells[1]} " in targets_line

@@ -259,6 +259,35 @@ def test_mart_targets_counts_a_target_once(tmp_path: Path):
     assert rows(db, "select count(*), count(distinct target_id) from mart_targets") == [(3, 2)]
 
 
+def test_rankings_count_a_target_once_per_country(tmp_path: Path):
+    """Unit 'targets' beside 'designations' (issue 14, point 5): one person listed by the UN and the UK is two
+    designations and one target for Russia in 'all', one of each under each authority."""
+    from tests.model_fixtures import given, rows, run
+
+    base = {"entity_type": "person", "snapshot_date": "2026-01-01", "raw_sha256": "x", "raw_file": "f",
+            "programs": [], "list": "L"}
+    people = [("un_sc", "un_sc", "1", "Ivan PETROV"), ("gb_hmt", "gb", "9", "PETROV, Ivan"),
+              ("eu_fsf", "eu", "7", "Olga K")]
+    designations = [{**base, "designation_id": f"{s}:L:{i}", "authority": a, "source_record_id": i,
+                     "entity_key": f"{s}:{i}", "primary_name": n, "source": s} for s, a, i, n in people]
+    links = [{"entity_key": f"{s}:{i}", "source_record_id": i, "link_type": "nationality", "country_iso2": "RU",
+              "region": None, "country_status": "mapped", "raw_value": "Russia", "source": s,
+              "snapshot_date": "2026-01-01", "raw_sha256": "x", "raw_file": "f"} for s, _a, i, _n in people]
+    db = given(tmp_path, lake={"designations": designations, "country_links": links})
+    (tmp_path / "_matching").mkdir()
+    pq.write_table(pa.Table.from_pylist([
+        {"designation_id": "un_sc:L:1", "target_id": "T-a", "match_method": "un_reference", "match_score": 1.0},
+        {"designation_id": "gb_hmt:L:9", "target_id": "T-a", "match_method": "un_reference", "match_score": 1.0},
+    ], schema=step.TARGETS_SCHEMA), tmp_path / "_matching" / step.TARGETS_FILE)
+    run(db, "+mart_country_rankings")
+    got = rows(db, """select unit, authority, designations from mart_country_rankings
+                      where basis = 'nationality' and entity_type = 'all' and list_code = 'all'
+                        and country_iso2 = 'RU' order by 1, 2""")
+    assert got == [("designations", "all", 3), ("designations", "eu", 1), ("designations", "gb", 1),
+                   ("designations", "un_sc", 1), ("targets", "all", 2), ("targets", "eu", 1), ("targets", "gb", 1),
+                   ("targets", "un_sc", 1)]
+
+
 def test_mart_targets_names_records_by_the_sources_own_keys(tmp_path: Path):
     """Canada's records by Country|Schedule|Item and the OFSI ConList's by Group ID|regime, as the files write
     them (issue 14, point 5); other sources by their own ids; the staged id stays beside it."""
