@@ -176,5 +176,10 @@ def headline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     for source, _status, reference, basis, lag, allowed, last_fetch, changed, outcome in stale:
         checked = (f"last checked {last_fetch} UTC ({(outcome or '').replace('_', ' ')}), content unchanged since "
                    f"{changed}") if last_fetch else "never checked by a run that logs its fetches"
-        out.append(f"  {source}: {basis} {reference}, {lag} days ago (allowed {allowed}); {checked}")
+        out.append(f"  {source}: {_BASIS.get(basis, basis)} {reference}, {lag} days ago (allowed {allowed}); {checked}")
     return out
+
+
+#: How the headline words each ``lag_basis`` of the mart.
+_BASIS = {"file_date": "published (file date)", "last_modified": "published (server Last-Modified)",
+          "first_seen": "content first seen", "snapshot_date": "snapshot"}

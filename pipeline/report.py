@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.errors import PipelineError
+from pipeline.freshness import headline_lines as freshness_lines
 from pipeline.partial import headline_lines as partial_input_lines
 from pipeline.publish import PublicationDamaged, current_release_info, publication_damage
 from pipeline.settings import Settings
@@ -266,6 +267,7 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
             "figures run `pipeline run --input SOURCE=FILE` on the official files."
         )
     out += partial_input_lines(con)
+    out += freshness_lines(con)
     out += _rankings(con, top)
     a, b = settings.headline_pair
     names = dict(_rows(con, "select country_iso2, country_name from stg_ref__countries where country_iso2 in (?, ?)",

@@ -303,7 +303,22 @@ def match_candidates() -> pd.DataFrame:
         "right_name": "SLEWA, Roodi", "right_target_id": "T-b", "evidence": "{}"}])
 
 
+def source_freshness() -> pd.DataFrame:
+    base = {"as_of": D("2025-06-10 06:00"), "is_demo": False, "last_fetch_outcome": "not_modified"}
+    return pd.DataFrame([
+        {**base, "source": "un_sc", "authority": "un_sc", "publishes": "irregular", "max_lag_days": 60,
+         "last_fetched_at": D("2025-06-10 06:00"), "last_changed_at": D("2025-04-29 06:00"),
+         "snapshot_date": D("2025-04-28"), "published_on": D("2025-04-28"), "lag_reference_date": D("2025-04-28"),
+         "lag_basis": "file_date", "lag_days": 43, "status": "fresh", "is_stale": False},
+        {**base, "source": "us_ofac_sdn", "authority": "us_ofac", "publishes": "irregular", "max_lag_days": 30,
+         "last_fetched_at": D("2025-06-10 05:00"), "last_changed_at": D("2025-03-02 06:00"),
+         "snapshot_date": D("2025-03-01"), "published_on": D("2025-03-01"), "lag_reference_date": D("2025-03-01"),
+         "lag_basis": "file_date", "lag_days": 101, "status": "stale", "is_stale": True},
+    ])
+
+
 GOOD = {
+    "mart_source_freshness": source_freshness,
     "mart_targets": targets,
     "mart_match_candidates": match_candidates,
     "mart_country_rankings": rankings,
