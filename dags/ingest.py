@@ -25,7 +25,15 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task, teardown
 
-from pipeline.orchestration import OWNER, is_selected, run_step, source_document, source_schedule, staged_asset
+from pipeline.orchestration import (
+    OWNER,
+    clean_up_run,
+    is_selected,
+    run_step,
+    source_document,
+    source_schedule,
+    staged_asset,
+)
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 RETRIES = 3  # land only: transient fetch errors
@@ -123,9 +131,7 @@ def ingest_dag(source_id: str):
         @teardown
         def clean_up() -> None:
             """Remove this run's build folder, whatever happened (the lake and raw store keep everything)."""
-            from pipeline import flow
-
-            run_step("clean_up", lambda s, r: flow.drop_run_dir(s, r))
+            clean_up_run()
 
         batches = land()
         checked = validate_raw(batches)

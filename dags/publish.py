@@ -21,7 +21,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetAny, dag, task, teardown
 
-from pipeline.orchestration import OWNER, published_asset, run_step, staged_asset
+from pipeline.orchestration import OWNER, clean_up_run, published_asset, run_step, staged_asset
 
 PUBLISHED_DB = published_asset()
 
@@ -93,9 +93,7 @@ def sanctions_publish():
     @teardown
     def clean_up() -> None:
         """Remove this run's build folder, whatever happened (a published release is kept)."""
-        from pipeline import flow
-
-        run_step("clean_up", lambda s, r: flow.drop_run_dir(s, r))
+        clean_up_run()
 
     built = build_models(match_targets())
     done = report(publish(validate_marts(built)))

@@ -89,39 +89,44 @@ def _valid_cron(expression: str) -> bool:
 def schedule_from_cadence(cadence: object) -> Schedule:
     """The schedule a ``cadence:`` value means (see the module docstring); daily by default.
 
-    A mapping may give the schedule itself (``schedule:``, ``cron:`` or ``fetch:``) beside words
-    about the publisher's own rhythm; a text is read for a cron expression, a preset, "every N
-    minutes/hours", "fetched <word>" (how often to look, which wins over how often the authority
-    publishes), then the first cadence word.
+    A mapping gives how often to look (``fetch:``, or ``schedule:``/``cron:``) beside the
+    publisher's own rhythm (``publishes:``, used when it says nothing of fetching); a text is read
+    for a cron expression, a preset, "every N minutes/hours", "fetched <word>" (how often to look,
+    which wins over how often the authority publishes), then the first cadence word.
     """
     if cadence is None or cadence == "":
-        return Schedule(DEFAULT_SCHEDULE, None, "source.yml states no cadence: fetched daily by default")
+        return Schedule(DEFAULT_SCHEDULE, None, f"{DEFAULT_SCHEDULE} by default (source.yml states no cadence)")
     if isinstance(cadence, dict):
-        for key in ("schedule", "cron", "fetch", "fetched", "every"):
+        publishes = f"; the authority publishes: {cadence['publishes']}" if cadence.get("publishes") else ""
+        for key in ("fetch", "schedule", "cron", "publishes"):
             if cadence.get(key):
-                found = schedule_from_cadence(str(cadence[key]))
-                return Schedule(found.schedule, str(cadence), found.reason)
-        text = " ".join(str(v) for v in cadence.values() if isinstance(v, str | int | float))
-        found = schedule_from_cadence(text)
-        return Schedule(found.schedule, str(cadence), found.reason)
-    text = str(cadence).strip()
+                found = _from_text(str(cadence[key]), f"cadence.{key}")
+                return Schedule(found.schedule, found.cadence, found.reason + ("" if key == "publishes" else publishes))
+        return Schedule(DEFAULT_SCHEDULE, None, f"{DEFAULT_SCHEDULE} by default (source.yml's cadence names no "
+                                                 "fetch, schedule or publishes)")
+    return _from_text(str(cadence), "cadence")
+
+
+def _from_text(text: str, key: str) -> Schedule:
+    text = text.strip()
+    said = f"{key} {text!r} in source.yml"
     if text.lower() in _PRESETS:
-        return Schedule(text.lower(), text, f"cadence {text!r}")
+        return Schedule(text.lower(), text, f"{text.lower()} ({said})")
     if len(text.split()) in (5, 6) and _valid_cron(text):
-        return Schedule(text, text, f"cadence {text!r} (cron)")
+        return Schedule(text, text, f"cron {text} ({said})")
     every = _EVERY.search(text)
     if every:
         n, unit = int(every.group(1)), every.group(2).lower()
         if unit.startswith("min") and 1 <= n <= 59:
-            return Schedule(f"*/{n} * * * *", text, f"cadence {text!r}: every {n} minutes")
+            return Schedule(f"*/{n} * * * *", text, f"every {n} minutes ({said})")
         if unit.startswith("h") and 1 <= n <= 23:
-            return Schedule(f"0 */{n} * * *", text, f"cadence {text!r}: every {n} hours")
+            return Schedule(f"0 */{n} * * *", text, f"every {n} hours ({said})")
     for pattern in (_FETCHED, _WORD):
         word = pattern.search(text)
         if word:
             preset = _WORDS[word.group(1).lower()]
-            return Schedule(preset, text, f"cadence {text!r}: {preset}")
-    return Schedule(DEFAULT_SCHEDULE, text, f"cadence {text!r} names no schedule: fetched daily by default")
+            return Schedule(preset, text, f"{preset} ({said})")
+    return Schedule(DEFAULT_SCHEDULE, text, f"{DEFAULT_SCHEDULE} by default ({said} names no schedule)")
 
 
 def source_document(source_id: str) -> dict:
@@ -242,3 +247,16 @@ def run_step(step: str, call: Callable[[Any, str], Any], *, sweep: bool = False,
         if transient_retries:
             raise AirflowFailException(str(exc)) from exc
         raise
+
+
+def clean_up_run() -> None:
+    """A DAG's teardown: remove this DagRun's build folder, whatever happened to the run. It needs
+    no setting but ``PIPELINE_HOME``, so a bad setting that failed the run does not fail it too."""
+    import shutil
+
+    from airflow.sdk import get_current_context
+
+    from pipeline.publish import safe_run_id
+
+    folder = _settings_home() / "build" / safe_run_id(work_id(get_current_context()))
+    shutil.rmtree(folder, ignore_errors=True)

@@ -51,6 +51,172 @@ def test_dag_policy(dag):
     assert [o.name for o in dag.get_task("publish").outlets] == ["sanctions_published_db"]
 
 
+# --- the per-source ingest DAGs and the asset-scheduled publish DAG --------------------------------
+
+
+@pytest.fixture(scope="module")
+def bag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    found = DagBag(dag_folder=str(REPO / "dags"))
+    assert found.import_errors == {}
+    return found
+
+
+def _sources() -> tuple[str, ...]:
+    from pipeline.sources import known_sources
+
+    return known_sources()
+
+
+def test_one_ingest_dag_per_source(bag):
+    import yaml
+
+    from pipeline.orchestration import source_schedule, staged_asset
+
+    assert {d for d in bag.dag_ids if d.startswith("ingest_")} == {f"ingest_{s}" for s in _sources()}
+    for source in _sources():
+        dag = bag.get_dag(f"ingest_{source}")
+        meta = yaml.safe_load((REPO / "pipeline" / "sources" / source / "source.yml").read_text())
+        assert dag.max_active_runs == 1 and not dag.catchup, source
+        assert dag.schedule == source_schedule(source).schedule, source
+        assert {"ingest", f"source:{source}"} <= set(dag.tags), source
+        assert meta["title"] in dag.doc_md and "Schedule:" in dag.doc_md, source
+        assert dag.dagrun_timeout is not None, source
+        assert [t.task_id for t in dag.topological_sort()][:5] == [
+            "land", "validate_raw", "parse", "validate_staged", "commit"], source
+        for t in dag.tasks:
+            assert t.owner == "data-engineering", (source, t.task_id)
+            assert t.execution_timeout is not None, (source, t.task_id)
+            # only the fetch retries; parsing and checks are deterministic and fail at once
+            assert t.retries == (3 if t.task_id == "land" else 0), (source, t.task_id)
+        assert dag.get_task("clean_up").is_teardown, source
+        assert [(a.name, a.uri) for a in dag.get_task("commit").outlets] == [
+            (staged_asset(source).name, staged_asset(source).uri)], source
+    # a source outside the default selection (OpenSanctions: CC BY-NC) is paused when created
+    assert bag.get_dag("ingest_opensanctions").is_paused_upon_creation is True
+    assert bag.get_dag("ingest_un_sc").is_paused_upon_creation is False
+
+
+def test_publish_dag_runs_on_any_new_snapshot(bag):
+    from airflow.sdk import AssetAny
+
+    dag = bag.get_dag("sanctions_publish")
+    assert isinstance(dag.schedule, AssetAny)  # any one new list rebuilds the marts, not all of them
+    assert sorted(a.name for a in dag.schedule.objects) == sorted(f"staged_{s}" for s in _sources())
+    assert dag.max_active_runs == 1 and not dag.catchup
+    assert [o.name for o in dag.get_task("publish").outlets] == ["sanctions_published_db"]
+    assert {"match_targets", "build_models", "validate_marts"} <= dag.get_task("publish").get_flat_relative_ids(
+        upstream=True)
+    assert all(t.retries == 0 and t.execution_timeout is not None for t in dag.tasks)
+    # what `pipeline run` runs: every source once, in order; it has no schedule of its own
+    assert bag.get_dag(DAG_ID).schedule is None
+
+
+@pytest.mark.parametrize(("cadence", "schedule"), [
+    (None, "@daily"),
+    ("irregular", "@daily"),
+    ("irregular, with each amendment of the regulations; fetched daily", "@daily"),
+    ({"publishes": "irregular", "max_lag_days": 60, "fetch": "daily"}, "@daily"),
+    ({"publishes": "yearly", "fetch": "weekly"}, "@weekly"),
+    ({"publishes": "monthly"}, "@monthly"),
+    ({"max_lag_days": 3}, "@daily"),
+    ("every 15 minutes", "*/15 * * * *"),
+    ({"fetch": "every 6 hours"}, "0 */6 * * *"),
+    ("0 6 * * 1-5", "0 6 * * 1-5"),
+    ({"fetch": "61 * * * *"}, "@daily"),  # not a cron expression: the default, said in the reason
+])
+def test_schedule_from_cadence(cadence, schedule):
+    from pipeline.orchestration import schedule_from_cadence
+
+    found = schedule_from_cadence(cadence)
+    assert found.schedule == schedule
+    assert ("by default" in found.reason) == (schedule == "@daily" and "daily" not in str(cadence))
+
+
+def test_dags_import_with_a_bad_setting(airflow_db, monkeypatch):
+    """A bad setting is the task's failure, not the DAG files': every DAG still imports."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("PIPELINE_HEADLINE_PAIR", "RU,RU")
+    monkeypatch.setenv("PIPELINE_QUERY_MEMORY_LIMIT", "lots")
+    found = DagBag(dag_folder=str(REPO / "dags"))
+    assert found.import_errors == {}
+    assert {DAG_ID, "sanctions_publish", "ingest_un_sc", "ingest_eu_fsf"} <= set(found.dag_ids)
+
+
+@pytest.mark.integration
+def test_a_bad_setting_fails_the_task_with_its_message(bag, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PIPELINE_HEADLINE_PAIR", "RU,RU")
+    run = bag.get_dag("sanctions_publish").test(logical_date=pendulum.datetime(2024, 7, 3, tz="UTC"))
+    assert _state(run) == "failed"
+    states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
+    assert states["match_targets"] == "failed" and states["publish"] != "success"
+    err = json.loads((tmp_path / "home" / "last_error.json").read_text())
+    assert err["step"] == "match_targets" and err["type"] == "SettingsError"
+    assert "PIPELINE_HEADLINE_PAIR must be two different ISO alpha-2 codes" in err["error"]
+
+
+def _asset_events(name: str) -> list[dict]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return [dict(e.extra or {}) for e in session.scalars(
+            select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == name).order_by(AssetEvent.id))]
+
+
+@pytest.mark.integration
+def test_ingest_dags_then_publish_dag(bag, tmp_path_factory, monkeypatch):
+    """Embedded: two sources' ingest DAGs commit their snapshots and emit their assets; the publish
+    DAG builds the marts from the lake; a bad file fails only its source's DAG before the commit."""
+    home = tmp_path_factory.mktemp("sources-home")
+    monkeypatch.setenv("PIPELINE_HOME", str(home))
+    day = pendulum.datetime(2024, 8, 1, tz="UTC")
+    before = {s: len(_asset_events(f"staged_{s}")) for s in ("un_sc", "us_ofac_sdn")}
+    for source in ("un_sc", "us_ofac_sdn"):
+        assert _state(bag.get_dag(f"ingest_{source}").test(logical_date=day)) == "success", source
+        events = _asset_events(f"staged_{source}")
+        assert len(events) == before[source] + 1, source
+        (snapshot,) = events[-1]["snapshots"]
+        assert snapshot["source"] == source and snapshot["counts"]["designations"] > 0, snapshot
+        parts = list((home / "lake" / "staged" / "designations" / f"source={source}").glob("*/*.parquet"))
+        assert parts, f"{source}: no snapshot in the lake"
+    assert not (home / "build").exists() or not list((home / "build").iterdir()), "a build folder was left"
+
+    run = bag.get_dag("sanctions_publish").test(logical_date=day)
+    assert _state(run) == "success"
+    db = home / "publish" / "current" / "sanctions.duckdb"
+    totals = dict(_q(db, "select source, count(*) from mart_designations group by 1"))
+    assert set(totals) == {"un_sc", "us_ofac_sdn"} and min(totals.values()) > 0
+    assert (home / "publish" / "current" / "headline.txt").exists()
+
+    # a bad file: the source's DAG stops at the raw check, commits nothing and emits no asset event
+    bad = tmp_path_factory.mktemp("bad") / "consolidated.xml"
+    bad.write_bytes(b"<!DOCTYPE html><html><body>503 Service Unavailable</body></html>")
+    monkeypatch.setenv("PIPELINE_INPUT_UN_SC", str(bad))
+    lake_before = sorted(p.relative_to(home) for p in (home / "lake" / "staged").rglob("*.parquet"))
+    run = bag.get_dag("ingest_un_sc").test(logical_date=day.add(days=1))
+    assert _state(run) == "failed"
+    states = {ti.task_id: (str(ti.state).rsplit(".", 1)[-1].lower(), ti.try_number) for ti in run.get_task_instances()}
+    assert states["validate_raw"] == ("failed", 1) and states["commit"][0] != "success", states
+    assert states["clean_up"][0] == "success", states
+    assert len(_asset_events("staged_un_sc")) == before["un_sc"] + 1
+    assert sorted(p.relative_to(home) for p in (home / "lake" / "staged").rglob("*.parquet")) == lake_before
+    assert not (home / "build").exists() or not list((home / "build").iterdir())
+    err = json.loads((home / "last_error.json").read_text())
+    assert err["step"] == "validate_raw" and "source un_sc file 'consolidated.xml'" in err["error"]
+
+    # a missing file is no transient error: land fails at once, no retry
+    monkeypatch.setenv("PIPELINE_INPUT_UN_SC", str(tmp_path_factory.mktemp("none") / "missing.xml"))
+    run = bag.get_dag("ingest_un_sc").test(logical_date=day.add(days=2))
+    states = {ti.task_id: (str(ti.state).rsplit(".", 1)[-1].lower(), ti.try_number) for ti in run.get_task_instances()}
+    assert _state(run) == "failed" and states["land"] == ("failed", 1), states
+
+
 def _run(dag, day: int):
     return dag.test(logical_date=pendulum.datetime(2024, 7, day, tz="UTC"))
 
