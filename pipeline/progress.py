@@ -42,6 +42,8 @@ def summary(step: str, result: Any) -> str:
     if step == "validate_raw":
         return f"{result['files']} raw file(s) pass {', '.join(result['suites'])}"
     if step == "parse":
+        if result.get("unchanged"):  # live mode: the same files as the lake's snapshot (pipeline/fetch.py)
+            return f"{result['source']}: unchanged since snapshot {result['snapshot_date']}, not parsed again"
         table = load_meta(result["source"]).main_table
         audit = result.get("audit", {})
         set_aside = sum(n for key, n in audit.items() if key.startswith("set_aside:"))
