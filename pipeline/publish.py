@@ -6,6 +6,7 @@ Layout under ``publish/``::
     releases/<run id>/marts/<mart>.parquet  one Parquet file per mart
     releases/<run id>/data_docs/            Great Expectations Data Docs of the run
     releases/<run id>/release.json          what was published, from which snapshots
+    releases/<run id>/report.html           the HTML report (pipeline/html_report.py)
     current -> releases/<run id>            swapped atomically (rename of a symlink)
 
 A release folder is complete before ``current`` points at it, so a reader never sees a half-built
@@ -107,6 +108,9 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
         lost = lost_snapshots(settings)
         if lost:
             manifest["lost_snapshots"] = lost
+        from pipeline.html_report import release_report  # report.html beside the database; never fails the run
+
+        manifest.update(release_report(staging, settings, manifest))
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         if commit is not None:
             commit()

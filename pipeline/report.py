@@ -6,6 +6,7 @@ import duckdb
 
 from pipeline.errors import PipelineError
 from pipeline.freshness import headline_lines as freshness_lines
+from pipeline.html_report import headline_line as html_report_line
 from pipeline.partial import headline_lines as partial_input_lines
 from pipeline.publish import PublicationDamaged, current_release_info, publication_damage
 from pipeline.settings import Settings
@@ -322,5 +323,6 @@ def _headline(con: duckdb.DuckDBPyConnection, settings: Settings, top: int) -> s
                    f"({replaced.get('release')}) was damaged ({replaced.get('reason')})")
     out.append(f"  Parquet marts {current / 'marts'}")
     out.append(f"  Data Docs     {current / 'data_docs' / 'index.html'}")
+    out.append(html_report_line(settings))
     out.append("  query it      .venv/bin/pipeline query \"select * from mart_country_rankings limit 10\"")
     return "\n".join(out)

@@ -26,9 +26,12 @@ This module imports Great Expectations (several seconds): import it inside tasks
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,9 +331,155 @@ def _run(
 
 
 def _build_docs(ctx: Any, resources: list[Any], docs_dir: Path) -> str:
-    """Render only this run's pages, then the index (which lists every stored result)."""
+    """Render only this run's pages, then the index (which lists every stored result); then make the
+    site open offline (:func:`offline_data_docs`)."""
     ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources)
+    offline_data_docs(docs_dir)
     return str(docs_dir.resolve() / "index.html")
+
+
+# --------------------------------------------------------------------------- offline Data Docs
+#
+# GX's pages load Bootstrap, jQuery, bootstrap-table, Font Awesome and Vega from CDNs, and its index
+# is an empty table that bootstrap-table fills from a script: offline it is blank. After each build,
+# every new page loses its remote scripts, stylesheets and images and gets a small inline stylesheet
+# (the content of a result or suite page is static HTML already), and the index is replaced by static
+# tables of every stored result and suite, read from the stores, with ``index.json`` beside it (the
+# same list for programs: the release report reads it).
+
+OFFLINE_MARK = "<!-- offline: pipeline.validation.offline_data_docs -->"
+_REMOTE = r"""["']\s*(?:https?:)?//"""
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.I | re.S)
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*" + _REMOTE + r"[^>]*>", re.I)
+# GX's validation pages point their favicon one folder too high: a missing file, a console error
+_ICON_LINK = re.compile(r"""<link\b[^>]*\brel\s*=\s*["'](?:shortcut )?icon["'][^>]*>""", re.I)
+_REMOTE_IMG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*" + _REMOTE + r"[^>]*>", re.I)
+_ALT = re.compile(r"""\balt\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_REMOTE_CSS_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", re.I)
+_OFFLINE_STYLE = """<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2733}
+.container-fluid{padding:16px 32px}table{border-collapse:collapse;margin:6px 0 14px;width:100%}
+th,td{border:1px solid #d5dbe3;padding:3px 6px;text-align:left;vertical-align:top}th{background:#eef2f7}
+.navbar{padding:8px 32px;border-bottom:1px solid #d5dbe3}.breadcrumb{list-style:none;display:inline;padding:0}
+.breadcrumb li{display:inline;margin-right:8px}.text-success{color:#2e8540}.text-danger{color:#c0392b}
+.text-info{color:#1d4f91}.fas.fa-check-circle::before{content:"\\2714"}.fas.fa-times::before,
+.fas.fa-times-circle::before{content:"\\2716"}.fas.fa-exclamation-triangle::before{content:"\\26A0"}
+.fas.fa-comment::before{content:"\\1F4AC"}.card:has(.btn-group-toggle),.tooltip-text,.popover{display:none}
+.card{border:1px solid #d5dbe3;margin:8px 0;padding:6px 10px}.failed{background:#fde8e8}
+</style>"""
+
+
+def _offline_page(text: str) -> str:
+    """A GX page without remote resources or scripts, with the offline stylesheet."""
+    if OFFLINE_MARK in text[:4096]:
+        return text
+    text = _SCRIPT.sub("", text)
+    text = _ICON_LINK.sub("", _REMOTE_LINK.sub("", text))
+    text = _REMOTE_IMG.sub(lambda m: html.escape(html.unescape(_ALT.search(m.group(0)).group(2)))
+                           if _ALT.search(m.group(0)) else "", text)
+    text = _REMOTE_CSS_URL.sub("none", text)
+    head = re.search(r"<head\b[^>]*>", text, re.I)
+    at = head.end() if head else 0
+    return text[:at] + OFFLINE_MARK + _OFFLINE_STYLE + text[at:]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _result_summary(store: Path, path: Path) -> dict[str, Any] | None:
+    """One stored validation result as a row of the index (None: not a result GX wrote)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("Data Docs: skipping unreadable validation result %s: %s", path, exc)
+        return None
+    if not isinstance(data, dict) or "results" not in data:
+        return None
+    critical = warnings = 0
+    for res in data.get("results") or []:
+        if res.get("success"):
+            continue
+        cfg = res.get("expectation_config") or {}
+        raised = bool(_exception_messages(res.get("exception_info")))
+        if raised or str(cfg.get("severity") or "critical").lower() == "critical":
+            critical += 1
+        else:
+            warnings += 1
+    run = ((data.get("meta") or {}).get("run_id") or {})
+    stats = data.get("statistics") or {}
+    rel = path.relative_to(store).with_suffix(".html").as_posix()
+    return {
+        "suite": data.get("suite_name"),
+        "run_name": run.get("run_name"),
+        "run_time": run.get("run_time"),
+        "evaluated": stats.get("evaluated_expectations"),
+        "critical_failed": critical,
+        "warnings_failed": warnings,
+        "success": critical == 0,
+        "page": f"validations/{rel}",
+    }
+
+
+def offline_data_docs(docs_dir: Path) -> Path:
+    """Make the Data Docs site in ``docs_dir`` open without network (see the comment above);
+    returns the index. Pages already made offline are left as they are."""
+    for page in docs_dir.rglob("*.html"):
+        if page == docs_dir / "index.html":
+            continue
+        with open(page, encoding="utf-8", errors="replace") as fh:
+            if OFFLINE_MARK in fh.read(4096):
+                continue
+        _write_atomic(page, _offline_page(page.read_text(encoding="utf-8")))
+    for css in (docs_dir / "static" / "styles").glob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        if _REMOTE_CSS_URL.search(text):
+            _write_atomic(css, _REMOTE_CSS_URL.sub("none", text))
+    store = docs_dir.parent / "validations"
+    results = [r for p in sorted(store.rglob("*.json")) if (r := _result_summary(store, p)) is not None] \
+        if store.is_dir() else []
+    results.sort(key=lambda r: (str(r["run_time"]), str(r["suite"]), str(r["run_name"])), reverse=True)
+    suites_dir = docs_dir / "expectations"
+    suites = sorted(p.relative_to(docs_dir).as_posix() for p in suites_dir.rglob("*.html")) \
+        if suites_dir.is_dir() else []
+    _write_atomic(docs_dir / "index.json", json.dumps({"results": results, "suites": suites}, indent=1) + "\n")
+    _write_atomic(docs_dir / "index.html", _offline_index(results, suites))
+    return docs_dir / "index.html"
+
+
+def _offline_index(results: list[dict[str, Any]], suites: list[str]) -> str:
+    esc = html.escape
+
+    def status(r: dict[str, Any]) -> str:
+        if r["critical_failed"]:
+            return f'<span class="text-danger">&#10006; failed ({r["critical_failed"]} critical)</span>'
+        if r["warnings_failed"]:
+            return f'<span class="text-success">&#10004; passed</span> ({r["warnings_failed"]} warning(s))'
+        return '<span class="text-success">&#10004; passed</span>'
+
+    rows = "".join(
+        f'<tr class="{"failed" if r["critical_failed"] else ""}"><td>{status(r)}</td><td>{esc(str(r["run_time"]))}'
+        f'</td><td>{esc(str(r["run_name"] or ""))}</td><td><a href="{esc(r["page"])}">{esc(str(r["suite"]))}</a>'
+        f'</td><td>{esc(str(r["evaluated"]))}</td></tr>' for r in results)
+    suite_rows = "".join(
+        f'<tr><td><a href="{esc(s)}">{esc(s.removeprefix("expectations/").removesuffix(".html").replace("/", "."))}'
+        f"</a></td></tr>" for s in suites)
+    failed = sum(1 for r in results if r["critical_failed"])
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' + OFFLINE_MARK
+        + '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
+        + "<title>Data Docs: validation results</title>" + _OFFLINE_STYLE + "</head><body>"
+        + '<div class="container-fluid"><h1>Great Expectations: validation results</h1>'
+        + f"<p>{len(results)} stored result(s), {failed} with a critical failure; {len(suites)} suite(s). "
+        + "Newest first; each links to its page. Offline: this site loads nothing from the network.</p>"
+        + '<h2>Validation results</h2><table id="validation-results"><thead><tr><th>Status</th><th>Run time</th>'
+        + "<th>Run name</th><th>Expectation suite</th><th>Expectations</th></tr></thead>"
+        + f"<tbody>{rows}</tbody></table>"
+        + '<h2>Expectation suites</h2><table id="expectation-suites"><thead><tr><th>Suite</th></tr></thead>'
+        + f"<tbody>{suite_rows}</tbody></table></div></body></html>\n"
+    )
 
 
 def _run_id(run_name: str | None) -> RunIdentifier:
