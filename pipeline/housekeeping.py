@@ -94,6 +94,9 @@ def sweep(settings: Settings, keep: str | None = None) -> list[Path]:
                     if moved:
                         log.warning("housekeeping: run %s had published but not committed its staged parts; "
                                     "moved %d part(s) into the lake", folder.name, moved)
+                        from pipeline import lakefs
+
+                        lakefs.push_lake(settings)
             _remove(folder, "build folder of a run that is no longer running")
             removed.append(folder)
     patterns = [
@@ -368,8 +371,10 @@ def lake_view(settings: Settings, healed: Path, covered: set[Path] = frozenset()
     is quarantined and needs no healing. Healed parts are written under ``healed``. Each
     quarantine, re-parse and snapshot lost for good is said on the terminal of ``pipeline run``.
     """
+    from pipeline import lakefs
     from pipeline.sources import all_schemas
 
+    lakefs.pull_lake(settings)  # the lake on an object store: this node's mirror of its parts
     lake = settings.staged_dir
     if not lake.is_dir():
         return []

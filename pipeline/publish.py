@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import lakefs
 from pipeline.errors import KEPT, PipelineError
 from pipeline.settings import Settings
 
@@ -114,6 +115,8 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
         (staging / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         if commit is not None:
             commit()
+        # the lake on an object store: the release uploaded whole, then current.json names it
+        lakefs.publish_release(settings, staging, name)
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)

@@ -60,6 +60,21 @@ def memory_size(value: str, name: str) -> str:
     return value.strip()
 
 
+def _lake_url() -> str | None:
+    """``PIPELINE_LAKE`` when it is an object-store URL. A value without a scheme is the dbt
+    profile's own (the staged folder of a standalone ``dbt build``, sql/profiles.yml): the
+    pipeline's lake stays ``<PIPELINE_HOME>/lake``."""
+    value = (os.environ.get("PIPELINE_LAKE") or "").strip()
+    if "://" not in value:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme == "file":
+        raise ValueError(f"PIPELINE_LAKE={value!r}: a local lake is <PIPELINE_HOME>/lake; set PIPELINE_HOME instead")
+    if not rest.strip("/") or any(c in value for c in ",'\"\\"):
+        raise ValueError(f"PIPELINE_LAKE must be an object-store URL such as s3://bucket/prefix, got {value!r}")
+    return value.rstrip("/")
+
+
 def _env_seconds(name: str, default: float) -> float:
     value = os.environ.get(name)
     if not value:
@@ -93,6 +108,15 @@ class Settings:
     #: ``pipeline query``: fetching stops once the rows fetched take this many bytes.
     query_max_result_bytes: int = 256 << 20
     accept_small_lists: bool = False
+    #: The lake on an object store (``PIPELINE_LAKE``, e.g. ``s3://bucket/prefix``; pipeline/lakefs.py).
+    #: None: the lake is the folder ``<home>/lake``. Set, that folder is this node's cache of it.
+    lake_url: str | None = None
+    #: The S3 endpoint of a store that is not AWS (MinIO, moto); else AWS_ENDPOINT_URL or AWS's own.
+    s3_endpoint_url: str | None = None
+    #: A writer's lease on the store's lake older than this is taken over (a killed node).
+    lake_lease_seconds: float = 3600.0
+    #: How long a writer waits for another's lease before it fails.
+    lake_lease_wait: float = 600.0
     headline_pair: tuple[str, str] = ("RU", "IR")
     live: bool = False
     #: An archive member may inflate to at most this many times its compressed size.
@@ -101,14 +125,6 @@ class Settings:
     max_line_bytes: int = 64 << 10
     #: Reviewed matching judgements (same / not same) that override the matcher (pipeline/matching).
     match_judgements: Path | None = None
-    #: Live mode: URLs that replace a source's official ``urls`` (``PIPELINE_URL_<ID>``, ``;``-separated).
-    source_urls: dict[str, str] = field(default_factory=dict)
-    #: A download fails (transiently) when one read waits longer than this many seconds: the limit
-    #: is per read, not for the whole body, so a slow server that keeps sending is never cut off.
-    fetch_timeout: float = 120.0
-    #: Tries of one download, a transient failure waiting ``fetch_backoff`` seconds, doubled each time.
-    fetch_attempts: int = 3
-    fetch_backoff: float = 2.0
 
     @property
     def lake_dir(self) -> Path:
@@ -121,16 +137,6 @@ class Settings:
     @property
     def manifest_path(self) -> Path:
         return self.raw_dir / "manifest.jsonl"
-
-    @property
-    def fetch_state_path(self) -> Path:
-        """Per-URL validators (ETag, Last-Modified, sha256) of what the lake last published."""
-        return self.raw_dir / "fetch_state.json"
-
-    @property
-    def fetch_log_path(self) -> Path:
-        """Every check of every input (fetched, unchanged, copied) and every snapshot published."""
-        return self.raw_dir / "fetch_log.jsonl"
 
     @property
     def staged_dir(self) -> Path:
@@ -179,14 +185,7 @@ def load() -> Settings:
     ``PIPELINE_INPUT_<ID>``    input for one source: local paths or ``http(s)://`` URLs,
                                ``;``-separated (default: the demo files shipped in ``data/demo``,
                                or in live mode the official URLs of the source's ``source.yml``)
-    ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs,
-                               conditionally (an unchanged file is not parsed again; docs/production.md)
-    ``PIPELINE_URL_<ID>``      live mode: URLs that replace the source's official ``urls`` (``;``-separated;
-                               e.g. a mirror, or a local test server)
-    ``PIPELINE_FETCH_TIMEOUT`` seconds one read of a download may wait (default 120; per read, not per file)
-    ``PIPELINE_FETCH_ATTEMPTS`` tries of a download on transient failures (default 3)
-    ``PIPELINE_FETCH_BACKOFF`` seconds before the second try, doubled each time (default 2; or the server's
-                               Retry-After, up to a minute)
+    ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs
     ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB); a zipped file's
                                inflated member counts, not the zip
     ``PIPELINE_MAX_UNZIP_RATIO`` refuse an archive member that inflates to more than this many
@@ -198,6 +197,13 @@ def load() -> Settings:
     ``PIPELINE_ACCEPT_SMALL_LISTS`` ``1``: deliberate subsets; the production row-count floors
                                only warn (the check against the previous snapshot stays)
     ``PIPELINE_HEADLINE_PAIR`` the country pair the headline reports (default ``RU,IR``)
+    ``PIPELINE_LAKE``          the lake on an object store, ``s3://bucket/prefix`` (default: the
+                               folder ``<PIPELINE_HOME>/lake``; docs/production.md)
+    ``PIPELINE_S3_ENDPOINT_URL`` the S3 endpoint of a store that is not AWS (default
+                               ``AWS_ENDPOINT_URL``, else AWS); credentials as boto reads them
+    ``PIPELINE_LAKE_LEASE_SECONDS`` a writer's lease on that lake older than this is taken over
+                               (default 3600); ``PIPELINE_LAKE_LEASE_WAIT``: seconds a writer waits
+                               for another's (default 600)
     ``PIPELINE_QUERY_TIMEOUT`` ``pipeline query`` interrupts a statement after this many seconds
                                (default 60; 0: no limit)
     ``PIPELINE_QUERY_MEMORY_LIMIT`` DuckDB memory limit of ``pipeline query`` (default ``2GB``)
@@ -216,17 +222,6 @@ def load() -> Settings:
         for sid in sources
         if os.environ.get(f"PIPELINE_INPUT_{sid.upper()}")
     }
-    urls = {
-        sid: os.environ[f"PIPELINE_URL_{sid.upper()}"]
-        for sid in sources
-        if os.environ.get(f"PIPELINE_URL_{sid.upper()}")
-    }
-    attempts = _env_int("PIPELINE_FETCH_ATTEMPTS", 3)
-    if attempts < 1:
-        raise ValueError(f"PIPELINE_FETCH_ATTEMPTS must be at least 1, got {attempts}")
-    fetch_timeout = _env_seconds("PIPELINE_FETCH_TIMEOUT", 120.0)
-    if fetch_timeout == 0:  # a read that never times out would hang the land task on a stalled server
-        raise ValueError("PIPELINE_FETCH_TIMEOUT must be a number of seconds above 0")
     return Settings(
         home=_env_path("PIPELINE_HOME", REPO_ROOT / "var"),
         demo_dir=_env_path("PIPELINE_DEMO_DIR", REPO_ROOT / "data" / "demo"),
@@ -243,13 +238,13 @@ def load() -> Settings:
                                        "PIPELINE_QUERY_MEMORY_LIMIT"),
         query_max_result_bytes=_env_int("PIPELINE_QUERY_MAX_RESULT_BYTES", 256 << 20),
         accept_small_lists=os.environ.get("PIPELINE_ACCEPT_SMALL_LISTS", "") in ("1", "true", "yes"),
+        lake_url=_lake_url(),
+        s3_endpoint_url=os.environ.get("PIPELINE_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None,
+        lake_lease_seconds=_env_seconds("PIPELINE_LAKE_LEASE_SECONDS", 3600.0),
+        lake_lease_wait=_env_seconds("PIPELINE_LAKE_LEASE_WAIT", 600.0),
         headline_pair=_env_pair("PIPELINE_HEADLINE_PAIR", ("RU", "IR")),
         live=live,
         max_unzip_ratio=_env_int("PIPELINE_MAX_UNZIP_RATIO", 200),
         max_line_bytes=_env_int("PIPELINE_MAX_LINE_BYTES", 64 << 10),
         match_judgements=_env_path("PIPELINE_MATCH_JUDGEMENTS", None),
-        source_urls=urls,
-        fetch_timeout=fetch_timeout,
-        fetch_attempts=attempts,
-        fetch_backoff=_env_seconds("PIPELINE_FETCH_BACKOFF", 2.0),
     )
