@@ -55,10 +55,11 @@ def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
     if configured:
         items = [i.strip() for i in configured.split(";") if i.strip()]
     elif settings.live:
-        if not meta.live:
+        override = settings.source_urls.get(source_id)
+        if not meta.live and not override:
             raise PipelineError(f"[{source_id}] live mode fetches only sources whose source.yml urls are files; "
                                 f"give this one an input (PIPELINE_INPUT_{source_id.upper()})")
-        items = list(meta.urls)
+        items = [u.strip() for u in override.split(";") if u.strip()] if override else list(meta.urls)
     else:
         items = [str(settings.demo_dir / rel) for rel in meta.demo_inputs]
     inputs: list[str] = []
@@ -77,14 +78,13 @@ def source_inputs(settings: Settings, source_id: str) -> tuple[list[str], bool]:
 def land_sources(settings: Settings, sources: list[str] | None = None) -> list[dict]:
     """Copy or download every configured input (of ``sources``, default every source of the run)
     into the raw store. One batch per source."""
+    from pipeline.fetch import land_source
     from pipeline.locking import check_stop
 
     batches = []
     for source_id in settings.sources if sources is None else sources:
         check_stop("land")  # between sources: a stop request does not wait for every download
-        inputs, demo = source_inputs(settings, source_id)
-        files = [raw.land(source_id, origin, settings).to_dict() for origin in inputs]
-        batches.append({"source": source_id, "demo": demo, "files": files})
+        batches.append(land_source(settings, source_id))  # live mode: conditionally (pipeline/fetch.py)
     return batches
 
 
@@ -136,9 +136,16 @@ def check_raw(batches: list[dict], settings: Settings) -> dict:
 # --- 3. parse ---------------------------------------------------------------------------------
 
 def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
-    """Parse one source's landed files into the run's candidate staged folder."""
+    """Parse one source's landed files into the run's candidate staged folder; a source unchanged
+    since the lake's snapshot (live mode, :mod:`pipeline.fetch`) is not parsed again: that snapshot stays."""
+    from pipeline.fetch import record_parse
     from pipeline.parse import parse_files
 
+    if batch.get("unchanged"):
+        record_parse(settings, run_id, batch, None)
+        return {"source": batch["source"], "snapshot_date": _lake_snapshot(settings, batch["source"]), "counts": {},
+                "files": [f["name"] for f in batch["files"]], "demo": batch["demo"], "unchanged": True,
+                "seconds": 0.0}
     files = [raw.RawFile.from_dict(f) for f in batch["files"]]
     fetched = min(date.fromisoformat(f.fetched_at[:10]) for f in files)
     started = time.perf_counter()
@@ -155,7 +162,16 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
     out = result.to_dict()
     out["demo"] = batch["demo"]
     out["seconds"] = round(time.perf_counter() - started, 3)
+    record_parse(settings, run_id, batch, out)
     return out
+
+
+def _lake_snapshot(settings: Settings, source: str) -> str | None:
+    """The lake's latest snapshot date of ``source`` (its main table's partitions), if any."""
+    folder = settings.staged_dir / load_meta(source).main_table / f"source={source}"
+    days = sorted(p.name.removeprefix("snapshot_date=") for p in folder.glob("snapshot_date=*")
+                  if any(p.glob("*.parquet"))) if folder.is_dir() else []
+    return days[-1] if days else None
 
 
 def _floor(source: str, demo: bool) -> int:
@@ -279,6 +295,8 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
     lakefs.pull_publication(settings)  # an object-store lake: the current release the checks compare with
     checked = {}
     for result in results:
+        if result.get("unchanged"):  # not parsed again: the lake's snapshot was checked when it was staged
+            continue
         source = result["source"]
         snapshot = date.fromisoformat(result["snapshot_date"])
         suites = staged_suites_for(source, result["demo"], snapshot, settings)
@@ -347,6 +365,9 @@ def build(settings: Settings, run_id: str) -> dict:
     # dbt's target folder stays in the home between runs: its cached manifest spares the next parse
     staged = _merged_staged(settings, run_id)
     _link_matching(settings, run_id, staged)
+    from pipeline.freshness import write_build_inputs
+
+    write_build_inputs(settings, run_id, staged / "_fetch")  # lake.fetch_events, lake.source_cadence
     timings = build_database(staged, db_path, settings.sql_dir, settings.storage_version,
                              work_dir=settings.home / "dbt")
     return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3)}
@@ -393,12 +414,15 @@ def commit_staged(settings: Settings, run_id: str) -> int:
     """Move the run's candidate partitions, and the snapshots it healed, into the lake (same file
     names: idempotent). Parts of an earlier file for the same list and snapshot date move to
     ``lake/superseded/<run>/``: kept, but no longer part of the snapshot; an archive keeps them."""
+    from pipeline.fetch import commit as commit_fetch
     from pipeline.housekeeping import move_parts
 
     superseded = settings.lake_dir / "superseded" / safe_run_id(run_id)
-    return sum(move_parts(run_dir(settings, run_id) / folder, settings.staged_dir,
-                          superseded if folder == "staged" else None)
-               for folder in ("staged", "healed") if (run_dir(settings, run_id) / folder).is_dir())
+    moved = sum(move_parts(run_dir(settings, run_id) / folder, settings.staged_dir,
+                           superseded if folder == "staged" else None)
+                for folder in ("staged", "healed") if (run_dir(settings, run_id) / folder).is_dir())
+    commit_fetch(settings, run_id)  # what was fetched is now what the lake holds: the next run compares with it
+    return moved
 
 
 def publish(build_info: dict, results: list[dict], settings: Settings, run_id: str) -> dict:
@@ -446,11 +470,6 @@ def commit_snapshot(results: list[dict], settings: Settings, run_id: str) -> dic
     snapshots = [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")}
                  for r in results if not r.get("unchanged")]
     return {"snapshots": snapshots, "staged_parts": committed}
-
-
-def drop_run_dir(settings: Settings, run_id: str) -> None:
-    """Remove a DagRun's build folder, whatever happened to the run (a per-source DAG's teardown)."""
-    shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
 
 
 # --- 8. report --------------------------------------------------------------------------------

@@ -3,6 +3,13 @@
 A landed file is stored once at ``lake/raw/<source>/<sha[:2]>/<sha256><ext>`` whatever it was
 called outside; its origin (URL or path), fetch time, size and hash are appended to
 ``lake/raw/manifest.jsonl``. Names that come from outside never become paths.
+
+A download (:func:`fetch`) may be conditional: given the validators of the copy the lake already
+has (ETag, Last-Modified), an HTTP 304 lands nothing. Its first bytes are checked against the
+source's layouts (``raw_kinds`` in its ``source.yml``) before a byte is written, so an HTML error
+page is refused at the door whatever Content-Type it was served with. A body cut short (fewer bytes
+than its Content-Length, or a connection cut) is a transient failure, tried again; nothing partial
+is ever stored.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,14 +87,22 @@ def _too_large(source: str, name: str, size: int, cap: int) -> SourceError:
                        f"{size} bytes is over the {cap}-byte cap (PIPELINE_MAX_RAW_BYTES); nothing was copied")
 
 
-def _copy_hashing(reader, writer, cap: int, source: str, name: str, dest: Path) -> tuple[str, int]:
+def _copy_hashing(reader, writer, cap: int, source: str, name: str, dest: Path,
+                  first: Callable[[bytes], None] | None = None, sha1=None) -> tuple[str, int]:
+    """Copy ``reader`` into ``writer`` under the size cap; ``first`` sees the first chunk before
+    anything is written (the layout check), ``sha1`` (a hashlib object) is updated too."""
     digest = hashlib.sha256()
     size = 0
     while chunk := reader.read(_CHUNK):
         size += len(chunk)
         if size > cap:
             raise _too_large(source, name, size, cap)
+        if first is not None:
+            first(chunk)
+            first = None
         digest.update(chunk)
+        if sha1 is not None:
+            sha1.update(chunk)
         try:
             writer.write(chunk)
         except OSError as exc:
@@ -101,19 +117,73 @@ def _retry_after(headers) -> float | None:
     return float(value) if value and value.strip().isdigit() else None
 
 
-def _download(origin: str, out, dest: Path, source: str, name: str, cap: int, timeout: float) -> tuple[str, int]:
-    """One download attempt into ``out``; network failures become :class:`FetchError`."""
-    request = urllib.request.Request(origin, headers={"User-Agent": "sanctions-pipeline"})
+@dataclass(frozen=True)
+class Answer:
+    """What the server said besides the body: its validators, type, and whether it was a 304."""
+
+    status: int
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    sha1: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def layout_check(source: str, name: str, origin: str, content_type: str | None = None) -> Callable[[bytes], None]:
+    """A check of a download's first bytes against the layouts ``source`` publishes (``raw_kinds``
+    in its source.yml, the rules of the raw suite): an HTML page, or a kind or XML root the source
+    does not publish, is refused before anything is stored. The Content-Type is not trusted (the
+    FCDO serves its CSV as application/octet-stream): the first lines say what the body is."""
+    from expectations.raw import KIND_FAMILIES
+    from pipeline.sources import load_meta
+    from pipeline.xmlsafe import sniff_head
+
+    kinds = load_meta(source).raw_kinds
+
+    def check(head: bytes) -> None:
+        if not kinds:
+            return
+        found = sniff_head(head)
+        accepted = {KIND_FAMILIES.get(k, k) for k in kinds}
+        roots = kinds.get("xml", ())
+        family = KIND_FAMILIES.get(found.kind, found.kind)
+        if found.kind != "html" and family in accepted and (found.kind != "xml" or found.root in roots):
+            return
+        layouts = ", ".join(f"XML <{'> or <'.join(kinds[k])}>" if k == "xml" and kinds[k] else k for k in kinds)
+        served = f" (served as {content_type})" if content_type else ""
+        raise SourceError(source, name, "layout",
+                          f"{origin} answered {found.describe()}{served}, not a layout of {source} ({layouts}); "
+                          "nothing was stored")
+
+    return check
+
+
+def _download(origin: str, out, dest: Path, source: str, name: str, cap: int, timeout: float,
+              headers: dict[str, str] | None = None, check_layout: bool = False) -> tuple[str | None, int, Answer]:
+    """One download attempt into ``out``; network failures become :class:`FetchError`. ``headers``:
+    extra request headers (If-None-Match, If-Modified-Since); a 304 answer writes nothing."""
+    request = urllib.request.Request(origin, headers={"User-Agent": "sanctions-pipeline", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
             declared = resp.headers.get("Content-Length")
             if declared and declared.strip().isdigit() and int(declared) > cap:
                 raise _too_large(source, name, int(declared), cap)
-            sha, size = _copy_hashing(resp, out, cap, source, name, dest)
+            content_type = resp.headers.get("Content-Type")
+            sha1 = hashlib.sha1(usedforsecurity=False)
+            first = layout_check(source, name, origin, content_type) if check_layout else None
+            sha, size = _copy_hashing(resp, out, cap, source, name, dest, first=first, sha1=sha1)
             if declared and declared.strip().isdigit() and size != int(declared):
-                raise FetchError(source, name, f"{origin}: got {size} of {declared} bytes", transient=True)
-            return sha, size
+                raise FetchError(source, name, f"{origin}: got {size} of {declared} bytes (body cut short)",
+                                 transient=True)
+            return sha, size, Answer(resp.status, resp.headers.get("ETag"), resp.headers.get("Last-Modified"),
+                                     content_type, sha1.hexdigest())
     except urllib.error.HTTPError as exc:
+        if exc.code == 304 and headers:
+            answered = exc.headers
+            return None, 0, Answer(304, answered.get("ETag"), answered.get("Last-Modified"))
         transient = exc.code in _TRANSIENT_HTTP or exc.code >= 500
         raise FetchError(source, name, f"{origin}: HTTP {exc.code} {exc.reason}", transient,
                          _retry_after(exc.headers)) from None
@@ -155,9 +225,12 @@ def _store(tmp: Path, sha: str, name: str, source: str, settings: Settings) -> P
     return final
 
 
-def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, attempts: int = 3,
-         backoff: float = 2.0) -> RawFile:
+def land(source: str, origin: str, settings: Settings, timeout: float | None = None, attempts: int | None = None,
+         backoff: float | None = None) -> RawFile:
     """Copy (local path) or download (``http(s)://`` URL) one file into the raw store.
+
+    The defaults of ``timeout`` (seconds per read), ``attempts`` and ``backoff`` are the settings
+    ``PIPELINE_FETCH_TIMEOUT``, ``PIPELINE_FETCH_ATTEMPTS`` and ``PIPELINE_FETCH_BACKOFF``.
 
     A file over ``settings.max_raw_bytes`` is refused before a byte is copied (its size, or the
     declared ``Content-Length``; a download is also capped while it streams). A transient network
@@ -166,7 +239,29 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
     next try; anything else fails at once. An address where nothing answers (connection refused,
     unknown host) is not transient once the attempts are spent: trying again later will not help.
     """
+    record, _answer = fetch(source, origin, settings, timeout=timeout, attempts=attempts, backoff=backoff)
+    assert record is not None  # no validators were sent: never a 304
+    return record
+
+
+def fetch(source: str, origin: str, settings: Settings, validators: dict[str, str] | None = None,
+          timeout: float | None = None, attempts: int | None = None,
+          backoff: float | None = None) -> tuple[RawFile | None, Answer]:
+    """:func:`land`, conditionally: ``validators`` (``etag``, ``last_modified``) of the copy the lake
+    has are sent as If-None-Match / If-Modified-Since; a 304 lands nothing (``None``). A download's
+    first bytes must be one of the source's layouts (:func:`layout_check`). Also returns what the
+    server said (:class:`Answer`; a local copy answers status 0)."""
     from pipeline import progress
+
+    timeout = settings.fetch_timeout if timeout is None else timeout
+    attempts = settings.fetch_attempts if attempts is None else attempts
+    backoff = settings.fetch_backoff if backoff is None else backoff
+    headers = {}
+    if validators and validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators and validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
+    answer = Answer(0)
 
     is_url = origin.startswith(("http://", "https://"))
     name = os.path.basename(origin.split("?", 1)[0].rstrip("/")) or "download"
@@ -188,7 +283,11 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
             with os.fdopen(fd, "wb") as out:
                 if is_url:
                     log.info("[%s] downloading %s (attempt %d of %d)", source, origin, attempt, attempts)
-                    sha, size = _download(origin, out, tmp, source, name, cap, timeout)
+                    sha, size, answer = _download(origin, out, tmp, source, name, cap, timeout, headers,
+                                                  check_layout=True)
+                    if answer.not_modified:
+                        log.info("[%s] %s: not modified since the copy the lake has (HTTP 304)", source, origin)
+                        return None, answer
                 else:
                     with open(src, "rb") as fh:
                         sha, size = _copy_hashing(fh, out, cap, source, name, tmp)
@@ -224,7 +323,7 @@ def land(source: str, origin: str, settings: Settings, timeout: float = 120.0, a
     _append_manifest(settings.manifest_path, record)
     lakefs.landed(settings, record)  # the lake on an object store: the file and its record, uploaded
     log.info("[%s] landed %s (%d bytes, sha256 %s)", source, name, size, sha[:12])
-    return record
+    return record, answer
 
 
 def _append_manifest(path: Path, record: RawFile) -> None:

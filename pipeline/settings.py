@@ -125,6 +125,14 @@ class Settings:
     max_line_bytes: int = 64 << 10
     #: Reviewed matching judgements (same / not same) that override the matcher (pipeline/matching).
     match_judgements: Path | None = None
+    #: Live mode: URLs that replace a source's official ``urls`` (``PIPELINE_URL_<ID>``, ``;``-separated).
+    source_urls: dict[str, str] = field(default_factory=dict)
+    #: A download fails (transiently) when one read waits longer than this many seconds: the limit
+    #: is per read, not for the whole body, so a slow server that keeps sending is never cut off.
+    fetch_timeout: float = 120.0
+    #: Tries of one download, a transient failure waiting ``fetch_backoff`` seconds, doubled each time.
+    fetch_attempts: int = 3
+    fetch_backoff: float = 2.0
 
     @property
     def lake_dir(self) -> Path:
@@ -137,6 +145,16 @@ class Settings:
     @property
     def manifest_path(self) -> Path:
         return self.raw_dir / "manifest.jsonl"
+
+    @property
+    def fetch_state_path(self) -> Path:
+        """Per-URL validators (ETag, Last-Modified, sha256) of what the lake last published."""
+        return self.raw_dir / "fetch_state.json"
+
+    @property
+    def fetch_log_path(self) -> Path:
+        """Every check of every input (fetched, unchanged, copied) and every snapshot published."""
+        return self.raw_dir / "fetch_log.jsonl"
 
     @property
     def staged_dir(self) -> Path:
@@ -185,7 +203,14 @@ def load() -> Settings:
     ``PIPELINE_INPUT_<ID>``    input for one source: local paths or ``http(s)://`` URLs,
                                ``;``-separated (default: the demo files shipped in ``data/demo``,
                                or in live mode the official URLs of the source's ``source.yml``)
-    ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs
+    ``PIPELINE_LIVE``          ``1``: production; sources without an input fetch their official URLs,
+                               conditionally (an unchanged file is not parsed again; docs/production.md)
+    ``PIPELINE_URL_<ID>``      live mode: URLs that replace the source's official ``urls`` (``;``-separated;
+                               e.g. a mirror, or a local test server)
+    ``PIPELINE_FETCH_TIMEOUT`` seconds one read of a download may wait (default 120; per read, not per file)
+    ``PIPELINE_FETCH_ATTEMPTS`` tries of a download on transient failures (default 3)
+    ``PIPELINE_FETCH_BACKOFF`` seconds before the second try, doubled each time (default 2; or the server's
+                               Retry-After, up to a minute)
     ``PIPELINE_MAX_RAW_BYTES`` refuse raw files larger than this (default 1 GiB); a zipped file's
                                inflated member counts, not the zip
     ``PIPELINE_MAX_UNZIP_RATIO`` refuse an archive member that inflates to more than this many
@@ -222,6 +247,17 @@ def load() -> Settings:
         for sid in sources
         if os.environ.get(f"PIPELINE_INPUT_{sid.upper()}")
     }
+    urls = {
+        sid: os.environ[f"PIPELINE_URL_{sid.upper()}"]
+        for sid in sources
+        if os.environ.get(f"PIPELINE_URL_{sid.upper()}")
+    }
+    attempts = _env_int("PIPELINE_FETCH_ATTEMPTS", 3)
+    if attempts < 1:
+        raise ValueError(f"PIPELINE_FETCH_ATTEMPTS must be at least 1, got {attempts}")
+    fetch_timeout = _env_seconds("PIPELINE_FETCH_TIMEOUT", 120.0)
+    if fetch_timeout == 0:  # a read that never times out would hang the land task on a stalled server
+        raise ValueError("PIPELINE_FETCH_TIMEOUT must be a number of seconds above 0")
     return Settings(
         home=_env_path("PIPELINE_HOME", REPO_ROOT / "var"),
         demo_dir=_env_path("PIPELINE_DEMO_DIR", REPO_ROOT / "data" / "demo"),
@@ -247,4 +283,8 @@ def load() -> Settings:
         max_unzip_ratio=_env_int("PIPELINE_MAX_UNZIP_RATIO", 200),
         max_line_bytes=_env_int("PIPELINE_MAX_LINE_BYTES", 64 << 10),
         match_judgements=_env_path("PIPELINE_MATCH_JUDGEMENTS", None),
+        source_urls=urls,
+        fetch_timeout=fetch_timeout,
+        fetch_attempts=attempts,
+        fetch_backoff=_env_seconds("PIPELINE_FETCH_BACKOFF", 2.0),
     )
