@@ -361,3 +361,42 @@ def test_bad_fetch_settings_are_refused(monkeypatch):
     monkeypatch.setenv("PIPELINE_FETCH_ATTEMPTS", "0")
     with pytest.raises(ValueError, match="PIPELINE_FETCH_ATTEMPTS"):
         settings_mod.load()
+
+
+# --- a whole live run, twice --------------------------------------------------------------------------
+
+@pytest.mark.integration
+def test_pipeline_run_live_twice_against_a_local_server(site, tmp_path):
+    """``pipeline run --live`` on the UN list served by the local server: the first run fetches,
+    parses and publishes, and names the list stale (its file is of 2020); the second gets a 304,
+    does not parse it again, keeps its snapshot and publishes the check in mart_source_freshness."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from tests.conftest import REPO
+
+    site.routes["/un.xml"] = Route(UN_2020.read_bytes(), '"2020"')
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))}
+    env.update({"PIPELINE_HOME": str(home), "GX_ANALYTICS_ENABLED": "False", "PIPELINE_SOURCES": "un_sc",
+                "PIPELINE_URL_UN_SC": _url(site, "/un.xml")})
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--live"], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        outputs.append(done.stdout + done.stderr)
+    assert [h[1] for h in site.hits] == [None, '"2020"']
+    assert "STALE SOURCES (un_sc)" in outputs[0] and "published (file date) 2020-03-20" in outputs[0]
+    assert "un_sc: unchanged since snapshot 2020-03-20, not parsed again" in outputs[1]
+    with duckdb.connect(str(home / "publish" / "current" / "sanctions.duckdb"), read_only=True) as con:
+        assert con.execute("select source, last_fetch_outcome, status, cast(published_on as varchar) "
+                           "from mart_source_freshness").fetchall() == [
+            ("un_sc", "not_modified", "stale", "2020-03-20")]
+        assert con.execute("select distinct cast(snapshot_date as varchar) from lake.designations").fetchall() == [
+            ("2020-03-20",)]
+        assert [r[0] for r in con.execute("select outcome from lake.fetch_events where event = 'check' "
+                                          "order by checked_at").fetchall()] == ["new", "not_modified"]
