@@ -158,6 +158,7 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
         snapshot_date=settings.snapshot_date or fetched,
         max_bytes=settings.max_raw_bytes,
         floor=_floor(batch["source"], batch["demo"]),
+        accept_partial=settings.accept_small_lists,
     )
     out = result.to_dict()
     out["demo"] = batch["demo"]

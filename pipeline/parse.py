@@ -65,6 +65,7 @@ def parse_files(
     max_bytes: int = 1 << 30,
     strict: bool = True,
     floor: int | None = None,
+    accept_partial: bool = False,
 ) -> ParseResult:
     """Parse the files of one source snapshot into ``out_dir``.
 
@@ -74,7 +75,8 @@ def parse_files(
     consistency failures (a header record count that does not match) into audited warnings.
     ``floor``: the row count of a complete list (source.yml); a list snapshot under it is recorded
     as a partial input (:mod:`pipeline.partial`), which the run publishes only when it accepts
-    small lists.
+    small lists. ``accept_partial``: the run accepts partial lists, so a file that says it is not a
+    whole list (an amendment) is staged as a partial input instead of refused.
     """
     meta = load_meta(source_id)  # fail fast on an unknown source
     parse = parser_for(source_id)
@@ -89,7 +91,7 @@ def parse_files(
     files = [InputFile(p, n, s) for p, n, s in zip(paths, names, sha256s, strict=True)]
     writer = StagedWriter(out_dir=out_dir, source=source_id, bundle=bundle_id(sha256s), schemas=schemas_for(source_id))
     ctx = ParseContext(source=source_id, writer=writer, countries=CountryResolver.load(), max_bytes=max_bytes,
-                       strict=strict)
+                       strict=strict, accept_partial=accept_partial)
     try:
         parse(files, ctx)
         if writer.counts[meta.main_table] == 0:

@@ -8,7 +8,9 @@ A parser (or :func:`pipeline.parse.parse_files`) records each gap as a ``parse_a
 - ``field`` is the reason: ``below_floor`` (fewer records than the floor of a complete list in the
   source's ``source.yml``; such a snapshot is published only when the run accepted it, ``pipeline run
   --accept-small-lists``) or ``incomplete_set`` (a layout of several files read without one of its
-  members: an OFAC CSV set without ``ADD.CSV`` holds no address);
+  members: an OFAC CSV set without ``ADD.CSV`` holds no address) or ``amendment`` (a file that says it
+  holds the changes of one date, not the list: SECO's amendment files; staged only when the run accepts
+  partial lists);
 - ``value`` is ``"<component>: <what is missing>"``; the component is what the snapshot does not
   cover, one of :data:`COMPONENTS`.
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 RULE = "partial_input"
 BELOW_FLOOR = "below_floor"
 INCOMPLETE_SET = "incomplete_set"
+AMENDMENT = "amendment"
 #: What a partial snapshot may not cover. ``designations``: the records outside a subset;
 #: ``addresses``: address country links; ``aliases``: names besides the primary name;
 #: ``remarks_overflow``: the end of remarks a layout cuts at a fixed width and continues in a
@@ -39,7 +42,7 @@ COMPONENTS = ("designations", "addresses", "aliases", "remarks_overflow")
 def record_gap(writer: StagedWriter, reason: str, component: str, missing: str) -> None:
     """Record that the snapshot being written lacks ``component`` (``missing`` says what is missing:
     a file of the set, or the count under the floor)."""
-    if reason not in (BELOW_FLOOR, INCOMPLETE_SET):
+    if reason not in (BELOW_FLOOR, INCOMPLETE_SET, AMENDMENT):
         raise ValueError(f"unknown partial-input reason {reason!r}")
     if component not in COMPONENTS:
         raise ValueError(f"unknown partial-input component {component!r} (known: {', '.join(COMPONENTS)})")
@@ -60,6 +63,7 @@ def record_below_floor(writer: StagedWriter, table: str, rows: int, floor: int |
 _REASONS = {
     BELOW_FLOOR: "a subset under its floor, accepted as one by --accept-small-lists",
     INCOMPLETE_SET: "an incomplete file set",
+    AMENDMENT: "an amendment file, the changes of one date, accepted as a partial list by --accept-small-lists",
 }
 
 
@@ -82,6 +86,6 @@ def headline_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
                "partial list cannot show what it lacks (mart_partial_inputs; mart_snapshot_deltas does not read a "
                "missing part as removals):"]
     for source, day, reason, _component, missing, cannot_show in gaps:
-        what = missing if reason == BELOW_FLOOR else f"no {missing}"
+        what = f"no {missing}" if reason == INCOMPLETE_SET else missing
         out.append(f"  {source} {day}: {_REASONS.get(reason, reason)} ({what}); it cannot show {cannot_show}")
     return out

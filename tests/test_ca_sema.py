@@ -342,7 +342,7 @@ def test_programs_csv_covers_every_regime():
 def test_source_metadata():
     meta = load_meta(SOURCE)
     assert meta.authority == "ca" and meta.raw_kinds["xml"] == ("data-set",)
-    assert not meta.default and meta.demo_inputs == ("ca_sema/sema-lmes.xml",)
+    assert meta.default and meta.demo_inputs == ("ca_sema/sema-lmes.xml",)
     assert meta.min_rows < 4759 < meta.max_rows and meta.min_rows >= 0.8 * 4759
 
 

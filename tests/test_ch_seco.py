@@ -170,6 +170,7 @@ def test_sample_dates_names_and_audit(sample: Path, staged_sample: Staged):
         ("birth_date_implausible", "day-month-year", 1),  # its birth_dates row keeps the raw value, nulls
         ("implausible_date", "day-month-year (birth_date)", 1),
         ("no_effective_date", "modification@effective-date", 3),
+        ("partial_input", "amendment", 1),  # a lenient parse stages it as a partial list
         ("rule_violation", "complete list", 1)]
 
 
@@ -583,7 +584,7 @@ def test_programs_agree_with_opensanctions(samples: Path):
 def test_source_metadata():
     meta = load_meta(SOURCE)
     assert meta.authority == "ch" and meta.list == "SECO" and meta.raw_kinds["xml"] == ("swiss-sanctions-list",)
-    assert not meta.default and meta.demo_inputs == ("ch_seco/consolidated-list.xml",)
+    assert meta.default and meta.demo_inputs == ("ch_seco/consolidated-list.xml",)
     assert meta.min_rows < 5500 < meta.max_rows and meta.min_rows_demo <= 44
 
 

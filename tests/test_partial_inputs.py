@@ -239,3 +239,20 @@ def test_a_small_incomplete_list_is_flagged_in_the_headline(samples: Path, tmp_p
             ("below_floor", "designations"), ("incomplete_set", "addresses"), ("incomplete_set", "aliases"),
             ("incomplete_set", "remarks_overflow")]
 
+
+
+def test_an_amendment_is_refused_unless_partial_lists_are_accepted(samples: Path, tmp_path: Path):
+    """SECO's amendment file holds the targets changed on one date, not the list: the pipeline refuses it by
+    default, naming the way to accept it; accepted, it is staged and recorded as a partial list."""
+    from pipeline.errors import SourceError
+    from pipeline.parse import parse_files
+
+    amendment = samples / "ch" / "seco_amendment_example_2024-01-17.xml"
+    with pytest.raises(SourceError, match=r"amendment.*--accept-small-lists"):
+        parse_files("ch_seco", [amendment], tmp_path / "refused")
+    parse_files("ch_seco", [amendment], tmp_path / "accepted", accept_partial=True)
+    gaps = duckdb.sql(f"""select field, value from read_parquet('{tmp_path}/accepted/parse_audit/**/*.parquet')
+                          where rule = 'partial_input'""").fetchall()
+    assert gaps == [("amendment", "designations: only the targets changed on 2024-01-17")]
+    staged = duckdb.sql(f"select count(*) from read_parquet('{tmp_path}/accepted/designations/**/*.parquet')")
+    assert staged.fetchall()[0][0] > 0

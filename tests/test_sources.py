@@ -65,8 +65,9 @@ def test_source_yml_has_the_required_keys(source_id: str):
 
 
 def test_default_sources_come_from_the_yaml():
-    assert "us_ofac_sdn" in default_sources() and "un_sc" in default_sources()
-    assert "us_ofac_cons" not in default_sources()  # default: false until the lead switches it on
+    # six authorities by default; OpenSanctions only on request (CC BY-NC)
+    assert set(default_sources()) >= {"us_ofac_sdn", "us_ofac_cons", "un_sc", "eu_fsf", "gb_hmt", "ca_sema", "ch_seco"}
+    assert "opensanctions" not in default_sources()
 
 
 # --- OFAC lookups as data -----------------------------------------------------------------------
@@ -164,7 +165,7 @@ def test_us_ofac_cons_reuses_the_sdn_layout_parsers():
     # its own: the metadata and the demo builder with its facts; no parser of its own
     assert own == ["__init__.py", "demo.py", "demo_facts.yml", "demo_vocab.yml", "source.yml"]
     meta = load_meta("us_ofac_cons")
-    assert meta.authority == "us_ofac" and meta.list == "CONS" and not meta.default
+    assert meta.authority == "us_ofac" and meta.list == "CONS" and meta.default
     assert meta.urls == ("https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/CONS_ADVANCED.XML",)
 
 

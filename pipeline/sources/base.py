@@ -163,6 +163,9 @@ class ParseContext:
     countries: CountryResolver
     max_bytes: int = 1 << 30
     strict: bool = True
+    #: The run accepts partial lists (``pipeline run --accept-small-lists``): a file that is not a
+    #: whole list by its own header (an amendment) is staged and recorded as partial instead of refused.
+    accept_partial: bool = False
     progress_every: int = 5000
     record: str | None = None
     #: The list of the file being parsed, when the layout does not say it per record (classic
@@ -230,6 +233,12 @@ class ParseContext:
         log.warning("[%s] %s: rule '%s' failed: %s (kept: lenient parse)", self.source,
                     self._current_file, rule, detail)
         self.audit("rule_violation", rule, detail)
+
+    def partial(self, reason: str, component: str, missing: str) -> None:
+        """Record that the snapshot being written is not a whole list (:mod:`pipeline.partial`)."""
+        from pipeline.partial import record_gap
+
+        record_gap(self.writer, reason, component, missing)
 
     def link_country(
         self,

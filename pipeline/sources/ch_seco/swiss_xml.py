@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from pipeline.partial import AMENDMENT
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.ch_seco.history import parse_date
 from pipeline.sources.ch_seco.record import Header, Place, SanctionsSet, Stager
@@ -136,9 +137,12 @@ def parse_swiss_xml(f: InputFile, ctx: ParseContext) -> Stager:
     if header.targets == 0:
         raise ctx.error("has records", f"no <target> in <{ROOT}>")
     if header.kind == "amendment":
-        ctx.violation("complete list", f"the file is an amendment (list-type=\"{header.list_type}\", "
-                      f"{header.list_date or 'undated'}): it holds the changes published that day, not the list; "
-                      "its targets are staged as they are")
+        day = header.list_date or "undated"
+        if not ctx.accept_partial:
+            ctx.violation("complete list", f"the file is an amendment (list-type=\"{header.list_type}\", {day}): it "
+                          "holds the changes published that day, not the list (run with --accept-small-lists to "
+                          "stage its targets as a partial list)")
+        ctx.partial(AMENDMENT, "designations", f"only the targets changed on {day}")
     if header.list_date is not None:
         ctx.set_snapshot(header.list_date)
     stager = Stager(ctx, header)
