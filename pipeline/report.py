@@ -80,19 +80,21 @@ def _events_and_votes(con: duckdb.DuckDBPyConnection, pair: list[str], first: st
         out.append(f"  UN General Assembly session {session}: agreement {agree:.3f}, kappa {kappa:.3f} "
                    f"over {n} common votes")
     index = _rows(con, """
-        select period, tie_index, tie_rank, index_components, index_component_list, realized_events,
-               events_net_cooperation, sanctions_linked_to_both, sanctions_cross_program,
-               sanctions_relation_edges, unga_agreement, unga_kappa,
-               (select count(*) from mart_dyad_ties as other
-                 where other.period_type = 'year' and other.period = t.period and other.tie_index is not null)
-        from mart_dyad_ties as t
+        select period, tie_index, tie_rank, index_pairs, index_components, index_component_list,
+               index_neutral_list, events_sources, gdelt_days, realized_events, events_net_cooperation,
+               sanctions_linked_to_both, sanctions_cross_program, sanctions_relation_edges, unga_agreement, unga_kappa
+        from mart_dyad_ties
         where period_type = 'year' and country_a = ? and country_b = ? and tie_index is not null
         order by period desc limit 1""", pair)
-    for period, tie, rank, n, used, events, nc, both, cross, edges, agree, kappa, pairs in index:
+    for (period, tie, rank, pairs, n, used, neutral, sources, days, events, nc, both, cross, edges, agree,
+         kappa) in index:
         parts = [f"realized events {events or 0}", f"net cooperation {_fmt(nc)}",
-                 f"sanctions tied to both {both}", f"cross-programme {cross}", f"relationship edges {edges}",
-                 f"UN agreement {_fmt(agree)}", f"kappa {_fmt(kappa)}"]
-        out.append(f"  tie index {period}: {tie:+.2f} (rank {rank} of {pairs} pairs; {n} components: {used})")
+                 f"sanctions tied to both {_count(both)}", f"cross-programme {_count(cross)}",
+                 f"relationship edges {_count(edges)}", f"UN agreement {_fmt(agree)}", f"kappa {_fmt(kappa)}"]
+        out.append(f"  tie index {period}: {tie:.2f} on 0-1 (0.5 = the year's middle pair), rank {rank:,} of "
+                   f"{pairs:,} pairs ({rank - 1:,} closer); {n} components: {used}")
+        out.append(f"    coverage: events from {sources or 'no event source'} ({days or 0} GDELT days); "
+                   f"neutral: {neutral or 'none'}")
         out.append("    components: " + "; ".join(parts))
     return out
 

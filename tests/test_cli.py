@@ -75,7 +75,8 @@ def publication(tmp_path_factory):
 def test_query_is_read_only_and_prints_a_table(publication):
     env = {"PIPELINE_HOME": str(publication.home)}
     done = _cli("query", "select country_iso2, designations from mart_country_rankings "
-                "where authority = 'all' and basis = 'program_target' and entity_type = 'all' order by rank limit 3",
+                "where unit = 'designations' and authority = 'all' and basis = 'program_target' "
+                "and entity_type = 'all' order by rank limit 3",
                 env=env)
     assert done.returncode == 0, done.stderr
     assert "country_iso2" in done.stdout and "designations" in done.stdout

@@ -250,15 +250,17 @@ def _q(db: Path, sql: str) -> list[tuple]:
 def test_demo_run_publishes_marts(published):
     db = published.published_db
     assert db.exists() and published.current_release.is_symlink()
-    top = _q(db, """select country_iso2 from mart_country_rankings
-                    where authority = 'all' and basis = 'program_target' and entity_type = 'all' and rank = 1""")
-    assert top == [("RU",)]
+    top = _q(db, """select unit, country_iso2 from mart_country_rankings
+                    where authority = 'all' and basis = 'program_target' and entity_type = 'all' and rank = 1
+                    order by unit""")
+    assert top == [("designations", "RU"), ("targets", "RU")]
     authorities = {r[0] for r in _q(db, "select distinct authority from mart_country_rankings")}
     assert authorities == {"all", "us_ofac", "un_sc", "eu", "gb", "ca", "ch"}
     # a column per authority; the consolidated (non-SDN) lists keep their own rows beside the SDN list's
     us, eu, un, gb, ca, ch, every = _q(db, """select us, eu, un, gb, ca, ch, "all" from mart_country_rankings
-                                            where authority = 'all' and basis = 'program_target'
-                                            and entity_type = 'all' and country_iso2 = 'RU'""")[0]
+                                            where unit = 'designations' and authority = 'all'
+                                            and basis = 'program_target' and entity_type = 'all'
+                                            and country_iso2 = 'RU'""")[0]
     assert min(us, eu, gb, ca, ch) > 0 and un == 0 and every == us + eu + un + gb + ca + ch
     lists = {r[0] for r in _q(db, "select distinct list_code from mart_country_rankings where authority = 'us_ofac'")}
     assert {"all", "SDN", "SSI"} <= lists

@@ -181,7 +181,8 @@ def test_relisting_and_removal_date_come_from_the_snapshots(tmp_path: Path):
 
 
 PROGRAM_TARGET_ALL = """select as_of_date, country_iso2, designations, rank, round(share, 4) from {table}
-                        where authority = 'all' and basis = 'program_target' and entity_type = 'all'
+                        where unit = 'designations' and authority = 'all' and basis = 'program_target'
+                          and entity_type = 'all'
                         order by rank, country_iso2"""
 
 
@@ -200,7 +201,7 @@ def test_as_known_mart_uses_only_what_was_published(con):
 
 
 def test_as_known_on_the_latest_date_is_the_current_ranking(con):
-    columns = "authority, basis, entity_type, country_iso2, country_name, designations, rank, share"
+    columns = "unit, authority, basis, entity_type, country_iso2, country_name, designations, rank, share"
     current = _rows(con, f"select as_of_date, {columns} from mart_country_rankings order by all")
     as_known = _rows(con, f"select as_of_date, {columns} from mart_country_rankings_as_known "
                           f"where as_of_date = '{S2}' order by all")
