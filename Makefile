@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast test-integration lint lock demo-data bench compose-check clean dbt-docs
+.PHONY: install run test test-fast test-integration lint lock demo-data bench compose-check clean dbt-docs airflow
 
 install: $(STAMP)
 
@@ -42,6 +42,13 @@ test-integration: install
 lint: install
 	$(BIN)/ruff check pipeline dags expectations tests scripts
 	$(BIN)/sqlfluff lint sql --processes 2
+
+# The Airflow UI on the embedded home (var/airflow, where `make run` records its runs): api-server,
+# scheduler and dag-processor on http://127.0.0.1:$(PORT), user admin with a password generated for
+# the session and printed once. The per-source and publish DAGs start paused there. Ctrl-C stops it.
+PORT ?= 8080
+airflow: install
+	$(BIN)/python -m pipeline.airflow_ui --port $(PORT)
 
 # dbt's documentation site (lineage graph, models, columns, tests) for the published database, in
 # var/dbt/target/static_index.html; works offline. Reads a copy, so the publication is untouched.

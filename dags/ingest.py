@@ -11,7 +11,8 @@ From ``source.yml``: the schedule (its ``cadence``; daily when it states none, s
 :func:`pipeline.orchestration.source_schedule`), the title, publisher, licence and notes (the
 DAG's documentation) and the tags. A source outside the run's selection (``PIPELINE_SOURCES``,
 else the ``default: true`` sources; in live mode those with files to fetch) is paused when its DAG
-is created. Only ``land`` retries, and only a transient fetch error (a timeout, a reset, HTTP
+is created; the others follow ``[core] dags_are_paused_at_creation`` (false in the compose file:
+they run on their schedules; true on the embedded home: ``make airflow`` starts nothing by itself). Only ``land`` retries, and only a transient fetch error (a timeout, a reset, HTTP
 5xx/408/425/429); a parse or validation error fails at once. Every task has a time limit.
 
 A ``source.yml`` that cannot be read does not stop the other sources' DAGs: its DAG holds one task
@@ -58,7 +59,9 @@ def _doc(source_id: str, data: dict, why: str) -> str:
 
 def ingest_dag(source_id: str):
     data = source_document(source_id)
-    paused = not is_selected(source_id)
+    # outside the selection: paused; inside: as the deployment says ([core] dags_are_paused_at_creation:
+    # false in docker-compose.yml, true on the embedded home that `make airflow` serves)
+    paused = None if is_selected(source_id) else True
     when = source_schedule(source_id)
     asset = staged_asset(source_id)
     kind = "alignment" if data.get("tables") else "sanctions-list"  # a list stages designations
