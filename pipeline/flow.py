@@ -467,6 +467,7 @@ def commit_snapshot(results: list[dict], settings: Settings, run_id: str) -> dic
     unchanged (live mode) commits no snapshot: ``snapshots`` is empty."""
     with lake_lock(settings):
         committed = commit_staged(settings, run_id)
+    lakefs.push_lake(settings)  # the lake on an object store: the snapshot joins the store's lake
     shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
     snapshots = [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")}
                  for r in results if not r.get("unchanged")]
