@@ -26,8 +26,9 @@ def dag(airflow_db):
     return bag.get_dag(DAG_ID)
 
 
-def test_dag_imports_without_heavy_modules():
-    code = ("import runpy, sys; runpy.run_path('dags/sanctions_pipeline.py'); "
+@pytest.mark.parametrize("dag_file", ["sanctions_pipeline.py", "ingest.py", "publish.py"])
+def test_dag_imports_without_heavy_modules(dag_file):
+    code = (f"import runpy, sys; runpy.run_path('dags/{dag_file}'); "
             "print(sorted(m for m in ('great_expectations', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
