@@ -156,6 +156,7 @@ _MACRO = re.compile(r"create\s+(?:or\s+replace\s+)?macro\s+(\w+)\s*\(([^)]*)\)\s
                     r"\s+from\s+(\w+)", re.I | re.S)
 _MACRO_COMMENT = r"comment\s+on\s+macro\s+table\s+{name}\s+is\s+'((?:[^']|'')*)'"
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_STAR = re.compile(r"^(?:\w+\.)?\*(?:\s+replace\s*\((.*)\))?$", re.I | re.S)
 
 
 def table_macros(sql_dir: Path) -> list[TableMacro]:
@@ -168,6 +169,10 @@ def table_macros(sql_dir: Path) -> list[TableMacro]:
             comment = re.search(_MACRO_COMMENT.format(name=re.escape(name)), text, re.I)
             columns: list[tuple[str, str]] = []
             for item in _split_top_level(select):
+                star = _STAR.match(item)
+                if star:  # every column of the relation read, some replaced: ('*', 'expr as col, ...')
+                    columns.append(("*", star.group(1) or ""))
+                    continue
                 alias = re.search(r"\s+as\s+(\w+)$", item, re.I)
                 columns.append((alias.group(1), item[: alias.start()]) if alias else (item.split(".")[-1], item))
             found.append(TableMacro(name, " ".join(params.split()), comment.group(1).replace("''", "'") if comment
@@ -204,11 +209,28 @@ def _render_macros(sql_dir: Path, docs: dict[str, dict]) -> list[str]:
         read_columns = (docs.get(macro.reads) or {}).get("columns") or {}
         params = {p.strip() for p in macro.params.split(",")}
         out.append("| column | description |\n|---|---|")
-        for column, expression in macro.columns:
+        for column, expression in _expand_star(macro.columns, list(read_columns)):
             uses_param = bool(params & set(re.findall(r"\w+", expression)))
             text = f"From the argument: `{expression}`." if uses_param else str(read_columns.get(column, ""))
             out.append(f"| `{column}` | {_cell(text)} |")
         out.append("")
+    return out
+
+
+def _expand_star(columns: list[tuple[str, str]], read: list[str]) -> list[tuple[str, str]]:
+    """A ``*`` (or ``* replace (expr as col, ...)``) item as the relation's own columns, in its order, each
+    replaced one with its expression."""
+    out: list[tuple[str, str]] = []
+    for column, expression in columns:
+        if column != "*":
+            out.append((column, expression))
+            continue
+        replaced = {}
+        for item in _split_top_level(expression):
+            alias = re.search(r"\s+as\s+(\w+)$", item, re.I)
+            if alias:
+                replaced[alias.group(1)] = item[: alias.start()]
+        out.extend((name, replaced.get(name, name)) for name in read)
     return out
 
 
