@@ -270,24 +270,25 @@ def test_celery_over_redis_with_postgres_metadata(services: dict) -> None:
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false", name
 
 
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+
+
 def test_authentication_stays_on(services: dict) -> None:
+    """The FAB auth manager, as Airflow's own compose file sets it up: users in the metadata database
+    with hashed passwords (the simple auth manager keeps plaintext passwords in a file)."""
     for name, svc in _airflow_services(services).items():
         env = _env(svc)
-        manager = env["AIRFLOW__CORE__AUTH_MANAGER"]
-        assert manager, name
-        if manager.endswith("SimpleAuthManager"):
-            assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"].lower() == "false", name
-            assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"], name
-    # the auth manager class must exist in the installed Airflow (no extra provider needed)
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER, name
+        assert not [k for k in env if "SIMPLE_AUTH_MANAGER" in k], f"{name}: simple auth manager settings left"
+    # the auth manager class exists in the installed stack (apache-airflow-providers-fab, pinned in the lock)
     from importlib import import_module
 
-    module, _, cls = _env(services["airflow-apiserver"])["AIRFLOW__CORE__AUTH_MANAGER"].rpartition(".")
+    module, _, cls = FAB_AUTH_MANAGER.rpartition(".")
     assert hasattr(import_module(module), cls)
-    # the api-server reads the password file airflow-init writes
-    path = _env(services["airflow-apiserver"])["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
-    folder = str(Path(path).parent)
-    for name in ("airflow-init", "airflow-apiserver"):
-        assert any(v.endswith(":" + folder) for v in services[name]["volumes"]), f"{name} lacks {folder}"
+    assert re.search(r"^apache-airflow-providers-fab==", LOCK.read_text(), re.M), "the FAB provider is not locked"
+    # no volume holds a password file any more
+    for name, svc in services.items():
+        assert not [v for v in svc.get("volumes", []) if "auth" in v.split(":")[0]], name
 
 
 def test_airflow_config_keys_exist(services: dict) -> None:
@@ -379,11 +380,15 @@ def test_interpolates_with_env_example(raw: str, env_example: dict) -> None:
 
 
 def test_init_script_is_valid(services: dict) -> None:
-    """The inline Python that writes the admin password file compiles, and $ is escaped for compose."""
+    """airflow-init migrates the database, then creates the admin (FAB) from .env with inline Python
+    that compiles, holds no `$` for compose to mangle, and reads the password from the environment."""
     script = services["airflow-init"]["command"][-1]
+    assert script.index("airflow db migrate") < script.index("python -c"), "the FAB tables come from the migration"
     code = re.search(r'python -c "\n(.*?)\n"', script, re.S)
-    assert code, "airflow-init writes the password file with python -c"
+    assert code, "airflow-init creates the admin with python -c"
     compile(code.group(1), "airflow-init", "exec")
+    assert "$" not in code.group(1) and '"' not in code.group(1)
+    assert "os.environ['AIRFLOW_ADMIN_PASSWORD']" in code.group(1) and "reset_password" in code.group(1)
     assert "AIRFLOW_ADMIN_PASSWORD" in _env(services["airflow-init"])
     for name, svc in services.items():
         if name not in ("airflow-init", GATE):

@@ -1,22 +1,27 @@
 """The production topology of ``docker-compose.yml``, run natively on this machine.
 
-Same components and the compose file's own settings (its ``x-airflow-common`` environment), no
-Docker: the metadata database is a fresh PostgreSQL database (``pipeline_topo_<random>`` on
-127.0.0.1:5432, dropped at the end), the Celery broker is Redis (127.0.0.1:6379, a db number that
-was empty), task results go to Postgres (``db+postgresql+psycopg2://``). After ``airflow db
-migrate`` (airflow-init) the five long-running services start as subprocesses: ``api-server``
-(which also serves the Execution API the tasks talk to; one JWT secret is shared by all),
-``celery worker``, ``dag-processor``, ``scheduler`` and ``triggerer``.
+Same components and the compose file's own settings (its ``x-airflow-common`` environment, the
+FAB auth manager among them), no Docker: the metadata database is a fresh PostgreSQL database
+(``pipeline_topo_<random>`` on 127.0.0.1:5432, dropped at the end), the Celery broker is Redis
+(127.0.0.1:6379, a db number that was empty), task results go to Postgres
+(``db+postgresql+psycopg2://``). ``airflow db migrate`` and the admin's creation (airflow-init's own
+inline Python, read from the compose file) come first; then the five long-running services start
+as subprocesses: ``api-server`` (which also serves the Execution API the tasks talk to; one JWT
+secret is shared by all), ``celery worker``, ``dag-processor``, ``scheduler`` and ``triggerer``.
 
-The DAG is parsed into Postgres by the dag-processor and, not paused at creation, gets its daily
-run from the scheduler; every task goes scheduler -> Redis -> Celery worker -> Execution API ->
-Postgres. The test asserts that run and its task instances succeeded, that the publication exists
-under the temporary ``PIPELINE_HOME``, that the REST API refuses anonymous calls, and that a run
-triggered over REST by the logged-in admin succeeds too. Every wait polls its condition until a
-deadline (``PIPELINE_TOPOLOGY_DEADLINE_S``, 300 s by default, per phase: a loaded 2-core machine needs
-minutes to start five Airflow processes); every process is stopped (SIGTERM, then SIGKILL) and the
-database dropped, whatever happens. How long each phase took (start-up among them) is printed
-(``pytest -rA`` shows it) and recorded as user properties (``--junitxml``).
+The dag-processor parses the per-source ingest DAGs and the publish DAG into Postgres. The run
+takes three sources (``PIPELINE_SOURCES``; the others' ingest DAGs are paused at creation, so the
+test stays within minutes on a loaded machine): their ingest DAGs, not paused at creation, get
+their scheduled runs; each commits its snapshot and emits its asset, and the scheduler starts
+``sanctions_publish`` on those asset events (``asset_triggered`` runs). Every task goes scheduler ->
+Redis -> Celery worker -> Execution API -> Postgres. The test asserts those runs and their task
+instances succeeded, that the current publication holds the three sources' snapshots, that the
+REST API refuses anonymous calls and a wrong password, and that a publish run triggered over REST
+by the admin (FAB login) succeeds too. Every wait polls its condition until a deadline
+(``PIPELINE_TOPOLOGY_DEADLINE_S``, 600 s by default, per phase: a loaded 2-core machine needs
+minutes to start five Airflow processes and run a dozen task processes); every process is stopped
+(SIGTERM, then SIGKILL) and the database dropped, whatever happens. How long each phase took is
+printed (``pytest -rA`` shows it) and recorded as user properties (``--junitxml``).
 
 An integration test; skipped only when Postgres or Redis is not reachable on 127.0.0.1.
 """
@@ -42,8 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PG_PORT = 5432
 REDIS_PORT = 6379
-DAG_ID = "sanctions_pipeline"
-DEADLINE_S = float(os.environ.get("PIPELINE_TOPOLOGY_DEADLINE_S", "300"))  # per phase; stopping adds <= ~30 s
+PUBLISH_DAG = "sanctions_publish"
+SOURCES = ("un_sc", "eu_fsf", "us_ofac_sdn")
+DEADLINE_S = float(os.environ.get("PIPELINE_TOPOLOGY_DEADLINE_S", "600"))  # per phase; stopping adds <= ~30 s
 HTTP_TIMEOUT_S = 60  # one request to an api-server that a loaded machine may serve slowly
 
 pytestmark = pytest.mark.integration
@@ -277,8 +283,7 @@ NATIVE_OVERRIDES = {
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
     "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND",
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__FERNET_KEY",
-    "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "AIRFLOW__CORE__DAGS_FOLDER",
+    "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__DAGS_FOLDER",
     "PIPELINE_HOME", "PIPELINE_SQL_DIR",
 }
 # Dropped natively: the settings that make the containers fetch the official lists (live mode).
@@ -305,20 +310,33 @@ def topology_env(tmp: Path, sql_conn: str, result_backend: str, broker: str,
         "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
         # one secret shared by the JWT issuer (the executor) and validator (the api-server)
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(tmp / "auth" / "passwords.json"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp / "airflow" / "logs"),
         "PIPELINE_HOME": str(tmp / "home"),
         "PIPELINE_SQL_DIR": str(REPO / "sql"),
+        "PIPELINE_SOURCES": ",".join(SOURCES),  # the demo files of three sources, offline
         "PYTHONUNBUFFERED": "1",
     })
     dropped = set(compose) - set(env)
     assert dropped <= LIVE_ONLY, dropped  # demo files, offline
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("FabAuthManager")
     return env
+
+
+def init_admin_code() -> str:
+    """The inline Python with which airflow-init creates the admin (FAB) from .env."""
+    import re
+
+    import yaml
+
+    doc = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    script = doc["services"]["airflow-init"]["command"][-1]
+    found = re.search(r'python -c "\n(.*?)\n"', script, re.S)
+    assert found, "airflow-init no longer creates the admin with python -c"
+    return found.group(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,7 +344,7 @@ def topology_env(tmp: Path, sql_conn: str, result_backend: str, broker: str,
 # ---------------------------------------------------------------------------------------------
 
 
-def test_dag_runs_on_celery_redis_postgres(tmp_path: Path, record_property) -> None:
+def test_source_dags_and_asset_triggered_publish_on_celery_redis_postgres(tmp_path: Path, record_property) -> None:
     import psycopg2
     import redis
 
@@ -372,16 +390,18 @@ def test_dag_runs_on_celery_redis_postgres(tmp_path: Path, record_property) -> N
             stack.callback(admin, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             stack.callback(_clean_redis, redis.Redis(host=HOST, port=REDIS_PORT, db=redis_db), queue)
 
-            # airflow-init: the metadata schema in Postgres ...
+            # airflow-init: the metadata schema in Postgres, then the admin (FAB), as the compose file does
             t0 = time.monotonic()
             migrate = _run(["db", "migrate"], env, logs / "db-migrate.log", timeout=DEADLINE_S)
             assert migrate.returncode == 0, _tail(logs / "db-migrate.log")
-            # ... and the admin's password, from the environment (.env in compose), not generated
             password = secrets.token_urlsafe(16)
-            auth_file = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-            auth_file.parent.mkdir(parents=True)
-            auth_file.write_text(json.dumps({"admin": password}))
-            timings["db migrate"] = time.monotonic() - t0
+            init_env = {**env, "AIRFLOW_ADMIN_USERNAME": "admin", "AIRFLOW_ADMIN_PASSWORD": password}
+            with open(logs / "init-admin.log", "wb") as fh:
+                made = subprocess.run([sys.executable, "-c", init_admin_code()], env=init_env, cwd=str(REPO),
+                                      stdout=fh, stderr=subprocess.STDOUT, timeout=DEADLINE_S)
+            assert made.returncode == 0, _tail(logs / "init-admin.log")
+            assert "created the Airflow admin admin" in (logs / "init-admin.log").read_text()
+            timings["db migrate + admin"] = time.monotonic() - t0
 
             # the five long-running services of the compose file, healthy by one start-up deadline
             t0 = time.monotonic()
@@ -407,46 +427,77 @@ def test_dag_runs_on_celery_redis_postgres(tmp_path: Path, record_property) -> N
             _wait_log(worker, "ready.", startup_deadline)
             timings["start-up"] = time.monotonic() - t0
 
-            # The dag-processor parses dags/ into Postgres; the DAG is not paused at creation, so
-            # the scheduler starts its daily run by itself and hands each task to Celery.
+            # The dag-processor parses dags/ into Postgres: the selected sources' ingest DAGs are not
+            # paused at creation (the compose file's default), every other source's is.
             t0 = time.monotonic()
-            _wait_for(lambda: query("select is_paused from dag where dag_id = %s", DAG_ID), procs,
-                      "the dag-processor to parse the DAG", DEADLINE_S)
-            assert query("select is_paused from dag where dag_id = %s", DAG_ID) == [(False,)]
-            timings["dag parsed"] = time.monotonic() - t0
+            ingest = [f"ingest_{source}" for source in SOURCES]
 
+            def parsed():
+                rows = dict(query("select dag_id, is_paused from dag where dag_id like 'ingest_%%' "
+                                  "or dag_id = %s", PUBLISH_DAG))
+                return rows if set(ingest) | {PUBLISH_DAG, "ingest_gb_hmt"} <= set(rows) else None
+
+            paused = _wait_for(parsed, procs, "the dag-processor to parse the DAGs", DEADLINE_S)
+            assert {d for d, p in paused.items() if not p} == {*ingest, PUBLISH_DAG}, paused
+            timings["dags parsed"] = time.monotonic() - t0
+
+            # Each ingest DAG gets its scheduled run; its commit emits the source's asset.
             t0 = time.monotonic()
             finished = _wait_for(
-                lambda: query("select run_id, state from dag_run where dag_id = %s "
-                              "and run_type = 'scheduled' and state in ('success', 'failed')", DAG_ID),
-                procs, "the scheduled DagRun", DEADLINE_S)
-            timings["scheduled run"] = time.monotonic() - t0
-            assert [state for _, state in finished] == ["success"], f"{finished}\n{detail()}"
+                lambda: (lambda rows: rows if len(rows) == len(ingest) else None)(query(
+                    "select dag_id, run_id, state from dag_run where dag_id = any(%s) and run_type = 'scheduled' "
+                    "and state in ('success', 'failed')", ingest)),
+                procs, "the ingest DAGs' scheduled runs", DEADLINE_S)
+            timings["ingest runs"] = time.monotonic() - t0
+            assert {state for _, _, state in finished} == {"success"}, f"{finished}\n{detail()}"
+            events = query("select a.name, e.source_dag_id, e.extra from asset_event e "
+                           "join asset a on a.id = e.asset_id where a.name like 'staged_%%'")
+            assert sorted(name for name, _, _ in events) == sorted(f"staged_{s}" for s in SOURCES), events
+            for name, dag_id, extra in events:
+                extra = extra if isinstance(extra, dict) else json.loads(extra)
+                assert dag_id == f"ingest_{name.removeprefix('staged_')}", (name, dag_id)
+                assert extra["snapshots"][0]["counts"]["designations"] > 0, extra
 
-            # every task instance ran on the Celery worker and succeeded, recorded in Postgres
-            tis = query("select task_id, map_index, state, executor, queue, hostname "
-                        "from task_instance where run_id = %s", finished[0][0])
-            assert len(tis) >= 9, tis  # 8 tasks, parse mapped over both sources
+            # The scheduler starts the publish DAG on those asset events (AssetAny: each new snapshot
+            # may start a run; snapshots landing during a run start one more). Wait until every
+            # asset event was consumed and every publish run has finished.
+            t0 = time.monotonic()
+
+            def published():
+                runs = query("select run_id, run_type, state from dag_run where dag_id = %s", PUBLISH_DAG)
+                queued = query("select count(*) from asset_dag_run_queue where target_dag_id = %s", PUBLISH_DAG)
+                done = runs and queued == [(0,)] and all(state in ("success", "failed") for _, _, state in runs)
+                return runs if done else None
+
+            runs = _wait_for(published, procs, "the asset-triggered publish runs", DEADLINE_S)
+            timings["asset-triggered publish"] = time.monotonic() - t0
+            assert {run_type for _, run_type, _ in runs} == {"asset_triggered"}, runs
+            assert {state for _, _, state in runs} == {"success"}, f"{runs}\n{detail()}"
+            consumed = query("select count(distinct e.id) from dagrun_asset_event d join asset_event e "
+                             "on e.id = d.event_id join dag_run r on r.id = d.dag_run_id where r.dag_id = %s",
+                             PUBLISH_DAG)
+            assert consumed == [(len(SOURCES),)], consumed
+
+            # every task instance ran on the Celery worker and succeeded (clean_up included), recorded in Postgres
+            tis = query("select dag_id, task_id, state, queue, hostname from task_instance")
+            assert len(tis) >= 6 * (len(SOURCES) + 1), tis
             assert {ti[2] for ti in tis} == {"success"}, tis
-            assert {ti[4] for ti in tis} == {queue}, tis
-            assert all(ti[5] for ti in tis), f"a task has no worker hostname: {tis}"
+            assert {ti[3] for ti in tis} == {queue}, tis
+            assert all(ti[4] for ti in tis), f"a task has no worker hostname: {tis}"
             assert worker.log.read_text(errors="replace").count("Executing workload in Celery") >= len(tis)
             jobs = dict(query("select job_type, state from job where state = 'running'"))
             assert {"SchedulerJob", "DagProcessorJob", "TriggererJob"} <= set(jobs), jobs
 
-            # the publication, under the temporary PIPELINE_HOME
-            published = tmp_path / "home" / "publish" / "current" / "sanctions.duckdb"
-            assert published.is_file(), f"no publication at {published}\n{detail()}"
-            import duckdb
+            # the publication, under the temporary PIPELINE_HOME, holds the three sources' snapshots
+            current = tmp_path / "home" / "publish" / "current"
+            assert (current / "sanctions.duckdb").is_file(), f"no publication at {current}\n{detail()}"
+            release = json.loads((current / "release.json").read_text())
+            assert set(SOURCES) <= set(release["source_snapshots"]), release["source_snapshots"]
 
-            with closing(duckdb.connect(str(published), read_only=True)) as con:
-                tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-            assert tables, "the published database is empty"
-
-            # The public API: authentication is on; a logged-in user triggers a run over REST and
-            # it succeeds through the same scheduler -> Redis -> worker path.
+            # The public API: authentication is on (FAB); the admin triggers a publish run over REST
+            # and it succeeds through the same scheduler -> Redis -> worker path.
             t0 = time.monotonic()
-            runs_url = f"{base}/api/v2/dags/{DAG_ID}/dagRuns"
+            runs_url = f"{base}/api/v2/dags/{PUBLISH_DAG}/dagRuns"
             assert _http("GET", runs_url)[0] == 401
             assert _http("POST", f"{base}/auth/token", {"username": "admin", "password": "wrong"})[0] == 401
             status, body = _http("POST", f"{base}/auth/token", {"username": "admin", "password": password})
