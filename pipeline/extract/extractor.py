@@ -19,9 +19,10 @@ from pipeline.extract.actors import Mention, find_mentions
 from pipeline.extract.articles import Article
 from pipeline.extract.claims import claims_in_sentence
 from pipeline.extract.dates import resolve_date
+from pipeline.extract.learned import Model, RuleTie, SentenceView, default_model, learned_ties
 from pipeline.extract.lexicon import Lexicon, lexicon, quad_class_for
 from pipeline.extract.modality import ClauseModality, SentenceCues
-from pipeline.extract.records import EVIDENCE_MAX, EXTRACTION_METHOD, Claim, Event, sha1
+from pipeline.extract.records import EVIDENCE_MAX, EXTRACTION_METHOD, MODEL_METHOD, Claim, Event, sha1
 from pipeline.extract.sentences import MAX_SENTENCE_CHARS, SentenceCut, sentence_pieces, split_clauses, split_sentences
 from pipeline.extract.triggers import Candidate, Clause, candidates_in_clause
 
@@ -125,14 +126,32 @@ def _events_in_sentence(
     return events
 
 
-def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[list[Event], list[Claim]]:
+DEFAULT_MODEL: Any = object()  # stands for the committed model (learned.default_model)
+
+
+def extract(
+    article: Article, cuts: list[SentenceCut] | None = None, model: Model | None | object = DEFAULT_MODEL
+) -> tuple[list[Event], list[Claim]]:
     """Events and claims of one article, deduplicated per sentence, with mention counts per article.
 
     A sentence longer than `MAX_SENTENCE_CHARS` is read in pieces (the events keep its index); each such
-    sentence is appended to `cuts` when given, so the caller can report it."""
+    sentence is appended to `cuts` when given, so the caller can report it. `model`: the learned
+    component (`learned.py`) that adds the ties the rules miss; the committed one by default, None for
+    the rules alone."""
+    chosen = default_model() if model is DEFAULT_MODEL else model
+    events, claims, _ = extract_views(article, cuts, chosen)  # type: ignore[arg-type]
+    return events, claims
+
+
+def extract_views(
+    article: Article, cuts: list[SentenceCut] | None = None, model: Model | None = None
+) -> tuple[list[Event], list[Claim], list[tuple[SentenceView, list[RuleTie]]]]:
+    """`extract`, also returning each sentence (or piece) naming a country with the rules' ties in it (what
+    the learned component reads, and what its training script learns from)."""
     lex = lexicon()
     events: list[Event] = []
     claims: list[Claim] = []
+    views: list[SentenceView] = []
     text = article.text
     salience = _Salience()
     for index, (s_start, s_end) in enumerate(split_sentences(text)):
@@ -146,14 +165,25 @@ def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[li
         for start, end in pieces:
             sentence = text[start:end]
             # Cheapest test first: the gazetteer costs a fraction of the trigger lexicon per character.
-            mentions = find_mentions(sentence, article.published_at, lex, salience.ranked())
+            salient = salience.ranked()
+            mentions = find_mentions(sentence, article.published_at, lex, salient)
             salience.observe(mentions)
             if not mentions:
                 continue
+            views.append(SentenceView(index, start, sentence, mentions, list(salient[:4])))
             if len({m.iso3 for m in mentions}) >= 2 and lex.any_trigger.search(sentence) is not None:
                 events.extend(_events_in_sentence(article, index, start, sentence, mentions, lex))
             if lex.claim_hint.search(sentence) is not None:
                 claims.extend(claims_in_sentence(article, index, sentence, mentions, lex))
+    by_piece: dict[int, list[RuleTie]] = {}
+    for e in events:
+        by_piece.setdefault(e.char_start, []).append(
+            RuleTie(e.actor1_iso3, e.actor2_iso3, e.relation_type, e.directed, e.modality)
+        )
+    pairs = [(view, by_piece.get(view.start, [])) for view in views]
+    if model is not None:
+        for view, rules in pairs:
+            events.extend(_learned_events(article, view, rules, model, lex))
     unique: dict[tuple[Any, ...], Event] = {}
     for event in events:
         a, b = event.actor1_iso3, event.actor2_iso3
@@ -190,4 +220,51 @@ def extract(article: Article, cuts: list[SentenceCut] | None = None) -> tuple[li
     seen_claims: dict[str, Claim] = {}
     for claim in claims:
         seen_claims.setdefault(claim.claim_id, claim)
-    return result, list(seen_claims.values())
+    return result, list(seen_claims.values()), pairs
+
+
+def _learned_events(
+    article: Article, view: SentenceView, rules: list[RuleTie], model: Model, lex: Lexicon
+) -> list[Event]:
+    """The model's added ties of one sentence as `Event` rows (an implicit party's text is empty)."""
+    out: list[Event] = []
+    ties = learned_ties(view, rules, model, lex)
+    if not ties:
+        return out
+    event_date, precision = resolve_date(view.text, article.published_at)
+    for t in ties:
+        m1, m2 = t.first_mention, t.second_mention
+        if t.actor1 != t.first:
+            m1, m2 = m2, m1
+        a_iso, b_iso = t.actor1, t.second if t.actor1 == t.first else t.first
+        codes = lex.relations[t.relation]
+        code = codes["planned"] if t.modality == "planned" else codes["code"]
+        out.append(
+            Event(
+                record_id="",
+                article_id=article.article_id,
+                sentence_idx=view.index,
+                char_start=view.start,
+                char_end=view.start + len(view.text),
+                evidence_text=view.text[:EVIDENCE_MAX],
+                actor1_text=m1.text if m1 is not None else "",
+                actor2_text=m2.text if m2 is not None else "",
+                actor1_iso3=a_iso,
+                actor2_iso3=b_iso,
+                actor1_type="GOV" if m1 is None else m1.actor_type,
+                actor2_type="GOV" if m2 is None else m2.actor_type,
+                directed=t.directed,
+                relation_type=t.relation,
+                cameo_code=code,
+                cameo_root=code[:2],
+                quad_class=quad_class_for(code),
+                goldstein=lex.cameo[code][1],
+                modality=t.modality,
+                event_date=event_date,
+                date_precision=precision,
+                confidence=round(min(0.95, 0.3 + 0.5 * t.probability), 2),
+                n_mentions=1,
+                extraction_method=f"{MODEL_METHOD}/{t.relation}",
+            )
+        )
+    return out

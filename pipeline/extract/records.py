@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 EXTRACTOR_VERSION = "0.1.0"
 EXTRACTION_METHOD = "rules"
+MODEL_METHOD = "model"  # a tie added by the learned component (learned.py): "model/<relation type>"
 EVIDENCE_MAX = 300
 
 RELATION_TYPES = (
