@@ -12,8 +12,9 @@ From ``source.yml``: the schedule (its ``cadence``; daily when it states none, s
 DAG's documentation) and the tags. A source outside the run's selection (``PIPELINE_SOURCES``,
 else the ``default: true`` sources; in live mode those with files to fetch) is paused when its DAG
 is created; the others follow ``[core] dags_are_paused_at_creation`` (false in the compose file:
-they run on their schedules; true on the embedded home: ``make airflow`` starts nothing by itself). Only ``land`` retries, and only a transient fetch error (a timeout, a reset, HTTP
-5xx/408/425/429); a parse or validation error fails at once. Every task has a time limit.
+they run on their schedules; true on the embedded home: ``make airflow`` starts nothing by itself).
+Only ``land`` retries, and only a transient fetch error (a timeout, a reset, HTTP 5xx/408/425/429);
+a parse or validation error fails at once. Every task has a time limit.
 
 A ``source.yml`` that cannot be read does not stop the other sources' DAGs: its DAG holds one task
 that fails with the reason. The settings are read when a task runs, never here.
