@@ -298,6 +298,14 @@ def disagreements(file_name: str, parsed: dict) -> list[tuple]:
     return out
 
 
+# Where the parser and the recount differ and the parser's reading is the project's documented choice: the
+# crosswalk (pipeline/reference/country_names.csv) deliberately attributes the withdrawn code CS (Serbia and
+# Montenegro) to no country, and keeps the raw value as a non_country link; the recount follows OpenSanctions
+# (CS -> RS, Serbia being the continuator state). Reported, not changed: a project-wide crosswalk choice.
+CS_ADDRESS = [("10002", "address", ["IR"], ["IR", "RS"])]
+KNOWN = {XML_FILES[1]: CS_ADDRESS, CSV_FILES[0]: CS_ADDRESS}
+
+
 def parse_in_process(file_name: str, out: Path) -> dict:
     from pipeline.parse import parse_files
 
@@ -311,7 +319,13 @@ def test_the_parser_counts_what_the_recount_counts(file_name: str, tmp_path: Pat
     want = expected()[file_name]
     assert len(parsed) == want["designations"]
     assert Counter(r["type"] for r in parsed.values()) == Counter(want["entity_types"])
-    assert disagreements(file_name, parsed) == []
+    assert disagreements(file_name, parsed) == KNOWN.get(file_name, [])
+    if file_name in KNOWN:  # the CS address is kept, raw, as a non-country link: nothing lost
+        with duckdb.connect() as con:
+            kept = con.execute("select country_iso2, country_status, raw_value from read_parquet(?) where "
+                               "source_record_id = '10002' and link_type = 'address' order by all",
+                               [str(tmp_path / "country_links" / "**" / "*.parquet")]).fetchall()
+        assert (None, "non_country", "SERBIA AND MONTENEGRO") in kept, kept
 
 
 # --- the command line and a whole run (integration) --------------------------------------------------------------
@@ -330,7 +344,7 @@ def test_pipeline_parse_on_the_command_line(file_name: str, tmp_path: Path):
                            "--out", str(tmp_path / "out")],
                           cwd=REPO, env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert disagreements(file_name, staged(tmp_path / "out")) == []
+    assert disagreements(file_name, staged(tmp_path / "out")) == KNOWN.get(file_name, [])
 
 
 @pytest.mark.integration
