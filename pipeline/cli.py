@@ -101,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _apply_run_options(args)
     settings = settings_mod.load()
+    settings.headline_pair  # noqa: B018  a bad PIPELINE_HEADLINE_PAIR stops a CLI run before it starts
     started = time.perf_counter()
     try:
         code = run_pipeline(settings, args.date, quiet=not args.verbose)
