@@ -6,8 +6,8 @@ FROM apache/airflow:3.3.2-python3.11
 # Folders the named volumes are created from (a fresh named volume copies the image's folder,
 # ownership included), so every container, running as the image's `airflow` user, can write them.
 USER root
-RUN mkdir -p /opt/pipeline /data /opt/airflow/auth \
-    && chown -R airflow:0 /opt/pipeline /data /opt/airflow/auth
+RUN mkdir -p /opt/pipeline /data \
+    && chown -R airflow:0 /opt/pipeline /data
 USER airflow
 WORKDIR /opt/pipeline
 
