@@ -1,5 +1,6 @@
 """The extractor on labelled news articles (issue 15, part 1): the scorer's measures on hand-made articles, the
 rules added for news (anaphora, role phrases, coercion polarity, designations, indirect denials, criticism),
+the learned component (round 2: implicit parties, its safety rules, the model rebuilt from the dev labels),
 and the held-out floors actually reached, so that a regression fails. The held-out corpus is scored here only
 to guard what is reached; it is never used to write rules."""
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.extract import Article, extract
+from pipeline.extract.learned import Head, Model
 from pipeline.extract.news_scoring import (
     NEWS_CORPORA,
     load_corpus,
@@ -20,6 +22,7 @@ from pipeline.extract.news_scoring import (
     render_confusion,
     score_corpus,
 )
+from pipeline.extract.records import MODALITIES, RELATION_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -134,18 +137,70 @@ def heldout() -> dict:
 
 
 def test_heldout_news_floors(heldout: dict) -> None:
-    """The figures reached on the frozen held-out articles (docs/extractor.md), as floors: not the goal."""
+    """The figures reached on the frozen held-out articles by the rules and the committed model (round 2,
+    docs/extractor.md), as floors: not the goal."""
     row = heldout["rows"]["pair + relation type"]
-    assert row["recall"] >= 0.27 and row["precision"] >= 0.72, row
-    assert len(heldout["false_realized"]) <= 5
-    assert len(heldout["inversions"]) <= 5
+    assert row["recall"] >= 0.31 and row["precision"] >= 0.68, row
+    assert len(heldout["false_realized"]) <= 6
+    assert len(heldout["inversions"]) <= 6
     assert heldout["denials"]["marked"] >= 8
     assert heldout["direction"]["accuracy"] >= 0.95
 
 
-def test_dev_news_floors() -> None:
-    row = score_corpus(NEWS_CORPORA["dev"], "dev")["rows"]["pair + relation type"]
-    assert row["recall"] >= 0.33 and row["precision"] >= 0.80, row
+def test_dev_news_floors_of_the_rules_alone() -> None:
+    row = score_corpus(NEWS_CORPORA["dev"], "dev", lambda a: None)["rows"]["pair + relation type"]
+    assert row["recall"] >= 0.339 and row["precision"] >= 0.80, row
+
+
+def test_committed_model_is_what_training_gives() -> None:
+    """The model file is built reproducibly from the development articles by scripts/train_news_relations.py."""
+    from pipeline.extract.learned import MODEL_PATH
+    from pipeline.extract.training import model_text, train
+
+    assert MODEL_PATH.read_text(encoding="utf-8") == model_text(train()), "run scripts/train_news_relations.py"
+
+
+def _toy_model(word: str, relation: str) -> Model:
+    """A model that scores `relation` for every candidate of a sentence holding `word`, realized and forward."""
+    relations = Head(
+        list(RELATION_TYPES),
+        [-10.0] * len(RELATION_TYPES),
+        {"w:" + word: [[RELATION_TYPES.index(relation), 20.0]]},
+        "binary",
+    )
+    modality = Head(list(MODALITIES), [2.0, 0.0, 0.0, 0.0], {}, "softmax")
+    direction = Head(["forward", "reverse", "undirected"], [2.0, 0.0, 0.0], {}, "softmax")
+    return Model(relations, modality, direction, {"default": 0.5}, {})
+
+
+def _events(text: str, model: object) -> list:
+    article = Article("t", None, "t", None, dt.date(2024, 5, 1), text, "h", "t.md")
+    return extract(article, None, model)[0]
+
+
+def test_the_model_adds_a_tie_with_an_implicit_party() -> None:
+    text = "Russia fired missiles at Ukraine on Monday. Poland zzzed the launch."
+    added = [e for e in _events(text, _toy_model("zzzed", "criticism")) if e.extraction_method.startswith("model/")]
+    assert ("POL", "RUS", "criticism", "realized", "") in {
+        (e.actor1_iso3, e.actor2_iso3, e.relation_type, e.modality, e.actor2_text) for e in added
+    }
+    assert not [e for e in _events(text, None) if e.extraction_method.startswith("model/")]
+
+
+def test_the_model_never_inverts_the_polarity_the_rules_read() -> None:
+    events = _events("Russia supplied drones to Iran.", _toy_model("supplied", "criticism"))
+    assert {(e.actor1_iso3, e.actor2_iso3, e.relation_type) for e in events} == {("RUS", "IRN", "arms_transfer")}
+
+
+def test_an_added_tie_is_never_realized_in_a_denying_or_hedged_sentence() -> None:
+    for text, modality in (
+        ("Iran did not zzz Israel on Monday.", "denied"),
+        ("Iran plans to zzz Israel.", "planned"),
+        ("Iran reportedly zzzed Israel.", "alleged"),
+    ):
+        word = text.split()[-2]
+        ties = {(e.relation_type, e.modality) for e in _events(text, _toy_model(word, "criticism"))}
+        assert ("criticism", modality) in ties and ("criticism", "realized") not in ties, (text, ties)
 
 
 def test_docs_news_scorecard_matches_the_command() -> None:
