@@ -129,7 +129,7 @@ def _given(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = _given(tmp_path_factory.mktemp("models"))
-    run(db, "staging", "intermediate", "marts")
+    run(db, "+marts")  # every mart and all it reads (the matching and fetch inputs too)
     return db
 
 
@@ -139,7 +139,8 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 def test_rankings_by_basis(built):
     got = _rows(built, """select basis, country_iso2, designations, rank, round(share, 4) from mart_country_rankings
-                          where authority = 'all' and entity_type = 'all' order by basis, rank, country_iso2""")
+                          where unit = 'designations' and authority = 'all' and entity_type = 'all'
+                          order by basis, rank, country_iso2""")
     assert got == [
         # any: RU d1 d2 d5 d6 | IR d2 d3 d6 | KP u1 | PA d4 (flag) -> 7 designations with a country
         ("any", "RU", 4, 1, 0.5714), ("any", "IR", 3, 2, 0.4286), ("any", "KP", 1, 3, 0.1429),
@@ -164,11 +165,13 @@ def test_rankings_by_authority_and_type(built):
 
 def test_monthly_series_from_listing_dates(built):
     ru = _rows(built, """select month, designations from mart_country_rankings_monthly
-                         where authority = 'all' and basis = 'program_target' and country_iso2 = 'RU'
+                         where unit = 'designations' and authority = 'all' and basis = 'program_target'
+                         and country_iso2 = 'RU'
                          and month in ('2022-02-01', '2022-03-01', '2022-04-01', '2022-11-01') order by month""")
     assert ru == [(date(2022, 3, 1), 1), (date(2022, 4, 1), 2), (date(2022, 11, 1), 3)]
     crossings = _rows(built, """select month, country_iso2, overtaken_iso2, designations, overtaken_designations
-                                from mart_rank_crossovers where authority = 'all' and basis = 'program_target'
+                                from mart_rank_crossovers where unit = 'designations' and authority = 'all'
+                                and basis = 'program_target'
                                 order by month, country_iso2, overtaken_iso2""")
     assert (date(2022, 4, 1), "RU", "IR", 2, 1) in crossings
 
