@@ -361,18 +361,20 @@ def test_pipeline_run_publishes_what_the_recount_counts(tmp_path: Path):
     want = expected()[file_name]
     live = {lid: r for lid, r in want["records"].items() if r["in_force"]}
     with duckdb.connect(str(home / "publish" / "current" / "sanctions.duckdb"), read_only=True) as con:
-        rows = con.execute("select source_record_id, entity_type, listed_on, programs, nationality_countries "
-                           "from mart_designations where source = ?", [SOURCE]).fetchall()
+        rows = con.execute("select source_record_id, entity_type, listed_on, programs, nationality_countries, "
+                           "any_countries from mart_designations where source = ?", [SOURCE]).fetchall()
         targets = con.execute("select count(distinct target_id) from mart_targets where source = ?",
                               [SOURCE]).fetchone()[0]
     got = {rid: {"type": t, "listed_on": d.isoformat() if d else None, "programmes": sorted(p or []),
-                 "nationality": sorted(n or [])} for rid, t, d, p, n in rows}
+                 "nationality": sorted(n or []), "any": set(a or [])} for rid, t, d, p, n, a in rows}
     assert set(got) == set(live)
     assert targets == want["targets"]
     differ = [(lid, field, got[lid][field], live[lid][field]) for lid in sorted(live, key=int)
               for field in ("type", "listed_on", "programmes") if got[lid][field] != live[lid][field]]
     differ += [(lid, "nationality", got[lid]["nationality"], live[lid]["nationality"]) for lid in sorted(live, key=int)
                if not set(live[lid]["nationality"]) <= set(got[lid]["nationality"])]
+    differ += [(lid, "address", sorted(got[lid]["any"]), live[lid]["address"]) for lid in sorted(live, key=int)
+               if not set(live[lid]["address"]) <= got[lid]["any"]]
     assert differ == []
 
 
