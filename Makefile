@@ -1,18 +1,19 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run    set up .venv and run the pipeline DAG (embedded mode, offline, demo files)
-#   make test   set up .venv and run the whole test suite (what CI runs)
-# Test tiers, for the inner loop:
-#   make test-fast         -m "not integration": the unit tests, for the inner loop
+#   make test   set up .venv and run the test suite's first tier (-m "not integration": parsers on
+#               the real samples, models on given rows, GX suites, faults; minutes)
+# The second tier, which CI runs too (.ci/run):
 #   make test-integration  -m integration: real Airflow runs (dag.test(), the native production
 #                          topology on Postgres + Redis + Celery), pipeline runs, full dbt builds of
-#                          the database, CLI subprocesses
+#                          the database, CLI subprocesses, the browser test, the S3 lake
+#   make test-all          both tiers in one pytest session
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast test-integration lint lock demo-data bench compose-check clean dbt-docs airflow
+.PHONY: install run test test-fast test-all test-integration lint lock demo-data bench compose-check clean dbt-docs airflow
 
 install: $(STAMP)
 
@@ -31,10 +32,13 @@ run: install
 	$(BIN)/pipeline run
 
 test: install
-	$(BIN)/python -m pytest -q
-
-test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration"
+
+# the former name of the first tier
+test-fast: test
+
+test-all: install
+	$(BIN)/python -m pytest -q
 
 test-integration: install
 	$(BIN)/python -m pytest -q -m integration
