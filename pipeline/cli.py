@@ -93,6 +93,14 @@ def _apply_run_options(args: argparse.Namespace) -> None:
         os.environ["PIPELINE_LIVE"] = "1"
 
 
+def _settings():
+    """The settings; a bad environment variable is a one-line error naming it, not a traceback."""
+    try:
+        return settings_mod.load()
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the DAG; exit 0 when it published, 1 when a step failed, 128 + N when signal N stopped it."""
     from pipeline.airflow_run import RunStopped, last_error, run_pipeline
@@ -100,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.report import headline
 
     _apply_run_options(args)
-    settings = settings_mod.load()
+    settings = _settings()
     settings.headline_pair  # noqa: B018  a bad PIPELINE_HEADLINE_PAIR stops a CLI run before it starts
     started = time.perf_counter()
     try:
@@ -130,7 +138,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
     try:
         result = parse_files(args.source, [Path(f) for f in args.files], Path(args.out), snapshot_date=snapshot,
-                             strict=args.strict, max_bytes=settings_mod.load().max_raw_bytes)
+                             strict=args.strict, max_bytes=_settings().max_raw_bytes)
     except PipelineError as exc:
         # no publication is involved here; a failed parse leaves no part in --out (StagedWriter.abort)
         exc.kept = parse_kept(args.out)
@@ -223,7 +231,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     from pipeline.matching.ftm import export, validate
     from pipeline.publish import ensure_intact
 
-    settings = settings_mod.load()
+    settings = _settings()
     db = Path(args.db) if args.db else settings.published_db
     if not db.exists():
         raise PipelineError(f"no published database at {db}: run `pipeline run` first")
@@ -242,7 +250,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from pipeline import flow
     from pipeline.publish import require_publication
 
-    settings = settings_mod.load()
+    settings = _settings()
     db = require_publication(settings)
     try:
         result = flow.check_marts(str(db), settings)
@@ -255,7 +263,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pipeline.report import headline
 
-    print(headline(settings_mod.load()))
+    print(headline(_settings()))
     return 0
 
 
@@ -267,8 +275,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.split("\n")[0])
-    parser.add_argument("-v", "--verbose", action="store_true")
+    from pipeline import __version__
+
+    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.split("\n")[0].replace("``", ""))
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step's details to the terminal")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the pipeline DAG with Airflow (embedded mode) and print the headline")
     run.add_argument("--input", action="append", metavar="SOURCE=PATH|DIR",
@@ -288,17 +299,18 @@ def build_parser() -> argparse.ArgumentParser:
     parse = sub.add_parser("parse", help="parse source files into staged Parquet tables (no Airflow)")
     parse.add_argument("source", help="source id (pipeline/sources/<id>): us_ofac_sdn, un_sc, gdelt_events, "
                        "unga_votes, articles, ...")
-    parse.add_argument("files", nargs="+")
+    parse.add_argument("files", nargs="+", help="the source's files of one snapshot (an OFAC CSV set: all its files)")
     parse.add_argument("--out", required=True, help="output folder: <out>/<table>/...parquet")
     parse.add_argument("--snapshot-date", help="snapshot date for files that carry none (OFAC CSV)")
     parse.add_argument("--strict", action="store_true",
                        help="refuse a file whose header count does not match its records (the pipeline always does)")
     parse.set_defaults(func=cmd_parse)
     query = sub.add_parser("query", help="run SQL read-only against the published database")
-    query.add_argument("sql")
+    query.add_argument("sql", help="one read-only statement (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE...)")
     query.add_argument("--db", help="database file (default: the current publication)")
-    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    query.add_argument("--max-rows", type=int, default=100)
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                       help="output format (default: %(default)s)")
+    query.add_argument("--max-rows", type=int, default=100, help="at most this many rows (default: %(default)s)")
     query.add_argument("--timeout", type=float, metavar="SECONDS",
                        help="interrupt the statement after this many seconds (default: PIPELINE_QUERY_TIMEOUT, 60; "
                             "0: no limit)")

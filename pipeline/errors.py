@@ -35,6 +35,14 @@ class PipelineError(Exception):
         return f"{message} {kept}" if kept else message
 
 
+class UnknownSource(PipelineError, KeyError):
+    """A source id no ``pipeline/sources/<id>/source.yml`` defines (a KeyError too, for the callers that
+    look sources up by id); shown as one line naming the known ids."""
+
+    def __str__(self) -> str:
+        return self.render(str(self.args[0]) if self.args else "", self.kept)
+
+
 class SourceError(PipelineError):
     """A source file that cannot be taken: names the source, file, record and rule."""
 

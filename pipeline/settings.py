@@ -253,11 +253,16 @@ def load() -> Settings:
     ``PIPELINE_MATCH_JUDGEMENTS`` reviewed matching judgements, a CSV (default
                                ``<PIPELINE_HOME>/matching/judgements.csv``; docs/matching.md)
     """
-    from pipeline.sources import default_sources
+    from pipeline.sources import default_sources, load_meta
 
     live = os.environ.get("PIPELINE_LIVE", "") in ("1", "true", "yes")
     configured = os.environ.get("PIPELINE_SOURCES", "")
     sources = tuple(s.strip() for s in configured.split(",") if s.strip()) or default_sources(live)
+    for sid in sources:  # an unknown id in PIPELINE_SOURCES is refused here, naming the known ones
+        try:
+            load_meta(sid)
+        except KeyError as exc:
+            raise ValueError(f"PIPELINE_SOURCES: {exc}") from None
     inputs = {
         sid: os.environ[f"PIPELINE_INPUT_{sid.upper()}"]
         for sid in sources

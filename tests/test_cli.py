@@ -144,3 +144,40 @@ def test_raw_fetch_from_a_local_server(home, tmp_path: Path):
             raw.land("un_sc", f"http://127.0.0.1:{server.server_port}/missing.xml", home)
     finally:
         server.shutdown()
+
+
+def test_every_command_and_option_has_help_without_markup():
+    """`pipeline --help` and every command's help: a text for each argument, no reST markup."""
+    import argparse
+
+    from pipeline.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        assert "``" not in (parser.description or ""), name
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    walk(subparser, f"{name} {sub}")
+            elif not action.help or "``" in action.help:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "pipeline")
+    assert missing == []
+
+
+def test_version_and_unknown_sources_are_one_line(capsys, monkeypatch):
+    from pipeline import __version__
+    from pipeline.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"pipeline {__version__}"
+    assert main(["parse", "no_such_source", "x.xml", "--out", "out"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unknown source 'no_such_source' (known: articles,"), err
+    monkeypatch.setenv("PIPELINE_SOURCES", "un_sc,no_such_source")
+    assert main(["report"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]] and "PIPELINE_SOURCES: unknown source 'no_such_source'" in err[0], err

@@ -78,7 +78,9 @@ def load_meta(source_id: str) -> SourceMeta:
     if path is None:
         known = sorted({p.parent.name for p in SOURCES_DIR.glob("*/source.yml")}
                        | {p.stem for p in SOURCES_DIR.glob("*.yml") if (SOURCES_DIR / f"{p.stem}.py").exists()})
-        raise KeyError(f"unknown source '{source_id}' (known: {', '.join(known)})")
+        from pipeline.errors import UnknownSource
+
+        raise UnknownSource(f"unknown source '{source_id}' (known: {', '.join(known)})")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     expected = data.get("expected", {})
 
