@@ -214,6 +214,10 @@ def child_sql(nodes_file: Path, lake: Path, db: Path, out: Path) -> None:
         elif node["type"] == "test":
             con.execute(f"select count(*) as failures from (\n{node['sql']}\n) as dbt_internal_test").fetchall()
             continue
+        elif node["type"] == "operation":  # an on-run-start/-end hook, listed among the results in its place
+            if node["sql"].strip():
+                con.execute(node["sql"])
+            continue
         else:  # unit test
             con.execute(node["sql"]).fetchall()
             continue
