@@ -1,14 +1,3 @@
-{#- Whether the match step's file `name` lies in `_matching/` beside the staged tables of the lake folder
-    (pipeline/matching/step.py writes it, pipeline/flow.py links it there for the build): the lake models
-    of sql/models/matching read it when it does and build empty otherwise. -#}
-{% macro matching_file_exists(name) %}
-    {%- if not execute -%}
-        {{- return(false) -}}
-    {%- endif -%}
-    {%- set found = run_query("select count(*) from glob('_matching/" ~ name ~ "')") -%}
-    {{- return(found.columns[0].values()[0] > 0) -}}
-{% endmacro %}
-
 {#- A designation's record key as its source writes it, for looking records up by the source's own id:
     Canada's list has no record id and is keyed Country|Schedule|Item (the staged reference_number, as the
     file writes each part); the OFSI ConList's designation is a (Group ID, regime) pair, written
