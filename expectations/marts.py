@@ -7,11 +7,13 @@ exactly when there are enough common votes, ranks consistent with the value they
 consistent with their partition and with other marts. A mart without rules of its own here has
 an empty suite.
 
-GX's SQL data sources do not support DuckDB, so the runner validates each mart as a pandas frame
-(``con.sql("from mart").df()``). Rules that compare a row with its partition (a rank with the
-values it ranks, a running total with the months before it) or with another mart (a crossover
-with the start of the monthly series) need helper columns: :func:`prepare` adds them, so every
-expectation stays a plain column rule that Data Docs can show. Severity is critical unless a rule
+GX's SQL data sources do not support DuckDB, so the runner (:mod:`pipeline.validation`) evaluates
+each rule in DuckDB over the mart itself and GX judges the outcome (one row per rule). Rules that
+compare a row with its partition (a rank with the values it ranks, a running total with the months
+before it) or with another mart (a crossover with the start of the monthly series) need helper
+columns: one SELECT per mart adds them (:func:`helper_sql`; :func:`prepare_relations` on the built
+database, :func:`prepare` on pandas frames), so every expectation stays a plain column rule that Data
+Docs can show. Severity is critical unless a rule
 says ``warning`` (soft rules: unknown programmes, crosswalk gaps, designations with no country).
 
 Like every suite module here, importing it does not import Great Expectations.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MartContract", "contracts", "mart_names", "mart_suites", "prepare", "prepare_all"]
+__all__ = ["MartContract", "contracts", "helper_sql", "mart_names", "mart_suites", "prepare", "prepare_all",
+           "prepare_relations"]
 
 STAGE = "marts"
 AUTHORITY = r"^[a-z][a-z0-9_]*$"  # 'all' or a source authority such as 'us_ofac', 'un_sc'
@@ -146,281 +149,276 @@ RANKS: dict[str, tuple[list[str], str, str, str]] = {
 }
 
 
-# --------------------------------------------------------------------------- helper columns
+# --------------------------------------------------------------------------- helper columns, in SQL
+#
+# Each mart's helper columns are one SELECT over the mart (window functions for ranks and running
+# totals, scalar subqueries for what another mart says), built from the columns the mart has. The
+# same SQL runs on the built database (the runner validates the resulting relation: nothing is read
+# into pandas) and on pandas frames registered under the marts' names (:func:`prepare`, the tests).
 
 
-def _has(frame: pd.DataFrame, *columns: str) -> bool:
-    return set(columns) <= set(frame.columns)
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _months(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values)
+class _Helpers:
+    """The helper columns of one mart: ``cols`` the mart's own columns, ``others`` every mart the
+    SQL may read, with its columns. ``add`` a helper (it replaces a column of the same name)."""
+
+    def __init__(self, mart: str, cols: Sequence[str], others: Mapping[str, Sequence[str]]) -> None:
+        self.mart, self.cols, self.others = mart, set(cols), {m: set(c) for m, c in others.items()}
+        self.exprs: dict[str, str] = {}
+
+    def has(self, *columns: str) -> bool:
+        return set(columns) <= self.cols
+
+    def add(self, name: str, expr: str) -> None:
+        self.exprs[name] = expr
+
+    def sql(self) -> str | None:
+        if not self.exprs:
+            return None
+        replaced = [f"{e} AS {_q(n)}" for n, e in self.exprs.items() if n in self.cols]
+        added = [f"{e} AS {_q(n)}" for n, e in self.exprs.items() if n not in self.cols]
+        star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
+        return f"SELECT {', '.join([star, *added])} FROM {_q(self.mart)} AS t"
 
 
-def _close(a: pd.Series, b: pd.Series) -> pd.Series:
+def _cols(*columns: str) -> str:
+    return ", ".join(f"t.{_q(c)}" for c in columns)
+
+
+def _close_sql(a: str, b: str) -> str:
     """Equal within :data:`TOLERANCE`, or both missing."""
-    a, b = a.astype("float64"), b.astype("float64")
-    return ((a - b).abs() <= TOLERANCE) | (a.isna() & b.isna())
+    return (f"(coalesce(abs(CAST({a} AS DOUBLE) - CAST({b} AS DOUBLE)) <= {TOLERANCE}, FALSE) "
+            f"OR ({a} IS NULL AND {b} IS NULL))")
 
 
-def _rank_helpers(frame: pd.DataFrame, mart: str) -> pd.DataFrame:
+def _sum0(*columns: str) -> str:
+    return " + ".join(f"coalesce(t.{_q(c)}, 0)" for c in columns)
+
+
+def _rank_helpers(h: _Helpers, mart: str) -> None:
     partition, value, method, rank = RANKS[mart]
-    if not _has(frame, *partition, value, rank):
-        return frame
-    groups = frame.groupby(partition, dropna=False)
-    frame["expected_rank"] = groups[value].rank(method=method, ascending=False).astype("Int64")
+    if not h.has(*partition, value, rank):
+        return
+    p, v, r = _cols(*partition), f"t.{_q(value)}", f"t.{_q(rank)}"
+    ranking = "dense_rank()" if method == "dense" else "rank()"
+    h.add("expected_rank", f"CASE WHEN {v} IS NOT NULL THEN CAST({ranking} OVER (PARTITION BY {p} "
+                           f"ORDER BY {v} DESC NULLS LAST) AS BIGINT) END")
     if method == "dense":
-        frame["ranks_without_gaps"] = groups[rank].transform(
-            lambda r: bool(r.isna().all() or (r.min() == 1 and r.nunique() == r.max()))).astype(bool)
-    frame["rank_iff_value"] = frame[rank].notna() == frame[value].notna()
-    return frame
+        over = f"OVER (PARTITION BY {p})"
+        h.add("ranks_without_gaps", f"coalesce(count({r}) {over} = 0 OR (min({r}) {over} = 1 "
+                                    f"AND count(DISTINCT {r}) {over} = max({r}) {over}), FALSE)")
+    h.add("rank_iff_value", f"({r} IS NOT NULL) = ({v} IS NOT NULL)")
 
 
-def _first_day_of_period(starts: pd.Series, period_types: pd.Series | None = None) -> pd.Series:
+def _first_day_of_period(start: str, period_type: str | None = None) -> str:
     """A period start is the first day of its month (of its year for period_type 'year')."""
-    start = _months(starts)
-    ok = start.dt.day == 1
-    if period_types is not None:
-        ok &= (period_types != "year") | (start.dt.month == 1)
-    return ok.fillna(False).astype(bool)
+    year = f" AND ({period_type} IS DISTINCT FROM 'year' OR month({start}) = 1)" if period_type else ""
+    return f"coalesce(day({start}) = 1{year}, FALSE)"
 
 
-def _period_label_matches(frame: pd.DataFrame) -> pd.Series:
-    """``period`` is ``period_start`` written 'YYYY' (years) or 'YYYY-MM' (months)."""
-    start = _months(frame["period_start"])
-    label = start.dt.strftime("%Y").where(frame["period_type"] == "year", start.dt.strftime("%Y-%m"))
-    return (label == frame["period"]).fillna(False).astype(bool)
+def _period_helpers(h: _Helpers) -> None:
+    if h.has("period_type", "period_start", "period"):
+        h.add("period_start_is_first_day", _first_day_of_period("t.period_start", "t.period_type"))
+        h.add("period_label_matches", "coalesce(CASE WHEN t.period_type = 'year' THEN strftime(t.period_start, '%Y') "
+                                      "ELSE strftime(t.period_start, '%Y-%m') END = CAST(t.period AS VARCHAR), FALSE)")
 
 
-def _net_cooperation_matches(frame: pd.DataFrame, c: str, k: str, net: str, empty: float | None = None) -> pd.Series:
+def _net_cooperation_sql(c: str, k: str, net: str, empty: str = "NULL") -> str:
     """``net`` = (C - K) / (C + K); when C + K = 0: ``empty`` (null by default; the tie marts: 0, neutral)."""
-    total = frame[c] + frame[k]
-    return _close(frame[net], ((frame[c] - frame[k]) / total).where(total > 0, empty).where(total.notna()))
+    c, k = f"t.{_q(c)}", f"t.{_q(k)}"
+    expected = (f"CASE WHEN {c} + {k} > 0 THEN CAST({c} - {k} AS DOUBLE) / ({c} + {k}) "
+                f"WHEN {c} + {k} IS NOT NULL THEN {empty} END")
+    return _close_sql(f"t.{_q(net)}", expected)
 
 
-def _min_common_votes(marts: Mapping[str, pd.DataFrame] | None) -> int:
+def _min_common_votes(h: _Helpers) -> str:
     """The minimum number of common votes for a score, as mart_unga_agreement states it."""
-    agreement = (marts or {}).get("mart_unga_agreement")
-    if agreement is None or "min_common_votes" not in agreement.columns:
+    if "min_common_votes" not in h.others.get("mart_unga_agreement", set()):
         log.warning("mart_unga_agreement not given to prepare(): common votes of ranked pairs are only checked >= 1")
-        return 1
-    values = agreement["min_common_votes"].dropna()
-    return int(values.max()) if not values.empty else 1
+        return "1"
+    return "(SELECT coalesce(CAST(max(min_common_votes) AS BIGINT), 1) FROM mart_unga_agreement)"
 
 
-def _authority_column_helpers(frame: pd.DataFrame, country_slice: list[str]) -> pd.DataFrame:
+def _authority_column_helpers(h: _Helpers, country_slice: list[str]) -> None:
     """The wide columns (us ... ch, "all"): each at most "all", the same on every row of the country's
     slice, and "all" = designations on the rows of authority 'all'."""
     wide = [*AUTHORITY_COLUMNS, ALL_COLUMN]
-    if not _has(frame, *wide, *country_slice, "authority", "designations"):
-        return frame
-    frame["authorities_within_all"] = (
-        frame[list(AUTHORITY_COLUMNS)].le(frame[ALL_COLUMN], axis=0).all(axis=1)).fillna(False).astype(bool)
-    same = frame.groupby(country_slice, dropna=False)[wide].transform("nunique").le(1).all(axis=1)
-    frame["authority_columns_same_in_slice"] = same.astype(bool)
-    frame["all_column_is_all_row"] = ((frame["authority"] != "all")
-                                      | (frame[ALL_COLUMN] == frame["designations"])).fillna(False).astype(bool)
-    return frame
+    if not h.has(*wide, *country_slice, "authority", "designations"):
+        return
+    everything = f"t.{_q(ALL_COLUMN)}"
+    h.add("authorities_within_all",
+          "coalesce(" + " AND ".join(f"t.{_q(c)} <= {everything}" for c in AUTHORITY_COLUMNS) + ", FALSE)")
+    over = f"OVER (PARTITION BY {_cols(*country_slice)})"
+    h.add("authority_columns_same_in_slice", " AND ".join(f"count(DISTINCT t.{_q(c)}) {over} <= 1" for c in wide))
+    h.add("all_column_is_all_row",
+          f"coalesce(t.authority IS DISTINCT FROM 'all' OR {everything} = t.designations, FALSE)")
 
 
-def _prepare_country_rankings(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    frame = _rank_helpers(frame, "mart_country_rankings")
+def _prepare_country_rankings(h: _Helpers) -> None:
+    _rank_helpers(h, "mart_country_rankings")
     slice_columns = ["as_of_date", "unit", "authority", "list_code", "basis", "entity_type"]
-    if _has(frame, *slice_columns, "designations", "share"):
+    if h.has(*slice_columns, "designations", "share"):
         # share = designations / the slice's designations with a country: the same total on every row of a slice
-        implied = frame["designations"] / frame["share"].where(frame["share"] > 0)
-        slice_total = implied.groupby([frame[c] for c in slice_columns], dropna=False).transform("median")
-        frame["share_matches_slice_total"] = ((implied - slice_total).abs() <= 1e-6 * slice_total).fillna(False)
-    return _authority_column_helpers(frame, ["as_of_date", "unit", "basis", "entity_type", "country_iso2"])
+        implied = "(CAST(t.designations AS DOUBLE) / CASE WHEN t.share > 0 THEN t.share END)"
+        total = f"median({implied}) OVER (PARTITION BY {_cols(*slice_columns)})"
+        h.add("share_matches_slice_total", f"coalesce(abs({implied} - {total}) <= 1e-6 * {total}, FALSE)")
+    _authority_column_helpers(h, ["as_of_date", "unit", "basis", "entity_type", "country_iso2"])
 
 
-def _prepare_monthly(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    frame = _rank_helpers(frame, "mart_country_rankings_monthly")
-    if _has(frame, "month", "unit", "authority", "list_code", "basis", "country_iso2", "new_designations"):
-        month = _months(frame["month"])
-        frame["month_is_first_day"] = (month.dt.day == 1).fillna(False)
-        ordered = frame.assign(_month=month).sort_values("_month", kind="stable")
-        series = ordered.groupby(["unit", "authority", "list_code", "basis", "country_iso2"], dropna=False)
-        frame["expected_designations"] = series["new_designations"].cumsum().reindex(frame.index)
-        previous = series["_month"].shift(1).reindex(frame.index)
-        frame["follows_previous_month"] = previous.isna() | (previous + pd.DateOffset(months=1) == month)
-    return _authority_column_helpers(frame, ["month", "unit", "basis", "country_iso2"])
+def _prepare_monthly(h: _Helpers) -> None:
+    _rank_helpers(h, "mart_country_rankings_monthly")
+    series = ["unit", "authority", "list_code", "basis", "country_iso2"]
+    if h.has("month", *series, "new_designations"):
+        h.add("month_is_first_day", _first_day_of_period("t.month"))
+        window = f"PARTITION BY {_cols(*series)} ORDER BY t.month"
+        h.add("expected_designations", f"sum(t.new_designations) OVER ({window} ROWS BETWEEN UNBOUNDED PRECEDING "
+                                       "AND CURRENT ROW)")
+        previous = f"lag(t.month) OVER ({window})"
+        h.add("follows_previous_month", f"{previous} IS NULL OR coalesce({previous} + INTERVAL 1 MONTH = t.month, "
+                                        "FALSE)")
+    _authority_column_helpers(h, ["month", "unit", "basis", "country_iso2"])
 
 
-def _prepare_crossovers(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "country_iso2", "overtaken_iso2"):
-        frame["countries_differ"] = (frame["country_iso2"] != frame["overtaken_iso2"]).fillna(False)
-    if _has(frame, *AUTHORITY_COLUMNS, ALL_COLUMN):
-        frame["authorities_within_all"] = (
-            frame[list(AUTHORITY_COLUMNS)].le(frame[ALL_COLUMN], axis=0).all(axis=1)).fillna(False).astype(bool)
-    monthly = (marts or {}).get("mart_country_rankings_monthly")
+def _prepare_crossovers(h: _Helpers) -> None:
+    if h.has("country_iso2", "overtaken_iso2"):
+        h.add("countries_differ", "coalesce(t.country_iso2 <> t.overtaken_iso2, TRUE)")
+    if h.has(*AUTHORITY_COLUMNS, ALL_COLUMN):
+        h.add("authorities_within_all", "coalesce(" + " AND ".join(
+            f"t.{_q(c)} <= t.{_q(ALL_COLUMN)}" for c in AUTHORITY_COLUMNS) + ", FALSE)")
     series = ["unit", "authority", "list_code", "basis"]
-    if not _has(frame, *series, "month"):
-        return frame
-    if monthly is None or not _has(monthly, *series, "month"):
+    if not h.has(*series, "month"):
+        return
+    if not {*series, "month"} <= h.others.get("mart_country_rankings_monthly", set()):
         log.warning("mart_country_rankings_monthly not given to prepare(): crossover months not checked against it")
-        frame["series_start"] = pd.NaT
-        return frame
-    starts = (monthly.assign(month=_months(monthly["month"])).groupby(series)["month"].min()
-              .rename("series_start").reset_index())
-    merged = frame[series].merge(starts, on=series, how="left")
-    frame["series_start"] = merged["series_start"].to_numpy()
-    frame["month"] = _months(frame["month"])
-    return frame
+        h.add("series_start", "CAST(NULL AS TIMESTAMP)")
+        return
+    match = " AND ".join(f"m.{_q(c)} = t.{_q(c)}" for c in series)
+    h.add("series_start", f"(SELECT CAST(min(m.month) AS TIMESTAMP) FROM mart_country_rankings_monthly AS m "
+                          f"WHERE {match})")
 
 
-def _prepare_designations(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+def _prepare_designations(h: _Helpers) -> None:
     lists = ("program_target_countries", "nationality_countries", "any_countries")
-    if not _has(frame, *lists):
-        return frame
-
-    def codes(value: Any) -> list[str]:
-        return [] if value is None or (isinstance(value, float) and pd.isna(value)) else list(value)
-
-    frame["countries_are_iso2"] = [
-        all(isinstance(c, str) and len(c) == 2 and c.isascii() and c.isupper() for c in codes(a) + codes(b) + codes(c))
-        for a, b, c in zip(*(frame[col] for col in lists), strict=True)
-    ]
-    frame["countries_within_any"] = [
-        set(codes(p)) | set(codes(n)) <= set(codes(a))
-        for p, n, a in zip(*(frame[col] for col in lists), strict=True)
-    ]
-    frame["has_country"] = [bool(codes(a)) for a in frame["any_countries"]]
-    return frame
+    if not h.has(*lists):
+        return
+    target, nationality, anywhere = (f"coalesce(CAST(t.{_q(c)} AS VARCHAR[]), [])" for c in lists)
+    h.add("countries_are_iso2", f"coalesce(list_bool_and(list_transform({target} || {nationality} || {anywhere}, "
+                                "lambda x: coalesce(regexp_full_match(x, '[A-Z]{2}'), FALSE))), TRUE)")
+    h.add("countries_within_any", f"list_has_all({anywhere}, {target} || {nationality})")
+    h.add("has_country", f"len({anywhere}) > 0")
 
 
-def _prepare_events_monthly(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "month"):
-        frame["month_is_first_day"] = (_months(frame["month"]).dt.day == 1).fillna(False)
-    if _has(frame, "events", *MODALITY_COUNTS):
-        frame["modalities_add_up"] = frame[list(MODALITY_COUNTS)].sum(axis=1) == frame["events"]
-    if _has(frame, "realized_events", *RELATION_TYPE_COUNTS, *QUAD_CLASS_COUNTS):
-        frame["relation_types_add_up"] = frame[list(RELATION_TYPE_COUNTS)].sum(axis=1) == frame["realized_events"]
-        frame["quad_classes_within_realized"] = frame[list(QUAD_CLASS_COUNTS)].sum(axis=1) <= frame["realized_events"]
-    if _has(frame, "cooperation", "conflict", "net_cooperation"):
-        frame["net_cooperation_matches"] = _net_cooperation_matches(frame, "cooperation", "conflict", "net_cooperation")
-    return frame
+def _prepare_events_monthly(h: _Helpers) -> None:
+    if h.has("month"):
+        h.add("month_is_first_day", _first_day_of_period("t.month"))
+    if h.has("events", *MODALITY_COUNTS):
+        h.add("modalities_add_up", f"coalesce({_sum0(*MODALITY_COUNTS)} = t.events, FALSE)")
+    if h.has("realized_events", *RELATION_TYPE_COUNTS, *QUAD_CLASS_COUNTS):
+        h.add("relation_types_add_up", f"coalesce({_sum0(*RELATION_TYPE_COUNTS)} = t.realized_events, FALSE)")
+        h.add("quad_classes_within_realized", f"coalesce({_sum0(*QUAD_CLASS_COUNTS)} <= t.realized_events, FALSE)")
+    if h.has("cooperation", "conflict", "net_cooperation"):
+        h.add("net_cooperation_matches", _net_cooperation_sql("cooperation", "conflict", "net_cooperation"))
 
 
-def _prepare_agreement(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    needed = ("common_votes", "min_common_votes", "pct_identical", "agreement", "s_score", "kappa", "scott_pi")
-    if not _has(frame, *needed):
-        return frame
-    scored = frame["agreement"].notna()
-    frame["scored_iff_enough_votes"] = (scored == (frame["common_votes"] >= frame["min_common_votes"])).fillna(False)
-    frame["scores_null_together"] = (
-        (frame["pct_identical"].notna() == scored) & (frame["s_score"].notna() == scored)
-        & (scored | (frame["kappa"].isna() & frame["scott_pi"].isna()))
-    )
-    frame["s_score_matches"] = _close(frame["s_score"], 2 * frame["agreement"] - 1)
-    frame["agreement_at_least_identical"] = ~(frame["agreement"] < frame["pct_identical"] - TOLERANCE).fillna(False)
-    return frame
+def _prepare_agreement(h: _Helpers) -> None:
+    if not h.has("common_votes", "min_common_votes", "pct_identical", "agreement", "s_score", "kappa", "scott_pi"):
+        return
+    scored = "(t.agreement IS NOT NULL)"
+    h.add("scored_iff_enough_votes", f"coalesce({scored} = (t.common_votes >= t.min_common_votes), FALSE)")
+    h.add("scores_null_together", f"(t.pct_identical IS NOT NULL) = {scored} AND (t.s_score IS NOT NULL) = {scored} "
+                                  f"AND ({scored} OR (t.kappa IS NULL AND t.scott_pi IS NULL))")
+    h.add("s_score_matches", _close_sql("t.s_score", "2 * t.agreement - 1"))
+    h.add("agreement_at_least_identical", f"NOT coalesce(t.agreement < t.pct_identical - {TOLERANCE}, FALSE)")
 
 
-def _prepare_partner_rankings(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    frame = _rank_helpers(frame, "mart_unga_partner_rankings")
+def _prepare_partner_rankings(h: _Helpers) -> None:
+    _rank_helpers(h, "mart_unga_partner_rankings")
     partition = ["period_type", "period", "country_iso2"]
-    if _has(frame, *partition, "agreement", "partner_iso2"):
-        ordered = frame.sort_values(["agreement", "partner_iso2"], ascending=[False, True], kind="stable")
-        frame["expected_position"] = (ordered.groupby(partition, dropna=False).cumcount() + 1).reindex(frame.index)
-        frame["partner_differs"] = (frame["country_iso2"] != frame["partner_iso2"]).fillna(False)
-    frame["min_common_votes"] = _min_common_votes(marts)
-    return frame
+    if h.has(*partition, "agreement", "partner_iso2"):
+        h.add("expected_position", f"row_number() OVER (PARTITION BY {_cols(*partition)} "
+                                   "ORDER BY t.agreement DESC NULLS LAST, t.partner_iso2 NULLS LAST)")
+        h.add("partner_differs", "coalesce(t.country_iso2 <> t.partner_iso2, TRUE)")
+    h.add("min_common_votes", _min_common_votes(h))
 
 
-def _prepare_bloc_cohesion(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "members"):
-        k = frame["members"].fillna("").str.split().str.len()
-        frame["expected_pairs"] = (k * (k - 1) // 2).astype("Int64")
-    frame["min_common_votes"] = _min_common_votes(marts)
-    return frame
+def _prepare_bloc_cohesion(h: _Helpers) -> None:
+    if h.has("members"):
+        k = "len(list_filter(string_split_regex(coalesce(t.members, ''), '\\s+'), lambda x: x <> ''))"
+        h.add("expected_pairs", f"CAST({k} * ({k} - 1) // 2 AS BIGINT)")
+    h.add("min_common_votes", _min_common_votes(h))
 
 
-def _prepare_designation_history(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "status", "removed_on"):
-        frame["removed_iff_status_removed"] = (frame["status"] == "removed") == frame["removed_on"].notna()
-    return frame
+def _prepare_designation_history(h: _Helpers) -> None:
+    if h.has("status", "removed_on"):
+        h.add("removed_iff_status_removed", "coalesce(t.status = 'removed', FALSE) = (t.removed_on IS NOT NULL)")
 
 
-def _prepare_snapshot_deltas(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+def _prepare_snapshot_deltas(h: _Helpers) -> None:
     counts = ("designations", "previous_designations", "added", "removed", "changed", *CHANGE_FLAGS)
-    if not _has(frame, "is_first_snapshot", "previous_snapshot_date", *counts):
-        return frame
-    first = frame["is_first_snapshot"].astype("boolean").fillna(False).astype(bool)
-    frame["first_iff_no_previous"] = first == frame["previous_snapshot_date"].isna()
-    frame["counts_add_up"] = (frame["previous_designations"] + frame["added"] - frame["removed"]
-                              == frame["designations"]).fillna(False).astype(bool)
-    frame["first_snapshot_all_added"] = ~first | (
-        (frame["added"] == frame["designations"]) & (frame["previous_designations"] == 0)
-        & (frame["removed"] == 0) & (frame["changed"] == 0))
-    flags = frame[list(CHANGE_FLAGS)]
-    frame["changed_matches_kinds"] = ((flags.max(axis=1) <= frame["changed"])
-                                      & (frame["changed"] <= flags.sum(axis=1))).fillna(False).astype(bool)
-    return frame
+    if not h.has("is_first_snapshot", "previous_snapshot_date", *counts):
+        return
+    first = "coalesce(CAST(t.is_first_snapshot AS BOOLEAN), FALSE)"
+    h.add("first_iff_no_previous", f"{first} = (t.previous_snapshot_date IS NULL)")
+    h.add("counts_add_up", "coalesce(t.previous_designations + t.added - t.removed = t.designations, FALSE)")
+    h.add("first_snapshot_all_added", f"NOT {first} OR coalesce(t.added = t.designations AND t.previous_designations "
+                                      "= 0 AND t.removed = 0 AND t.changed = 0, FALSE)")
+    flags = _cols(*CHANGE_FLAGS)
+    h.add("changed_matches_kinds", f"coalesce(greatest({flags}) <= t.changed AND t.changed <= {_sum0(*CHANGE_FLAGS)}, "
+                                   "FALSE)")
 
 
-def _prepare_delta_records(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if not _has(frame, "change_type", "previous_primary_name", *CHANGE_FLAGS):
-        return frame
-    changed = frame["change_type"] == "changed"
-    flags = frame[list(CHANGE_FLAGS)].astype("boolean")
-    frame["flags_only_on_changed_rows"] = (changed | flags.isna().all(axis=1)).fillna(False).astype(bool)
-    frame["changed_row_says_what"] = (~changed | flags.fillna(False).any(axis=1)).fillna(False).astype(bool)
-    frame["added_has_no_previous_name"] = (
-        (frame["change_type"] != "added") | frame["previous_primary_name"].isna()).fillna(False).astype(bool)
-    return frame
+def _prepare_delta_records(h: _Helpers) -> None:
+    if not h.has("change_type", "previous_primary_name", *CHANGE_FLAGS):
+        return
+    changed = "coalesce(t.change_type = 'changed', FALSE)"
+    flags = [f"CAST(t.{_q(c)} AS BOOLEAN)" for c in CHANGE_FLAGS]
+    h.add("flags_only_on_changed_rows", f"{changed} OR (" + " AND ".join(f"{f} IS NULL" for f in flags) + ")")
+    h.add("changed_row_says_what", f"NOT {changed} OR " + " OR ".join(f"coalesce({f}, FALSE)" for f in flags))
+    h.add("added_has_no_previous_name", "t.change_type IS DISTINCT FROM 'added' OR t.previous_primary_name IS NULL")
 
 
-def _prepare_dyad_ties(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    frame = _rank_helpers(frame, "mart_dyad_ties")
-    if _has(frame, "period_type", "period_start", "period"):
-        frame["period_start_is_first_day"] = _first_day_of_period(frame["period_start"], frame["period_type"])
-        frame["period_label_matches"] = _period_label_matches(frame)
-    if _has(frame, "events", *MODALITY_COUNTS):
-        parts = frame[list(MODALITY_COUNTS)].fillna(0).sum(axis=1)
-        frame["modalities_add_up"] = (frame["events"].isna() | (parts == frame["events"])).astype(bool)
-    if _has(frame, "events_cooperation", "events_conflict", "events_net_cooperation"):
-        frame["net_cooperation_matches"] = _net_cooperation_matches(
-            frame, "events_cooperation", "events_conflict", "events_net_cooperation", empty=0.0)
-    if _has(frame, "tie_index", "index_components", "index_component_list"):
-        listed = frame["index_component_list"].fillna("").str.split(",").map(lambda xs: len([x for x in xs if x]))
-        frame["index_components_listed"] = (listed == frame["index_components"]).fillna(False).astype(bool)
-        frame["index_iff_components"] = frame["tie_index"].notna() == (frame["index_components"] > 0)
-    if _has(frame, "unga_agreement", "unga_common_votes"):
-        minimum = _min_common_votes(marts)
-        frame["unga_scored_with_enough_votes"] = (
-            frame["unga_agreement"].isna() | (frame["unga_common_votes"] >= minimum)).fillna(False).astype(bool)
-    return frame
+def _prepare_dyad_ties(h: _Helpers) -> None:
+    _rank_helpers(h, "mart_dyad_ties")
+    _period_helpers(h)
+    if h.has("events", *MODALITY_COUNTS):
+        h.add("modalities_add_up", f"t.events IS NULL OR coalesce({_sum0(*MODALITY_COUNTS)} = t.events, FALSE)")
+    if h.has("events_cooperation", "events_conflict", "events_net_cooperation"):
+        h.add("net_cooperation_matches", _net_cooperation_sql("events_cooperation", "events_conflict",
+                                                              "events_net_cooperation", empty="0.0"))
+    if h.has("tie_index", "index_components", "index_component_list"):
+        listed = "len(list_filter(string_split(coalesce(t.index_component_list, ''), ','), lambda x: x <> ''))"
+        h.add("index_components_listed", f"coalesce({listed} = t.index_components, FALSE)")
+        h.add("index_iff_components", "(t.tie_index IS NOT NULL) = coalesce(t.index_components > 0, FALSE)")
+    if h.has("unga_agreement", "unga_common_votes"):
+        h.add("unga_scored_with_enough_votes", f"t.unga_agreement IS NULL OR coalesce(t.unga_common_votes >= "
+                                               f"{_min_common_votes(h)}, FALSE)")
 
 
-def _prepare_dyad_ties_directed(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "period_type", "period_start", "period"):
-        frame["period_start_is_first_day"] = _first_day_of_period(frame["period_start"], frame["period_type"])
-        frame["period_label_matches"] = _period_label_matches(frame)
-    if _has(frame, "from_country", "to_country"):
-        frame["countries_differ"] = (frame["from_country"] != frame["to_country"]).fillna(False).astype(bool)
-    if _has(frame, "events_cooperation", "events_conflict", "events_net_cooperation"):
-        frame["net_cooperation_matches"] = _net_cooperation_matches(
-            frame, "events_cooperation", "events_conflict", "events_net_cooperation", empty=0.0)
-    return frame
+def _prepare_dyad_ties_directed(h: _Helpers) -> None:
+    _period_helpers(h)
+    if h.has("from_country", "to_country"):
+        h.add("countries_differ", "coalesce(t.from_country <> t.to_country, TRUE)")
+    if h.has("events_cooperation", "events_conflict", "events_net_cooperation"):
+        h.add("net_cooperation_matches", _net_cooperation_sql("events_cooperation", "events_conflict",
+                                                              "events_net_cooperation", empty="0.0"))
 
 
-def _prepare_dyad_evidence(frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
-    if _has(frame, "evidence_date", "period_year", "period_month"):
-        date = _months(frame["evidence_date"])
-        frame["periods_match_date"] = ((date.dt.year == frame["period_year"])
-                                       & (date.dt.to_period("M").dt.start_time == _months(frame["period_month"]))
-                                       ).fillna(False).astype(bool)
-    if _has(frame, "evidence_kind", "rcid", "vote_a", "vote_b", "entity_key"):
-        kind = frame["evidence_kind"]
-        given = frame[["rcid", "vote_a", "vote_b"]].notna()
-        frame["votes_iff_unga_vote"] = given.all(axis=1).where(kind == "unga_vote", ~given.any(axis=1)).astype(bool)
-        has_entity = (kind != "sanctions") | frame["entity_key"].notna()
-        frame["sanctions_have_entity"] = has_entity.fillna(False).astype(bool)
-    return frame
+def _prepare_dyad_evidence(h: _Helpers) -> None:
+    if h.has("evidence_date", "period_year", "period_month"):
+        day = "CAST(t.evidence_date AS TIMESTAMP)"
+        h.add("periods_match_date", f"coalesce(year({day}) = t.period_year AND date_trunc('month', {day}) "
+                                    "= CAST(t.period_month AS TIMESTAMP), FALSE)")
+    if h.has("evidence_kind", "rcid", "vote_a", "vote_b", "entity_key"):
+        given = ["t.rcid IS NOT NULL", "t.vote_a IS NOT NULL", "t.vote_b IS NOT NULL"]
+        h.add("votes_iff_unga_vote", f"CASE WHEN t.evidence_kind = 'unga_vote' THEN {' AND '.join(given)} "
+                                     f"ELSE NOT ({' OR '.join(given)}) END")
+        h.add("sanctions_have_entity", "t.evidence_kind IS DISTINCT FROM 'sanctions' OR t.entity_key IS NOT NULL")
 
 
-PREPARERS: dict[str, Callable[[pd.DataFrame, Mapping[str, pd.DataFrame] | None], pd.DataFrame]] = {
+PREPARERS: dict[str, Callable[[_Helpers], None]] = {
     "mart_country_rankings": _prepare_country_rankings,
     "mart_country_rankings_as_known": _prepare_country_rankings,
     "mart_country_rankings_monthly": _prepare_monthly,
@@ -439,19 +437,62 @@ PREPARERS: dict[str, Callable[[pd.DataFrame, Mapping[str, pd.DataFrame] | None],
 }
 
 
-def prepare(mart: str, frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Return ``frame`` with the helper columns the suite of ``mart`` checks (a copy; marts without
-    helpers come back as they are). ``marts`` (every mart's frame, by name) lets a rule look at
-    another mart: crossover months start after the monthly series does, ranked partners have at
-    least mart_unga_agreement's ``min_common_votes``. Without it those rules are logged as not
-    checkable and pass."""
+def helper_sql(mart: str, columns: Sequence[str], others: Mapping[str, Sequence[str]]) -> str | None:
+    """The SELECT that adds the helper columns of ``mart`` (None: it has none), given its columns
+    and the marts (with their columns) the SQL may read; it reads the marts by name."""
     preparer = PREPARERS.get(mart)
-    return frame if preparer is None else preparer(frame.copy(), marts)
+    if preparer is None:
+        return None
+    helpers = _Helpers(mart, columns, others)
+    preparer(helpers)
+    return helpers.sql()
+
+
+def prepare(mart: str, frame: pd.DataFrame, marts: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Return ``frame`` with the helper columns the suite of ``mart`` checks (a new frame; marts
+    without helpers come back as they are), computed by the same SQL as :func:`prepare_relations`.
+    ``marts`` (every mart's frame, by name) lets a rule look at another mart: crossover months start
+    after the monthly series does, ranked partners have at least mart_unga_agreement's
+    ``min_common_votes``. Without it those rules are logged as not checkable and pass."""
+    return _prepare_frames({**(marts or {}), mart: frame}, [mart])[mart]
 
 
 def prepare_all(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """:func:`prepare` every mart of ``frames``, each seeing the others."""
-    return {mart: prepare(mart, frame, frames) for mart, frame in frames.items()}
+    return _prepare_frames(frames, list(frames))
+
+
+def _prepare_frames(frames: Mapping[str, pd.DataFrame], which: list[str]) -> dict[str, pd.DataFrame]:
+    """The marts ``which`` of ``frames`` with their helper columns, every frame registered under its
+    mart's name in one in-memory DuckDB."""
+    columns = {name: list(frame.columns) for name, frame in frames.items()}
+    sqls = {mart: helper_sql(mart, columns[mart], columns) for mart in which}
+    if not any(sqls.values()):
+        return {mart: frames[mart] for mart in which}
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, frame in frames.items():
+            con.register(name, frame)
+        return {mart: con.sql(sql).df() if sql else frames[mart] for mart, sql in sqls.items()}
+    finally:
+        con.close()
+
+
+def prepare_relations(con: Any, names: Sequence[str]) -> dict[str, Any]:
+    """Every mart of ``names`` in the database of ``con`` as a DuckDB relation with its helper
+    columns: what the runner validates, without reading a mart into pandas."""
+    columns = {name: list(con.table(name).columns) for name in mart_names() if _exists(con, name)}
+    return {name: con.sql(helper_sql(name, columns[name], columns) or f"SELECT * FROM {_q(name)}")
+            for name in names if name in columns}
+
+
+def _exists(con: Any, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
+                            [name]).fetchall()[0][0] or
+                con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND schema_name = 'main'",
+                            [name]).fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------- rules

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -34,6 +35,8 @@ DATE_PRECISIONS = ("day", "month", "year", "article")
 VOTE_CODES = (1, 2, 3, 8, 9)
 ISSUE_CODES = ("me", "nu", "di", "hr", "co", "ec")
 CLAIM_TYPES = ("ranking", "bloc_membership", "comparison", "attribute")
+#: The columns :func:`prepare` adds.
+HELPER_COLUMNS = ("expected_goldstein", "expected_quad_class", "cameo_known", "actors_distinct")
 
 
 @functools.cache
@@ -58,19 +61,54 @@ def quad_class_of_root(root: str | None) -> int | None:
     return 1 if n <= 5 else 2 if n <= 9 else 3 if n <= 14 else 4 if n <= 20 else None
 
 
-def prepare(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the lookup values the suite of ``table`` compares rows with."""
-    if table in ("gdelt_events", "article_events") and not frame.empty:
-        frame = frame.copy()
-        code_col = "event_code" if table == "gdelt_events" else "cameo_code"
-        root_col = "event_root_code" if table == "gdelt_events" else "cameo_root"
-        book = cameo_codebook()
-        frame["expected_goldstein"] = [book.get(c, (None, None))[0] for c in frame[code_col]]
-        frame["expected_quad_class"] = [quad_class_of_root(r) for r in frame[root_col]]
-        frame["cameo_known"] = [c in book for c in frame[code_col]]
-        if table == "article_events":
-            frame["actors_distinct"] = frame["actor1_iso3"] != frame["actor2_iso3"]
-    return frame
+def _codebook_sql() -> str:
+    """The CAMEO codebook as an inline table ``(code, goldstein)``."""
+    rows = ", ".join("('" + code.replace("'", "''") + f"', {goldstein!r})"
+                     for code, (goldstein, _quad) in sorted(cameo_codebook().items()))
+    return f"(VALUES {rows}) AS book(code, goldstein)"
+
+
+def _quad_class_of_root_sql(root: str) -> str:
+    """:func:`quad_class_of_root` in SQL."""
+    n = f"TRY_CAST({root} AS BIGINT)"
+    return (f"CASE WHEN regexp_full_match(CAST({root} AS VARCHAR), '[0-9]+') THEN CASE WHEN {n} <= 5 THEN 1 "
+            f"WHEN {n} <= 9 THEN 2 WHEN {n} <= 14 THEN 3 WHEN {n} <= 20 THEN 4 END END")
+
+
+def prepare_sql(table: str, columns: Sequence[str] = ()) -> str | None:
+    """The SELECT over ``t`` (whose ``columns`` are given) that adds the lookup values the suite of
+    ``table`` compares rows with, computed afresh when ``t`` has them already (None: that table
+    needs none)."""
+    if table not in ("gdelt_events", "article_events"):
+        return None
+    code_col = "event_code" if table == "gdelt_events" else "cameo_code"
+    root_col = "event_root_code" if table == "gdelt_events" else "cameo_root"
+    added = ["book.goldstein AS expected_goldstein",
+             f"{_quad_class_of_root_sql(f't.{root_col}')} AS expected_quad_class",
+             "book.code IS NOT NULL AS cameo_known"]
+    if table == "article_events":
+        added.append("coalesce(t.actor1_iso3 <> t.actor2_iso3, TRUE) AS actors_distinct")
+    again = [name for name in HELPER_COLUMNS if name in columns]
+    star = f"t.* EXCLUDE ({', '.join(again)})" if again else "t.*"
+    return (f"SELECT {star}, {', '.join(added)} FROM t LEFT JOIN {_codebook_sql()} "
+            f"ON book.code = CAST(t.{code_col} AS VARCHAR)")
+
+
+def prepare(table: str, frame: Any) -> Any:
+    """Add the lookup values the suite of ``table`` compares rows with: a DuckDB relation gets
+    them as a relation (nothing read into pandas), a pandas frame as a new frame."""
+    sql = prepare_sql(table, list(frame.columns))
+    if sql is None:
+        return frame
+    if not isinstance(frame, pd.DataFrame):
+        return frame.query("t", sql)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.from_df(frame).query("t", sql).df()
+    finally:
+        con.close()
 
 
 def _common(gxe: Any, table: str, columns: list[str]) -> list[Any]:

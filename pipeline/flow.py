@@ -184,21 +184,17 @@ def _floor(source: str, demo: bool) -> int:
 
 # --- 4. staged checks -------------------------------------------------------------------------
 
-def _staged_frames(root: Path, source: str, snapshot: str, tables: list[str]):
-    import duckdb
+def _staged_frames(con, root: Path, source: str, snapshot: str, tables: list[str]) -> dict:
+    """Each staged table of one source's snapshot as a DuckDB relation on ``con`` (the checks run in
+    DuckDB: nothing is read into pandas), with ``source`` and ``snapshot_date``."""
+    from pipeline.validation import sql_literal
 
     frames = {}
-    con = duckdb.connect()
-    try:
-        for table in tables:
-            part = root / table / f"source={source}" / f"snapshot_date={snapshot}"
-            frame = con.execute(
-                "select *, ? as source, cast(? as date) as snapshot_date from read_parquet(?)",
-                [source, snapshot, f"{part}/*.parquet"],
-            ).df()
-            frames[table] = frame
-    finally:
-        con.close()
+    for table in tables:
+        part = root / table / f"source={source}" / f"snapshot_date={snapshot}"
+        frames[table] = con.read_parquet(f"{part}/*.parquet", hive_partitioning=False).query(
+            "p", f"select *, {sql_literal(source)} as source, cast({sql_literal(snapshot)} as date) as snapshot_date "
+                 "from p")
     return frames
 
 
@@ -290,8 +286,10 @@ def staged_suites_for(source: str, demo: bool, snapshot: date, settings: Setting
 
 
 def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
+    import duckdb
+
     from expectations.staged_alignment import prepare
-    from pipeline.validation import validate_stage
+    from pipeline.validation import build_pending_docs, validate_stage
 
     lakefs.pull_publication(settings)  # an object-store lake: the current release the checks compare with
     checked = {}
@@ -301,14 +299,19 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
         source = result["source"]
         snapshot = date.fromisoformat(result["snapshot_date"])
         suites = staged_suites_for(source, result["demo"], snapshot, settings)
-        frames = _staged_frames(candidate_dir(settings, run_id), source, result["snapshot_date"], list(suites))
-        frames = {table: prepare(table, frame) for table, frame in frames.items()}
+        con = duckdb.connect()
         try:
-            reports = validate_stage("staged", frames, suites, docs_dir=data_docs_dir(settings), run_name=source)
+            frames = _staged_frames(con, candidate_dir(settings, run_id), source, result["snapshot_date"], list(suites))
+            frames = {table: prepare(table, frame) for table, frame in frames.items()}
+            reports = validate_stage("staged", frames, suites, docs_dir=data_docs_dir(settings), run_name=source,
+                                     docs_later=True)
         except ValidationFailed as exc:
             raise ValidationFailed(f"{exc.suite} (source {source}, files {', '.join(result['files'])})",
                                    exc.failures, exc.data_docs) from None
+        finally:
+            con.close()
         checked[source] = [r.suite for r in reports]
+    build_pending_docs(data_docs_dir(settings))  # one Data Docs build for every source
     return checked
 
 
@@ -389,23 +392,21 @@ def _link_matching(settings: Settings, run_id: str, staged: Path) -> None:
 
 # --- 6. mart checks ---------------------------------------------------------------------------
 
-def mart_frames(db_path: Path, names: list[str]):
+def check_marts(db_path: str, settings: Settings) -> dict:
+    """Every mart's suite, evaluated in DuckDB over the built database (each mart with its helper
+    columns as a relation: nothing is read into pandas); GX judges the outcome."""
     import duckdb
 
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return {name: con.execute(f"select * from {name}").df() for name in names}
-    finally:
-        con.close()
-
-
-def check_marts(db_path: str, settings: Settings) -> dict:
-    from expectations.marts import mart_suites, prepare_all
+    from expectations.marts import mart_suites, prepare_relations
     from pipeline.validation import validate_stage
 
     suites = mart_suites()
-    frames = prepare_all(mart_frames(Path(db_path), list(suites)))
-    reports = validate_stage("marts", frames, suites, docs_dir=data_docs_dir(settings))
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        frames = prepare_relations(con, list(suites))
+        reports = validate_stage("marts", frames, suites, docs_dir=data_docs_dir(settings))
+    finally:
+        con.close()
     return {"suites": [r.suite for r in reports]}
 
 

@@ -1,31 +1,47 @@
-"""Run Great Expectations suites on DataFrames and turn the results into pipeline decisions.
+"""Check tables against Great Expectations suites and turn the results into pipeline decisions.
 
 Every stage (raw files, staged tables, marts) is checked the same way::
 
     docs = settings.gx_dir / "docs"
-    reports = validate_stage("staged", frames, staged_suites(...), docs_dir=docs)
+    reports = validate_stage("staged", tables, staged_suites(...), docs_dir=docs)
 
-- Frames are validated through a GX pandas dataframe asset (GX's SQL data sources do not
-  support DuckDB, so marts are read with ``con.sql(...).df()`` first).
-- GX marks a run failed if *any* expectation fails, whatever its severity. Here an expectation
-  with ``severity="warning"`` (or ``"info"``) only logs a warning; a failing ``critical`` one, or
-  any expectation that raised (a missing column, a type error), is a critical failure and
+A table is a pandas DataFrame or a DuckDB relation (a Parquet scan, a mart of the built
+database): nothing is read into pandas to be checked. Each suite is checked in two steps:
+
+1. **The rules, in DuckDB.** Every expectation of the suite (its type and kwargs, as written in
+   ``expectations/``) is compiled to SQL and evaluated in one aggregate query over the table:
+   rows counted, rows that break it, observed values of table-level rules. For a rule that
+   rows break, a bounded second query fetches the most frequent offending values and, with
+   ``index_columns``, the offending rows. An expectation type with no SQL form here is
+   evaluated by GX itself on a pandas frame of only the columns it names (:func:`_gx_fallback`).
+2. **The verdict, in GX.** The outcome is one small frame with a row per rule (counts, share of
+   rows that keep it, its ``mostly``, severity, examples, any evaluation error), and GX validates
+   that frame with the suite's *audit* (:func:`_audit_suite`): every rule could be evaluated, every
+   critical rule holds (share >= mostly), every warning rule holds, every rule was evaluated.
+   GX's failing rows are the failing rules; their results and Data Docs name each rule.
+
+The rest is unchanged:
+
+- GX marks a run failed if *any* expectation fails, whatever its severity. Here a rule with
+  ``severity="warning"`` (or ``"info"``) only logs a warning; a failing ``critical`` one, or any
+  rule that could not be evaluated (a missing column, a type error), is a critical failure and
   :func:`check` raises :class:`~pipeline.errors.ValidationFailed` naming the suite and every
-  failed critical expectation.
-- With ``index_columns`` (the raw stage passes ``source, name, kind``), GX returns every row that
-  broke a row-level expectation, identified by those columns, in the same single pass: each
-  failure names its rows and :attr:`SuiteReport.unexpected_rows` lists them, so a caller never
-  re-validates row by row to find the culprits.
+  failed critical rule.
+- With ``index_columns`` (the raw stage passes ``source, name, kind``), each failure names every
+  row that broke it, by those columns, and :attr:`SuiteReport.unexpected_rows` lists them, so a
+  caller never re-validates row by row to find the culprits.
 - With ``docs_dir``, results are kept as JSON beside it (``<docs_dir.parent>/validations``,
   suites in ``<docs_dir.parent>/expectations``) and Data Docs HTML is built in ``docs_dir``.
   The GX context itself stays in memory (no ``great_expectations.yml``), so Airflow tasks
   validating in parallel never rewrite a shared config file.
 
-This module imports Great Expectations (several seconds): import it inside tasks only.
+Great Expectations is imported on the first validation, once per process (:func:`_gx`);
+importing this module does not import it.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -37,49 +53,40 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-import great_expectations as gx  # noqa: E402
-from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
-from great_expectations.data_context.types.base import (  # noqa: E402
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
-from great_expectations.data_context.types.resource_identifiers import (  # noqa: E402
-    ExpectationSuiteIdentifier,
-    ValidationResultIdentifier,
-)
-
-from pipeline.errors import ValidationFailed  # noqa: E402
+from pipeline.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SuiteReport", "validate_frame", "validate_stage", "check"]
+__all__ = ["SuiteReport", "build_pending_docs", "check", "offline_data_docs", "sql_literal", "validate_frame",
+           "validate_stage"]
 
 DATASOURCE = "pipeline_frames"
 BATCH_DEFINITION = "whole_frame"
 DOCS_SITE = "local_site"
-RESULT_FORMAT = "SUMMARY"  # counts plus up to 20 example values; COMPLETE would list every row
 _MAX_ARG_CHARS = 160
 _MAX_EXAMPLES = 5
 _MAX_ROWS_SHOWN = 10
+#: At most this many offending rows per rule are fetched for ``index_columns`` (raw: one row per file).
+MAX_UNEXPECTED_ROWS = 100_000
+#: The columns of a rule row that GX names when the audit finds a rule failing.
+AUDIT_INDEX_COLUMNS = ["rule_index", "expectation", "column", "rule", "unexpected_count", "element_count", "examples"]
 
 
 @dataclass
 class SuiteReport:
-    """What one suite said about one frame.
+    """What one suite said about one table.
 
-    ``success`` is False only when a critical expectation failed; warnings do not count.
+    ``success`` is False only when a critical rule failed; warnings do not count.
+    ``evaluated`` is the number of rules evaluated.
     ``data_docs`` is the path of the Data Docs ``index.html`` when docs were built.
     ``unexpected_rows`` (only when validated with ``index_columns``): for each failed critical
-    expectation, in the order of ``failed_critical``, every row that broke it, as a mapping of the
-    index columns to the row's values (table-level expectations have none).
+    rule, in the order of ``failed_critical``, every row that broke it, as a mapping of the
+    index columns to the row's values (table-level rules have none).
     """
 
     suite: str
@@ -91,7 +98,34 @@ class SuiteReport:
     unexpected_rows: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- GX context
+# --------------------------------------------------------------------------- GX, once per process
+
+
+@functools.cache
+def _gx() -> SimpleNamespace:
+    """Great Expectations' modules, imported on first use and once per process (several seconds)."""
+    started = time.perf_counter()
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    log.debug("imported Great Expectations in %.2fs", time.perf_counter() - started)
+    return SimpleNamespace(
+        gx=gx, gxe=gxe, RunIdentifier=RunIdentifier, DataContextConfig=DataContextConfig,
+        InMemoryStoreBackendDefaults=InMemoryStoreBackendDefaults, ProgressBarsConfig=ProgressBarsConfig,
+        ExpectationSuiteIdentifier=ExpectationSuiteIdentifier, ValidationResultIdentifier=ValidationResultIdentifier,
+    )
 
 
 _contexts: dict[Path | None, Any] = {}
@@ -107,7 +141,8 @@ def _context(docs_dir: Path | None) -> Any:
     ctx = _contexts.get(key)
     if ctx is not None:
         return ctx
-    defaults = InMemoryStoreBackendDefaults()
+    g = _gx()
+    defaults = g.InMemoryStoreBackendDefaults()
     stores = defaults.stores
     docs_sites: dict[str, Any] = {}
     if key is not None:
@@ -129,14 +164,14 @@ def _context(docs_dir: Path | None) -> Any:
             },
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
-    config = DataContextConfig(
+    config = g.DataContextConfig(
         store_backend_defaults=defaults,
         stores=stores,
         data_docs_sites=docs_sites,
         analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),  # no tqdm "Calculating Metrics" bars
+        progress_bars=g.ProgressBarsConfig(globally=False),  # no tqdm "Calculating Metrics" bars
     )
-    ctx = gx.get_context(mode="ephemeral", project_config=config)
+    ctx = g.gx.get_context(mode="ephemeral", project_config=config)
     ctx.data_sources.add_pandas(name=DATASOURCE)
     _contexts[key] = ctx
     return ctx
@@ -154,30 +189,357 @@ def _batch_definition(ctx: Any, asset_name: str) -> Any:
         return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
 
 
-# --------------------------------------------------------------------------- frames
+# --------------------------------------------------------------------------- SQL for each rule
 
 
-def _prepare(df: pd.DataFrame) -> pd.DataFrame:
-    """Make date columns comparable with the suites' datetime bounds.
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
-    pyarrow reads ``date32`` as object columns of ``datetime.date`` while DuckDB's ``.df()``
-    gives ``datetime64``; GX compares values with Python operators, and a ``date`` cannot be
-    compared with a ``datetime``. Object columns holding only dates become ``datetime64``.
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for an expectation argument (a value set member, a bound) or a name."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "'NaN'::DOUBLE"
+        if math.isinf(value):
+            return "'Infinity'::DOUBLE" if value > 0 else "'-Infinity'::DOUBLE"
+        return repr(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass
+class _Check:
+    """One expectation as SQL.
+
+    A row rule (``kind="map"``): ``considered`` says which rows count (GX's denominator: every row
+    for a null check, the non-null ones otherwise), ``unexpected`` which of them break the rule,
+    ``value`` what an offending row shows. A table rule (``kind="table"``): ``aggregate`` is the
+    observed value, judged by ``judge``. ``window`` adds a column the others need (duplicate counts).
     """
-    converted: dict[str, pd.Series] = {}
-    for col in df.columns:
-        series = df[col]
-        if series.dtype != object:
+
+    kind: str
+    columns: tuple[str, ...]
+    considered: str = "TRUE"
+    unexpected: str = "FALSE"
+    value: str | None = None
+    aggregate: str | None = None
+    window: str | None = None
+    judge: Any = None  # (observed) -> bool, for table rules
+    not_null_rule: bool = False  # GX's null check counts every row, other row rules only non-null ones
+
+
+def _bound_predicate(expr: str, kw: Mapping[str, Any]) -> str | None:
+    """``expr`` within ``min_value``/``max_value`` (``strict_min``/``strict_max``), as GX reads them."""
+    parts = []
+    if kw.get("min_value") is not None:
+        parts.append(f"{expr} {'>' if kw.get('strict_min') else '>='} {sql_literal(kw['min_value'])}")
+    if kw.get("max_value") is not None:
+        parts.append(f"{expr} {'<' if kw.get('strict_max') else '<='} {sql_literal(kw['max_value'])}")
+    return " AND ".join(parts) if parts else None
+
+
+def _within(observed: Any, kw: Mapping[str, Any]) -> bool:
+    low, high = kw.get("min_value"), kw.get("max_value")
+    if observed is None:
+        return False
+    if low is not None and (observed <= low if kw.get("strict_min") else observed < low):
+        return False
+    return not (high is not None and (observed >= high if kw.get("strict_max") else observed > high))
+
+
+def _pair_considered(a: str, b: str, ignore: str | None) -> str:
+    ignore = ignore or "both_values_are_missing"
+    if ignore == "either_value_is_missing":
+        return f"({a} IS NOT NULL AND {b} IS NOT NULL)"
+    if ignore == "neither":
+        return "TRUE"
+    return f"({a} IS NOT NULL OR {b} IS NOT NULL)"
+
+
+def _compile(index: int, kind: str, kw: Mapping[str, Any]) -> _Check | None:  # noqa: C901, PLR0911, PLR0912
+    """The SQL of one expectation, or None when the type has no SQL form here (GX evaluates it)."""
+    column = kw.get("column")
+    c = _ident(column) if column is not None else ""
+    if kind == "expect_column_values_to_not_be_null":
+        return _Check("map", (column,), "TRUE", f"{c} IS NULL", None, not_null_rule=True)
+    if kind == "expect_column_values_to_be_null":
+        return _Check("map", (column,), "TRUE", f"{c} IS NOT NULL", c, not_null_rule=True)
+    if kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
+        values = list(kw.get("value_set") or [])
+        member = f"{c} IN ({', '.join(sql_literal(v) for v in values)})" if values else "FALSE"
+        unexpected = f"NOT coalesce({member}, FALSE)" if kind.endswith("to_be_in_set") else f"coalesce({member}, FALSE)"
+        return _Check("map", (column,), f"{c} IS NOT NULL", unexpected, c)
+    if kind in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex"):
+        found = f"regexp_matches(CAST({c} AS VARCHAR), {sql_literal(kw['regex'])})"
+        unexpected = f"NOT {found}" if kind == "expect_column_values_to_match_regex" else found
+        return _Check("map", (column,), f"{c} IS NOT NULL", unexpected, c)
+    if kind == "expect_column_values_to_be_between":
+        bounds = _bound_predicate(c, kw)
+        if bounds is None:
+            return None  # GX refuses it: let GX say so
+        return _Check("map", (column,), f"{c} IS NOT NULL", f"NOT coalesce({bounds}, FALSE)", c)
+    if kind == "expect_column_value_lengths_to_be_between":
+        bounds = _bound_predicate(f"length(CAST({c} AS VARCHAR))", kw)
+        if bounds is None:
+            return None
+        return _Check("map", (column,), f"{c} IS NOT NULL", f"NOT coalesce({bounds}, FALSE)", c)
+    if kind == "expect_column_values_to_be_unique":
+        dup = f"__dup_{index}"
+        return _Check("map", (column,), f"{c} IS NOT NULL", f"{dup} > 1", c,
+                      window=f"count(*) OVER (PARTITION BY {c}) AS {dup}")
+    if kind == "expect_compound_columns_to_be_unique":
+        cols = list(kw["column_list"])
+        idents = [_ident(x) for x in cols]
+        ignore = kw.get("ignore_row_if") or "all_values_are_missing"
+        if ignore == "any_value_is_missing":
+            considered = "(" + " AND ".join(f"{x} IS NOT NULL" for x in idents) + ")"
+        elif ignore == "never":
+            considered = "TRUE"
+        else:
+            considered = "(" + " OR ".join(f"{x} IS NOT NULL" for x in idents) + ")"
+        dup = f"__dup_{index}"
+        return _Check("map", tuple(cols), considered, f"{dup} > 1", f"({', '.join(idents)})",
+                      window=f"count(*) OVER (PARTITION BY {', '.join(idents)}) AS {dup}")
+    if kind in ("expect_column_pair_values_to_be_equal", "expect_column_pair_values_a_to_be_greater_than_b"):
+        a, b = _ident(kw["column_A"]), _ident(kw["column_B"])
+        if kind == "expect_column_pair_values_to_be_equal":
+            unexpected = f"{a} IS DISTINCT FROM {b}"
+        else:
+            unexpected = f"NOT coalesce({a} {'>=' if kw.get('or_equal') else '>'} {b}, FALSE)"
+        return _Check("map", (kw["column_A"], kw["column_B"]), _pair_considered(a, b, kw.get("ignore_row_if")),
+                      unexpected, f"({a}, {b})")
+    if kind == "expect_table_row_count_to_be_between":
+        return _Check("table", (), aggregate="count(*)", judge=lambda n: _within(n, kw))
+    if kind == "expect_table_row_count_to_equal":
+        return _Check("table", (), aggregate="count(*)", judge=lambda n: n == kw.get("value"))
+    if kind == "expect_column_unique_value_count_to_be_between":
+        return _Check("table", (column,), aggregate=f"count(DISTINCT {c})", judge=lambda n: _within(n, kw))
+    if kind == "expect_column_to_exist":
+        return _Check("table", (column,), aggregate="TRUE", judge=lambda _: True)
+    return None
+
+
+# --------------------------------------------------------------------------- evaluating a suite's rules
+
+
+@dataclass
+class _Rule:
+    """One expectation of a suite and what the table said about it."""
+
+    index: int
+    config: Any
+    type: str
+    kwargs: dict[str, Any]
+    severity: str
+    rule: str
+    check: _Check | None = None
+    element_count: int | None = None
+    considered: int | None = None
+    unexpected_count: int | None = None
+    observed: Any = None
+    missing: list[str] | None = None
+    error: str | None = None
+    examples: list[tuple[Any, int]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    success_ratio: float | None = None
+    mostly: float = 1.0
+
+    @property
+    def column_text(self) -> str:
+        kw = self.kwargs
+        if "column" in kw:
+            return str(kw["column"])
+        if "column_A" in kw:
+            return f"{kw['column_A']}, {kw['column_B']}"
+        if "column_list" in kw:
+            return ", ".join(map(str, kw["column_list"]))
+        return ""
+
+
+def _rules(suite: Any) -> list[_Rule]:
+    rules = []
+    for i, expectation in enumerate(suite.expectations):
+        cfg = expectation.configuration
+        kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+        severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical").lower()
+        text = (cfg.meta or {}).get("rule") or cfg.notes or cfg.description or ""
+        rule = _Rule(i, cfg, cfg.type, kwargs, severity, str(text), mostly=float(kwargs.get("mostly", 1.0) or 1.0))
+        rule.check = _compile(i, cfg.type, kwargs)
+        rules.append(rule)
+    return rules
+
+
+def _relation(con: Any, frame: Any) -> Any:
+    """A DuckDB relation over ``frame`` (a relation is used as it is)."""
+    if isinstance(frame, pd.DataFrame):
+        return con.from_df(frame)
+    return frame
+
+
+def _query(rel: Any, sql: str) -> list[tuple]:
+    return rel.query("t", sql).fetchall()
+
+
+def _base(rel: Any, checks: Sequence[_Check]) -> str:
+    windows = [ch.window for ch in checks if ch.window]
+    return f"(SELECT *, {', '.join(windows)} FROM t)" if windows else "t"
+
+
+def _aggregates(rule: _Rule) -> list[str]:
+    ch = rule.check
+    if ch.kind == "table":
+        return [ch.aggregate]
+    return [f"coalesce(count_if({ch.considered}), 0)",
+            f"coalesce(count_if(({ch.considered}) AND ({ch.unexpected})), 0)"]
+
+
+def _evaluate(rel: Any, columns: list[str], rules: list[_Rule], index_columns: Sequence[str]) -> int:
+    """Evaluate every SQL rule over ``rel`` in one aggregate query (rule by rule when that query
+    fails, to name the rule that cannot be evaluated); then fetch examples of the broken ones.
+    Returns the table's row count."""
+    present = set(columns)
+    runnable = []
+    for rule in rules:
+        if rule.check is None:
             continue
-        values = series.dropna()
-        if values.empty:
+        if rule.type == "expect_table_columns_to_match_set":
             continue
-        first = values.iloc[0]
-        if not isinstance(first, date) or isinstance(first, datetime):
+        missing = [c for c in rule.check.columns if c not in present]
+        if missing:
+            rule.error = f"column(s) {missing} not in the table"
             continue
-        if all(isinstance(v, date) and not isinstance(v, datetime) for v in values):
-            converted[col] = pd.to_datetime(series)
-    return df.assign(**converted) if converted else df
+        runnable.append(rule)
+
+    def run(batch: list[_Rule]) -> int:
+        selects = ["count(*)"] + [a for r in batch for a in _aggregates(r)]
+        (row,) = _query(rel, f"SELECT {', '.join(selects)} FROM {_base(rel, [r.check for r in batch])}")
+        values = list(row[1:])
+        for r in batch:
+            if r.check.kind == "table":
+                r.observed = values.pop(0)
+            else:
+                r.considered, r.unexpected_count = int(values.pop(0)), int(values.pop(0))
+        return int(row[0])
+
+    try:
+        total = run(runnable)
+    except Exception as exc:  # noqa: BLE001 - a type error in one rule: find which, evaluate the others
+        log.debug("aggregate query failed (%s); evaluating rule by rule", exc)
+        total = _query(rel, "SELECT count(*) FROM t")[0][0]
+        for rule in runnable:
+            try:
+                run([rule])
+            except Exception as rule_exc:  # noqa: BLE001
+                rule.error = " ".join(str(rule_exc).split())[:400]
+    for rule in rules:
+        rule.element_count = total
+        if rule.type == "expect_table_columns_to_match_set":
+            _columns_rule(rule, columns)
+        elif rule.check is not None and rule.error is None:
+            _judge(rule, total)
+            if rule.unexpected_count:
+                _fetch_examples(rel, rule, index_columns, present)
+    return total
+
+
+def _columns_rule(rule: _Rule, columns: list[str]) -> None:
+    """``expect_table_columns_to_match_set`` as GX reads it: with ``exact_match`` no column more
+    or less; without, every listed column present."""
+    expected = set(rule.kwargs.get("column_set") or [])
+    actual = set(columns)
+    rule.missing = sorted(expected - actual)
+    extra = sorted(actual - expected)
+    exact = rule.kwargs.get("exact_match", True)
+    ok = not rule.missing and (not exact or not extra)
+    rule.observed = sorted(columns)
+    rule.success_ratio = 1.0 if ok else 0.0
+
+
+def _judge(rule: _Rule, total: int) -> None:
+    ch = rule.check
+    if ch.kind == "table":
+        ok = bool(ch.judge(rule.observed))
+        rule.success_ratio = 1.0 if ok else 0.0
+        return
+    considered = total if ch.not_null_rule else rule.considered
+    if not total or not considered:
+        rule.success_ratio = 1.0  # GX: vacuously true
+    else:
+        rule.success_ratio = (float(considered) - float(rule.unexpected_count)) / float(considered)
+
+
+def _fetch_examples(rel: Any, rule: _Rule, index_columns: Sequence[str], present: set[str]) -> None:
+    ch = rule.check
+    base = _base(rel, [ch])
+    where = f"({ch.considered}) AND ({ch.unexpected})"
+    try:
+        if ch.value is not None:
+            rule.examples = [(v, int(n)) for v, n in _query(
+                rel, f"SELECT {ch.value} AS v, count(*) AS n FROM {base} WHERE {where} "
+                     f"GROUP BY ALL ORDER BY n DESC, v NULLS FIRST LIMIT {_MAX_EXAMPLES}")]
+        named = [c for c in index_columns if c in present]
+        if named:
+            cols = ", ".join(_ident(c) for c in named)
+            rule.rows = [dict(zip(named, r, strict=True)) for r in _query(
+                rel, f"SELECT {cols} FROM {base} WHERE {where} ORDER BY {cols} LIMIT {MAX_UNEXPECTED_ROWS}")]
+    except Exception as exc:  # noqa: BLE001 - the counts stand; only the examples are missing
+        log.warning("could not fetch the offending values of %s: %s", rule.type, exc)
+
+
+def _gx_fallback(rel: Any, columns: list[str], rules: list[_Rule], index_columns: Sequence[str]) -> None:
+    """Rules with no SQL form here: GX evaluates them on a pandas frame of only the columns they
+    name (every column when they name none), in one pass, and their results become rule rows."""
+    todo = [r for r in rules if r.check is None and r.type != "expect_table_columns_to_match_set"]
+    if not todo:
+        return
+    g = _gx()
+    named: list[str] = []
+    for r in todo:
+        for key in ("column", "column_A", "column_B"):
+            if r.kwargs.get(key) is not None:
+                named.append(str(r.kwargs[key]))
+        named += [str(c) for c in r.kwargs.get("column_list") or []]
+    wanted = [c for c in dict.fromkeys([*named, *index_columns]) if c in columns] if named else list(columns)
+    frame = rel.query("t", f"SELECT {', '.join(_ident(c) for c in wanted)} FROM t").df() if wanted else rel.df()
+    ctx = _context(None)
+    name = f"fallback.{id(rules)}"
+    suite = ctx.suites.add_or_update(g.gx.ExpectationSuite(name=name, expectations=[
+        r.config.to_domain_obj() for r in todo]))
+    definition = ctx.validation_definitions.add_or_update(
+        g.gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=suite))
+    fmt: Any = "SUMMARY"
+    if index_columns:
+        fmt = {"result_format": "COMPLETE", "unexpected_index_column_names": [c for c in index_columns if c in wanted]}
+    result = definition.run(batch_parameters={"dataframe": frame}, result_format=fmt)
+    for rule, res in zip(todo, result.results, strict=True):
+        out = res.result or {}
+        errors = _exception_messages(res.exception_info)
+        if errors:
+            rule.error = "; ".join(dict.fromkeys(errors))
+            continue
+        rule.element_count = out.get("element_count", len(frame))
+        rule.unexpected_count = out.get("unexpected_count")
+        rule.considered = out.get("element_count") if rule.type.endswith("not_be_null") else \
+            (rule.element_count or 0) - (out.get("missing_count") or 0)
+        rule.observed = out.get("observed_value")
+        counts = out.get("partial_unexpected_counts") or []
+        rule.examples = [(c.get("value"), int(c.get("count", 1))) for c in counts[:_MAX_EXAMPLES]] or \
+            [(v, 1) for v in (out.get("partial_unexpected_list") or [])[:_MAX_EXAMPLES]]
+        rule.rows = [{k: row.get(k) for k in index_columns} for row in out.get("unexpected_index_list") or []
+                     if isinstance(row, Mapping)]
+        rule.success_ratio = 1.0 if res.success else 0.0
 
 
 # --------------------------------------------------------------------------- describing results
@@ -188,6 +550,8 @@ def _fmt(value: Any) -> str:
         text = value.date().isoformat()
     elif isinstance(value, date):
         text = value.isoformat()
+    elif isinstance(value, tuple):
+        text = "(" + ", ".join(_fmt(v) for v in value) + ")"
     else:
         text = repr(value)
     return text if len(text) <= _MAX_ARG_CHARS else text[: _MAX_ARG_CHARS - 3] + "..."
@@ -205,44 +569,27 @@ def _exception_messages(info: Any) -> list[str]:
     return messages
 
 
-def _examples(result: Mapping[str, Any]) -> str:
-    counts = result.get("partial_unexpected_counts") or []
-    if counts:
-        shown = [f"{_fmt(c['value'])} x{c['count']}" for c in counts[:_MAX_EXAMPLES]]
-    else:
-        shown = [_fmt(v) for v in (result.get("partial_unexpected_list") or [])[:_MAX_EXAMPLES]]
+def _examples_text(rule: _Rule) -> str:
+    shown = [f"{_fmt(v)} x{n}" for v, n in rule.examples[:_MAX_EXAMPLES]]
     return f", e.g. {', '.join(shown)}" if shown else ""
 
 
-def _summary(expectation_type: str, result: Mapping[str, Any], errors: list[str]) -> str:
-    if errors:
-        return "could not be evaluated: " + "; ".join(dict.fromkeys(errors))
-    mismatched = (result.get("details") or {}).get("mismatched")
-    if isinstance(mismatched, Mapping) and mismatched.get("missing"):
-        return f"missing columns {mismatched['missing']}"
-    if result.get("unexpected_count") is not None:
-        n, total = result["unexpected_count"], result.get("element_count")
-        pct = result.get("unexpected_percent")
-        share = ""
-        if isinstance(pct, float) and not math.isnan(pct):  # 1 of 10,000 reads 0.01%, not 0.0%
-            share = f" ({pct:.2g}%)" if 0 < pct < 0.1 else f" ({pct:.1f}%)"
-        if expectation_type == "expect_column_values_to_not_be_null":
-            return f"{n} of {total} rows are null{share}"
-        return f"{n} of {total} rows unexpected{share}{_examples(result)}"
-    if "observed_value" in result:
-        return f"observed {_fmt(result['observed_value'])}"
-    return "failed"
-
-
-def _unexpected_rows(result: Mapping[str, Any], index_columns: Sequence[str]) -> list[dict[str, Any]]:
-    """The rows GX found breaking an expectation, reduced to ``index_columns``."""
-    if not index_columns:
-        return []
-    return [
-        {col: row.get(col) for col in index_columns}
-        for row in (result.get("unexpected_index_list") or [])
-        if isinstance(row, Mapping)
-    ]
+def _summary(rule: _Rule) -> str:
+    if rule.error:
+        return f"could not be evaluated: {rule.error}"
+    if rule.missing:
+        return f"missing columns {rule.missing}"
+    if rule.check is not None and rule.check.kind == "table" or rule.unexpected_count is None:
+        return f"observed {_fmt(rule.observed)}"
+    n, total = rule.unexpected_count, rule.element_count
+    considered = total if rule.check is None or rule.check.not_null_rule else rule.considered
+    pct = 100.0 * n / considered if considered else float("nan")
+    share = ""
+    if not math.isnan(pct):  # 1 of 10,000 reads 0.01%, not 0.0%
+        share = f" ({pct:.2g}%)" if 0 < pct < 0.1 else f" ({pct:.1f}%)"
+    if rule.type == "expect_column_values_to_not_be_null":
+        return f"{n} of {total} rows are null{share}"
+    return f"{n} of {total} rows unexpected{share}{_examples_text(rule)}"
 
 
 def _rows_text(rows: list[dict[str, Any]]) -> str:
@@ -251,62 +598,136 @@ def _rows_text(rows: list[dict[str, Any]]) -> str:
     return f"; failing rows: {'; '.join(shown)}{more}"
 
 
-def _describe(res: Any, index_columns: Sequence[str] = ()) -> tuple[str, bool]:
-    """``(description, is_critical)`` for one failed expectation result."""
-    cfg = res.expectation_config
-    args = ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.kwargs.items() if k != "batch_id")
-    errors = _exception_messages(res.exception_info)
-    text = f"{cfg.type}({args}): {_summary(cfg.type, res.result or {}, errors)}"
-    rule = (cfg.meta or {}).get("rule") or cfg.notes or cfg.description
-    if rule:
-        text += f" — {rule}"
-    rows = _unexpected_rows(res.result or {}, index_columns)
-    if rows:
-        text += _rows_text(rows)
-    severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical").lower()
-    # An expectation that could not run (missing column, type error) is critical whatever
-    # its severity: the table does not have the shape the checks assume.
-    return text, severity == "critical" or bool(errors)
+def _describe(rule: _Rule) -> str:
+    """``<expectation_type>(<kwargs>): <what was observed> — <rule>[; failing rows: ...]``."""
+    args = ", ".join(f"{k}={_fmt(v)}" for k, v in rule.kwargs.items())
+    text = f"{rule.type}({args}): {_summary(rule)}"
+    if rule.rule:
+        text += f" — {rule.rule}"
+    if rule.rows:
+        text += _rows_text(rule.rows)
+    return text
+
+
+# --------------------------------------------------------------------------- the verdict: GX on the rule rows
+
+
+def _rule_frame(rules: list[_Rule]) -> pd.DataFrame:
+    """One row per rule: what GX validates (and what its results and Data Docs show)."""
+    def share(r: _Rule, severity: bool) -> float | None:
+        return r.mostly if severity and r.error is None else None
+
+    return pd.DataFrame({
+        "rule_index": pd.Series([r.index for r in rules], dtype="int64"),
+        "expectation": pd.Series([r.type for r in rules], dtype="object"),
+        "column": pd.Series([r.column_text for r in rules], dtype="object"),
+        "rule": pd.Series([r.rule for r in rules], dtype="object"),
+        "severity": pd.Series([r.severity for r in rules], dtype="object"),
+        "element_count": pd.Series([r.element_count for r in rules], dtype="Int64"),
+        "unexpected_count": pd.Series([r.unexpected_count for r in rules], dtype="Int64"),
+        "observed": pd.Series([_summary(r) for r in rules], dtype="object"),
+        "examples": pd.Series([_examples_text(r).removeprefix(", e.g. ") or None for r in rules], dtype="object"),
+        "error": pd.Series([r.error for r in rules], dtype="object"),
+        "success_ratio": pd.Series([r.success_ratio if r.error is None else None for r in rules], dtype="float64"),
+        "mostly_critical": pd.Series([share(r, r.severity == "critical") for r in rules], dtype="float64"),
+        "mostly_warning": pd.Series([share(r, r.severity != "critical") for r in rules], dtype="float64"),
+    })
+
+
+_AUDIT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": AUDIT_INDEX_COLUMNS,
+                 "return_unexpected_index_query": False}
+
+
+def _audit_suite(name: str, rules: list[_Rule], stage: str | None) -> Any:
+    """The GX suite that judges the rule rows of suite ``name``; its notes list every rule."""
+    g = _gx()
+    gxe = g.gxe
+
+    def audit(cls: Any, what: str, rule: str, **kw: Any) -> Any:
+        return cls(meta={"rule": rule, "audit": what}, notes=rule, **kw)
+
+    expectations = [
+        audit(gxe.ExpectColumnValuesToBeNull, "evaluated", "every rule could be evaluated (a missing column or a "
+              "type error is a critical failure)", column="error"),
+        audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "critical", "every critical rule holds: the share of "
+              "rows that keep it (success_ratio) is at least its mostly (1: every row)", column_A="success_ratio",
+              column_B="mostly_critical", or_equal=True, ignore_row_if="either_value_is_missing"),
+        audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "warning", "every warning rule holds (a failing one "
+              "only warns)", column_A="success_ratio", column_B="mostly_warning", or_equal=True,
+              ignore_row_if="either_value_is_missing", severity="warning"),
+        audit(gxe.ExpectTableRowCountToEqual, "count", f"every one of the suite's {len(rules)} rules was evaluated",
+              value=len(rules)),
+    ]
+    notes = [f"The rules of {name}, evaluated in DuckDB over the whole table; this suite judges their outcome "
+             "(one row per rule). Rules:"]
+    notes += [f"{r.index}. [{r.severity}] {r.type}({', '.join(f'{k}={_fmt(v)}' for k, v in r.kwargs.items())})"
+              + (f" — {r.rule}" if r.rule else "") for r in rules]
+    meta = {"rules": len(rules)}
+    if stage:
+        meta["stage"] = stage
+    return g.gx.ExpectationSuite(name=name, expectations=expectations, meta=meta, notes=notes)
+
+
+def _verdict(result: Any, rules: list[_Rule]) -> tuple[list[_Rule], list[_Rule], list[str]]:
+    """``(critical rules failed, warning rules failed, audit failures with no rule)`` from GX's result."""
+    by_index = {r.index: r for r in rules}
+    critical: dict[int, _Rule] = {}
+    warnings: dict[int, _Rule] = {}
+    other: list[str] = []
+    for res in result.results:
+        if res.success:
+            continue
+        cfg = res.expectation_config
+        what = (cfg.meta or {}).get("audit")
+        errors = _exception_messages(res.exception_info)
+        if errors:
+            other.append(f"the audit '{cfg.notes}' could not be evaluated: {'; '.join(dict.fromkeys(errors))}")
+            continue
+        failed = [by_index[int(row["rule_index"])] for row in (res.result or {}).get("unexpected_index_list") or []
+                  if isinstance(row, Mapping) and int(row.get("rule_index", -1)) in by_index]
+        if what == "warning":
+            warnings.update((r.index, r) for r in failed)
+        elif what in ("evaluated", "critical"):
+            critical.update((r.index, r) for r in failed)
+        else:
+            other.append(f"{cfg.type}: {(res.result or {}).get('observed_value')} — {cfg.notes}")
+    return ([critical[i] for i in sorted(critical)], [warnings[i] for i in sorted(warnings) if i not in critical],
+            other)
 
 
 # --------------------------------------------------------------------------- running
 
 
-def _result_format(index_columns: Sequence[str]) -> str | dict[str, Any]:
-    """SUMMARY, or COMPLETE with every unexpected row identified by ``index_columns``."""
-    if not index_columns:
-        return RESULT_FORMAT
-    return {"result_format": "COMPLETE", "unexpected_index_column_names": list(index_columns)}
-
-
 def _run(
-    ctx: Any, suite: Any, df: pd.DataFrame, run_id: RunIdentifier, index_columns: Sequence[str] = ()
+    ctx: Any, suite: Any, frame: Any, run_id: Any, index_columns: Sequence[str] = (), con: Any = None,
+    stage: str | None = None,
 ) -> tuple[SuiteReport, list[Any]]:
-    """Validate ``df`` in ``ctx`` in one pass; return the report and the resources to render in docs."""
-    stored = ctx.suites.add_or_update(suite)
+    """Evaluate ``suite`` on ``frame`` (its rules in DuckDB, their verdict in GX); return the report
+    and the resources to render in docs."""
+    g = _gx()
+    rules = _rules(suite)
+    if con is None and isinstance(frame, pd.DataFrame):
+        import duckdb
+
+        con = duckdb.connect()
+    rel = _relation(con, frame)
+    columns = list(rel.columns)
+    _evaluate(rel, columns, rules, index_columns)
+    _gx_fallback(rel, columns, rules, index_columns)
+    stored = ctx.suites.add_or_update(_audit_suite(suite.name, rules, stage))
     definition = ctx.validation_definitions.add_or_update(
-        gx.ValidationDefinition(
-            name=suite.name, data=_batch_definition(ctx, suite.name), suite=stored
-        )
-    )
-    result = definition.run(
-        batch_parameters={"dataframe": _prepare(df)},
-        result_format=_result_format(index_columns),
-        run_id=run_id,
-    )
-    order = {e.id: i for i, e in enumerate(stored.expectations)}
-    failed = sorted(
-        (r for r in result.results if not r.success),
-        key=lambda r: order.get(r.expectation_config.id, len(order)),
-    )
-    critical: list[str] = []
-    warnings: list[str] = []
-    unexpected_rows: list[list[dict[str, Any]]] = []
-    for res in failed:
-        text, is_critical = _describe(res, index_columns)
-        (critical if is_critical else warnings).append(text)
-        if is_critical:
-            unexpected_rows.append(_unexpected_rows(res.result or {}, index_columns))
+        g.gx.ValidationDefinition(name=suite.name, data=_batch_definition(ctx, suite.name), suite=stored))
+    frame = _rule_frame(rules)
+    # GX names the failing rules only in its COMPLETE format, which costs twice BOOLEAN_ONLY: ask for it
+    # when a rule looks broken (or when GX, the judge, disagrees with that look: then once more).
+    suspect = any(r.error is not None or r.success_ratio is None or r.success_ratio < r.mostly for r in rules)
+    result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                            result_format=_AUDIT_FORMAT if suspect else "BOOLEAN_ONLY")
+    if not suspect and not result.success:
+        result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id, result_format=_AUDIT_FORMAT)
+    failed, warned, other = _verdict(result, rules)
+    critical = [_describe(r) for r in failed] + other
+    warnings = [_describe(r) for r in warned]
     for text in warnings:
         log.warning("GX suite '%s' warning: %s", suite.name, text)
     for text in critical:
@@ -314,15 +735,15 @@ def _run(
     report = SuiteReport(
         suite=suite.name,
         success=not critical,
-        evaluated=int(result.statistics.get("evaluated_expectations", len(result.results))),
+        evaluated=len(rules),
         failed_critical=critical,
         warnings=warnings,
-        unexpected_rows=unexpected_rows if index_columns else [],
+        unexpected_rows=([r.rows for r in failed] + [[] for _ in other]) if index_columns else [],
     )
     resources = [
-        ExpectationSuiteIdentifier(name=suite.name),
-        ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+        g.ExpectationSuiteIdentifier(name=suite.name),
+        g.ValidationResultIdentifier(
+            expectation_suite_identifier=g.ExpectationSuiteIdentifier(name=suite.name),
             run_id=run_id,
             batch_identifier=result.batch_id,
         ),
@@ -330,12 +751,25 @@ def _run(
     return report, resources
 
 
+_pending_docs: dict[Path, list[Any]] = {}
+
+
 def _build_docs(ctx: Any, resources: list[Any], docs_dir: Path) -> str:
-    """Render only this run's pages, then the index (which lists every stored result); then make the
-    site open offline (:func:`offline_data_docs`)."""
+    """Render only this run's pages (and those left for later, see :func:`build_pending_docs`), then
+    the index (which lists every stored result); then make the site open offline
+    (:func:`offline_data_docs`)."""
+    resources = _pending_docs.pop(docs_dir.resolve(), []) + resources
     ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources)
     offline_data_docs(docs_dir)
     return str(docs_dir.resolve() / "index.html")
+
+
+def build_pending_docs(docs_dir: Path) -> str | None:
+    """Build the Data Docs pages that :func:`validate_stage` left for later (``docs_later``), once;
+    returns the index (None: nothing was pending)."""
+    if not _pending_docs.get(docs_dir.resolve()):
+        return None
+    return _build_docs(_context(docs_dir), [], docs_dir)
 
 
 # --------------------------------------------------------------------------- offline Data Docs
@@ -399,23 +833,29 @@ def _result_summary(store: Path, path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or "results" not in data:
         return None
     critical = warnings = 0
+    evaluated = (data.get("statistics") or {}).get("evaluated_expectations")
     for res in data.get("results") or []:
+        cfg = res.get("expectation_config") or {}
+        audit = (cfg.get("meta") or {}).get("audit")
+        if audit == "count":  # a suite judged by its audit (see _audit_suite): count its rules, not the audit's
+            evaluated = (cfg.get("kwargs") or {}).get("value", evaluated)
         if res.get("success"):
             continue
-        cfg = res.get("expectation_config") or {}
         raised = bool(_exception_messages(res.get("exception_info")))
+        failed = 1
+        if audit in ("evaluated", "critical", "warning") and not raised:
+            failed = int((res.get("result") or {}).get("unexpected_count") or 1)
         if raised or str(cfg.get("severity") or "critical").lower() == "critical":
-            critical += 1
+            critical += failed
         else:
-            warnings += 1
+            warnings += failed
     run = ((data.get("meta") or {}).get("run_id") or {})
-    stats = data.get("statistics") or {}
     rel = path.relative_to(store).with_suffix(".html").as_posix()
     return {
         "suite": data.get("suite_name"),
         "run_name": run.get("run_name"),
         "run_time": run.get("run_time"),
-        "evaluated": stats.get("evaluated_expectations"),
+        "evaluated": evaluated,
         "critical_failed": critical,
         "warnings_failed": warnings,
         "success": critical == 0,
@@ -482,19 +922,22 @@ def _offline_index(results: list[dict[str, Any]], suites: list[str]) -> str:
     )
 
 
-def _run_id(run_name: str | None) -> RunIdentifier:
-    return RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+
+
+def _run_id(run_name: str | None) -> Any:
+    return _gx().RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
 
 
 def validate_frame(
     suite: Any,
-    df: pd.DataFrame,
+    df: Any,
     *,
     docs_dir: Path | None = None,
     run_name: str | None = None,
     index_columns: Sequence[str] = (),
 ) -> SuiteReport:
-    """Run ``suite`` on ``df`` and report critical failures and warnings (never raises on them).
+    """Run ``suite`` on ``df`` (a DataFrame or a DuckDB relation) and report critical failures and
+    warnings (never raises on them).
 
     Each failure reads ``<expectation_type>(<kwargs>): <what was observed> — <rule>``, followed
     by ``; failing rows: ...`` when ``index_columns`` are given. With ``docs_dir``, Data Docs
@@ -517,22 +960,28 @@ def check(reports: list[SuiteReport]) -> None:
 
 def validate_stage(
     stage: str,
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, Any],
     suites: Mapping[str, Any],
     *,
     docs_dir: Path | None = None,
     run_name: str | None = None,
     index_columns: Sequence[str] = (),
     raise_on_failure: bool = True,
+    docs_later: bool = False,
 ) -> list[SuiteReport]:
-    """Validate every table of a stage against its suite (one GX pass per table), build Data Docs
-    once, then check.
+    """Validate every table of a stage against its suite (one aggregate query and one GX pass per
+    table), build Data Docs once, then check.
 
-    ``suites`` maps table name to a suite named ``<stage>.<table>``. A table with a suite but no
-    frame is a critical failure; a frame with no suite (``parse_audit``) is skipped. Raises
-    :class:`ValidationFailed` if any critical expectation failed (unless ``raise_on_failure`` is
-    False: the caller words the error from the reports); returns the reports otherwise (warnings
-    are in ``report.warnings`` and the log). ``index_columns``: see :func:`validate_frame`.
+    ``docs_later``: when every suite passes, the pages are left for one :func:`build_pending_docs`
+    after several calls (the staged checks of many sources build the site once); a critical failure
+    builds them at once, with any left before, so the error links pages that exist.
+
+    ``frames`` maps table name to a pandas DataFrame or a DuckDB relation; ``suites`` maps table
+    name to a suite named ``<stage>.<table>``. A table with a suite but no frame is a critical
+    failure; a frame with no suite (``parse_audit``) is skipped. Raises :class:`ValidationFailed`
+    if any critical rule failed (unless ``raise_on_failure`` is False: the caller words the error
+    from the reports); returns the reports otherwise (warnings are in ``report.warnings`` and the
+    log). ``index_columns``: see :func:`validate_frame`.
     """
     started = time.perf_counter()
     for table, suite in suites.items():
@@ -544,33 +993,47 @@ def validate_stage(
     run_id = _run_id(run_name)
     reports: list[SuiteReport] = []
     resources: list[Any] = []
-    for table, suite in suites.items():
-        df = frames.get(table)
-        if df is None:
-            reports.append(
-                SuiteReport(
-                    suite=suite.name,
-                    success=False,
-                    evaluated=0,
-                    failed_critical=[f"table '{table}' was not provided to the {stage} checks"],
-                    unexpected_rows=[[]] if index_columns else [],
+    con = None
+    if any(isinstance(frames.get(table), pd.DataFrame) for table in suites):
+        import duckdb
+
+        con = duckdb.connect()
+    try:
+        for table, suite in suites.items():
+            frame = frames.get(table)
+            if frame is None:
+                reports.append(
+                    SuiteReport(
+                        suite=suite.name,
+                        success=False,
+                        evaluated=0,
+                        failed_critical=[f"table '{table}' was not provided to the {stage} checks"],
+                        unexpected_rows=[[]] if index_columns else [],
+                    )
                 )
-            )
-            continue
-        report, res = _run(ctx, suite, df, run_id, tuple(index_columns))
-        reports.append(report)
-        resources += res
+                continue
+            report, res = _run(ctx, suite, frame, run_id, tuple(index_columns), con=con, stage=stage)
+            reports.append(report)
+            resources += res
+    finally:
+        if con is not None:
+            con.close()
     skipped = sorted(set(frames) - set(suites))
     if skipped:
         log.debug("no %s suite for tables %s; not validated", stage, skipped)
     if docs_dir is not None:
-        index = _build_docs(ctx, resources, docs_dir)
+        if docs_later and not any(r.failed_critical for r in reports):
+            _pending_docs.setdefault(docs_dir.resolve(), []).extend(resources)
+            index = str(docs_dir.resolve() / "index.html")
+        else:
+            index = _build_docs(ctx, resources, docs_dir)
         for report in reports:
             report.data_docs = index
     log.info(
-        "validated %s: %d suite(s), %d critical failure(s), %d warning(s) in %.2fs",
+        "validated %s: %d suite(s), %d rule(s), %d critical failure(s), %d warning(s) in %.2fs",
         stage,
         len(reports),
+        sum(r.evaluated for r in reports),
         sum(len(r.failed_critical) for r in reports),
         sum(len(r.warnings) for r in reports),
         time.perf_counter() - started,
