@@ -37,7 +37,7 @@ import yaml
 from pipeline.extract.articles import Article
 from pipeline.extract.extractor import DEFAULT_MODEL, extract
 from pipeline.extract.records import MODALITIES, RELATION_TYPES
-from pipeline.extract.scoring import LABELLED, Record, _prf, _record
+from pipeline.extract.scoring import LABELLED, Record, _prf, _record, prf_table
 
 NEWS_CORPORA = {"dev": LABELLED / "news_dev.yaml", "heldout": LABELLED / "news_heldout.yaml"}
 COERCION = frozenset(["sanctions", "criticism", "threat", "use_of_force"])
@@ -254,16 +254,8 @@ def render(result: dict[str, Any]) -> str:
         f"#### {result['name']}: {result['articles']} articles, {result['sentences']} sentences, "
         f"{result['expected']} expected ties",
         "",
-        "| measure | precision | recall | F1 | expected | predicted |",
-        "|---|---:|---:|---:|---:|---:|",
+        *prf_table(result["rows"]),
     ]
-    for key, row in result["rows"].items():
-        if row["expected"] == 0 and row["predicted"] == 0:
-            continue
-        lines.append(
-            f"| {key} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
-            f"{row['expected']} | {row['predicted']} |"
-        )
     d, den = result["direction"], result["denials"]
     lines += [
         "",

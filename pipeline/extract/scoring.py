@@ -169,21 +169,25 @@ def score(split: str = "all") -> dict[str, Any]:
     }
 
 
+def prf_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """The Markdown lines of a precision / recall table, one row per measure that expected or predicted
+    anything (the sentence scorecard and the news-article scorecard share it)."""
+    lines = ["| measure | precision | recall | F1 | expected | predicted |", "|---|---:|---:|---:|---:|---:|"]
+    for name, row in rows.items():
+        if row["expected"] == 0 and row["predicted"] == 0:
+            continue
+        lines.append(f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
+                     f"{row['expected']} | {row['predicted']} |")
+    return lines
+
+
 def render(result: dict[str, Any]) -> str:
     """A Markdown table of one split's scorecard (the docs embed exactly this text)."""
     lines = [
         f"### {result['split']}: {result['sentences']} sentences, {result['expected_records']} expected records",
         "",
-        "| measure | precision | recall | F1 | expected | predicted |",
-        "|---|---:|---:|---:|---:|---:|",
+        *prf_table(result["rows"]),
     ]
-    for name, row in result["rows"].items():
-        if row["expected"] == 0 and row["predicted"] == 0:
-            continue
-        lines.append(
-            f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
-            f"{row['expected']} | {row['predicted']} |"
-        )
     d, m = result["direction"], result["modality_accuracy"]
     lines.append(f"| direction accuracy (matched directed events) | {d['accuracy']:.3f} |  |  | {d['n']} |  |")
     lines.append(f"| modality accuracy (matched events) | {m['accuracy']:.3f} |  |  | {m['n']} |  |")
