@@ -112,6 +112,49 @@ def expect_root(path: Path, source: str, roots: tuple[str, ...], max_bytes: int,
     return found
 
 
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_PROLOG_BYTES = 1 << 20
+_NAME_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
+
+
+def prolog_kind(path: Path) -> str:
+    """What precedes the root element: ``plain`` (an XML declaration, comments, processing
+    instructions, white space), ``doctype`` (a document type declaration, where entities are
+    declared) or ``unknown`` (an encoding that is not ASCII-compatible, or a prolog over 1 MiB).
+
+    XML allows a DTD only before the root element, and without one no entity but the five
+    predefined ones exists (any other reference is a well-formedness error), so a file whose
+    prolog is ``plain`` cannot declare or expand an entity nor reference an external one."""
+    with open(path, "rb") as fh:
+        head = fh.read(_PROLOG_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if b"\x00" in head[:4]:
+        return "unknown"  # UTF-16/32: leave it to the defused parser
+    pos = 0
+    while (match := _PROLOG_ITEM.match(head, pos)) is not None and match.end() > pos:
+        pos = match.end()
+    rest = head[pos:pos + 16]
+    if rest.startswith(b"<!DOCTYPE"):
+        return "doctype"
+    return "plain" if _NAME_START.match(rest) else "unknown"
+
+
+def _events(path: Path) -> Iterator[tuple[str, ET.Element]]:
+    """``start``/``end`` events of the file, DTDs refused.
+
+    A file with a plain prolog (no DTD, see :func:`prolog_kind`) goes to the C-accelerated
+    ``ElementTree.iterparse``: it cannot hold a DTD further on (expat rejects one after the root
+    starts), so it has no entity to expand. Any other file goes through ``defusedxml``'s parser
+    (pure Python, several times slower), which refuses the DTD as it meets it."""
+    kind = prolog_kind(path)
+    if kind == "doctype":
+        raise defusedxml.DTDForbidden(None, None, None)
+    if kind == "plain":
+        return ET.iterparse(str(path), events=("start", "end"))
+    return DET.iterparse(str(path), events=("start", "end"), forbid_dtd=True)
+
+
 def iter_records(
     path: Path,
     source: str,
@@ -127,15 +170,22 @@ def iter_records(
     ``current_record``.
     """
     stack: list[ET.Element] = []
+    names: list[str] = []  # local names of the open elements, parallel to ``stack``
+    locals_: dict[str, str] = {}  # tag -> local name (a file has few distinct tags)
     try:
-        for event, elem in DET.iterparse(str(path), events=("start", "end"), forbid_dtd=True):
+        for event, elem in _events(path):
+            tag = elem.tag
+            name_ = locals_.get(tag)
+            if name_ is None:
+                name_ = locals_[tag] = tag.rsplit("}", 1)[-1]
             if event == "start":
                 stack.append(elem)
+                names.append(name_)
                 continue
             stack.pop()
-            if local(elem.tag) in record_tags:
-                parents = "/".join(local(e.tag) for e in stack)
-                yield parents, elem
+            names.pop()
+            if name_ in record_tags:
+                yield "/".join(names), elem
                 if stack:
                     stack[-1].remove(elem)
                 elem.clear()
