@@ -16,7 +16,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.errors import SourceError
 from pipeline.parse import parse_files
+from pipeline.xmlsafe import iter_records, prolog_kind
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples"
 EU_UNSEEN = Path(__file__).resolve().parent / "data" / "eu_unseen"
@@ -243,6 +245,42 @@ def test_staged_rows_unchanged(case: str, source: str, files: list[str], tmp_pat
     assert sorted(got) == sorted(expected), f"{case}: staged tables differ"
     changed = {t: (expected[t], got[t]) for t in expected if got[t] != expected[t]}
     assert not changed, f"{case}: rows changed in {changed}"
+
+
+_BOMB_DTD = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n'
+             '<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID><FIRST_NAME>&lol2;</FIRST_NAME>'
+             '</INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>')
+
+
+@pytest.mark.parametrize(("case", "data"), [
+    # a DOCTYPE behind a prolog longer than the sniffed head (64 KiB) or the checked one (1 MiB)
+    ("long_comment", ('<?xml version="1.0"?>\n<!--' + "x" * 100_000 + "-->\n" + _BOMB_DTD).encode()),
+    ("huge_prolog", ('<?xml version="1.0"?>\n' + "<!-- x -->\n" * 120_000 + _BOMB_DTD).encode()),
+    # an encoding whose bytes are not ASCII: left to the defused parser, which still refuses the DTD
+    ("utf16", ('<?xml version="1.0" encoding="UTF-16"?>\n' + _BOMB_DTD).encode("utf-16")),
+    ("plain_then_doctype", b'<?xml version="1.0"?><!-- c --><?pi x?>\n  ' + _BOMB_DTD.encode()),
+])
+def test_the_fast_xml_path_still_refuses_dtds(case: str, data: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "consolidated.xml"
+    path.write_bytes(data)
+    with pytest.raises(SourceError) as err:
+        list(iter_records(path, "un_sc", {"INDIVIDUAL"}))
+    assert err.value.rule == "no DTD or entity declarations", case
+    assert "lollol" not in str(err.value)
+
+
+def test_prolog_kinds(tmp_path: Path) -> None:
+    cases = {
+        b'\xef\xbb\xbf<?xml version="1.0"?>\r\n<!-- a -->\n<a:root xmlns:a="x"/>': "plain",
+        b"<!DOCTYPE r>\n<r/>": "doctype",
+        b"\n\n<r><x/></r>": "plain",
+        "<r/>".encode("utf-16"): "unknown",
+        b"<?xml version='1.0'?> <!-- unterminated": "unknown",
+    }
+    for i, (data, kind) in enumerate(cases.items()):
+        path = tmp_path / f"{i}.xml"
+        path.write_bytes(data)
+        assert prolog_kind(path) == kind, data[:40]
 
 
 if __name__ == "__main__":  # print EXPECTED from the parsers as they stand
