@@ -78,6 +78,8 @@ bench: install
 	$(BIN)/python bench/gdelt_zip_memory.py --sizes 200
 	$(BIN)/python bench/hostile_front_matter.py
 	$(BIN)/python bench/publication_check.py
+	$(BIN)/python bench/make_corpus.py --verify
+	$(BIN)/python bench/run_vs_duckdb.py --sizes 1,10,100 --model-build --json var/bench/run_vs_duckdb.json
 
 # docker-compose.yml checked without a Docker engine: its structure and the secrets check.
 compose-check: install
