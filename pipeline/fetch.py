@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import raw
+from pipeline import lakefs, raw
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def load_state(settings: Settings) -> dict[str, dict]:
     """``{url: what the lake last published from it}``; empty when there is none or it is unreadable
     (then every URL is fetched in full: the safe side)."""
     path = settings.fetch_state_path
+    lakefs.pull_fetch_state(settings)  # the lake on an object store: what any node last published
     if not path.exists():
         return {}
     try:
@@ -115,22 +116,27 @@ def _append_log(settings: Settings, events: list[dict]) -> None:
                 text = "\n" + text
         fh.write(text.encode("utf-8"))
         fh.flush()
+    lakefs.append_fetch_log(settings, events)  # the lake on an object store: the shared log
 
 
 def read_log(settings: Settings) -> list[dict]:
     """Every event of the fetch log, oldest first (a damaged line is skipped with a warning)."""
     path = settings.fetch_log_path
-    if not path.exists():
+    shared = lakefs.fetch_log_lines(settings)  # the lake on an object store: every node's events
+    if shared is None and not path.exists():
         return []
     events = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
+    with contextlib.ExitStack() as stack:
+        lines = ((where, n, line) for n, (where, line) in enumerate(shared, 1)) if shared is not None else (
+            (path, n, line) for n, line in enumerate(stack.enter_context(
+                open(path, encoding="utf-8", errors="replace")), 1))
+        for where, number, line in lines:
             if not line.strip():
                 continue
             try:
                 event = json.loads(line)
             except ValueError:
-                log.warning("%s line %d is damaged (cut short by a kill?); skipped", path, number)
+                log.warning("%s line %d is damaged (cut short by a kill?); skipped", where, number)
                 continue
             if isinstance(event, dict):
                 events.append(event)
@@ -307,6 +313,9 @@ def record_parse(settings: Settings, run_id: str, batch: dict, result: dict | No
             "last_modified": _latest_http_date(modified),
             "demo": bool(batch.get("demo")),
             "sha256": ";".join(sorted(f["sha256"] for f in batch["files"])),
+            # what an unchanged re-run compares with (pipeline/rerun.py unchanged_snapshot)
+            "files": sorted(f["name"] for f in batch["files"]),
+            "parse_fingerprint": result.get("parse_fingerprint"),
         }
     folder = pending_dir(settings, run_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -329,13 +338,14 @@ def commit(settings: Settings, run_id: str) -> int:
     parsed join the log. Returns the URLs committed."""
     pending = _pending(settings, run_id)
     entries = [e for p in pending for e in p.get("checks") or [] if _is_url(e.get("origin", ""))]
-    with _locked(settings):
+    with lakefs.fetch_state_lease(settings), _locked(settings):
         state = load_state(settings)
         for e in entries:
             state[e["origin"]] = {k: e.get(k) for k in ("source", "name", "sha256", "sha1", "bytes", "file", "etag",
                                                          "last_modified", "checked_at")}
         if entries:
             _write_state(settings, state)
+            lakefs.push_fetch_state(settings)  # the lake on an object store: for every node's next fetch
         _append_log(settings, [p["parse"] for p in pending if p.get("parse")])
     if pending:
         for path in pending_dir(settings, run_id).glob("*.json"):

@@ -373,7 +373,7 @@ def build(settings: Settings, run_id: str) -> dict:
 
     write_build_inputs(settings, run_id, staged / "_fetch")  # lake.fetch_events, lake.source_cadence
     timings = build_database(staged, db_path, settings.sql_dir, settings.storage_version,
-                             work_dir=settings.home / "dbt")
+                             work_dir=settings.home / "dbt", view=lakefs.build_view(settings, staged))
     return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -483,6 +483,7 @@ def write_headline(release: dict, settings: Settings) -> str:
 
     path = Path(release["release"]) / "headline.txt"
     path.write_text(headline(settings) + "\n", encoding="utf-8")
+    lakefs.release_file(settings, path)  # the lake on an object store: beside its release
     log.info("headline answers written to %s", path)
     return str(path)
 

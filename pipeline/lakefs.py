@@ -7,6 +7,7 @@ With it, the object store holds the lake every node shares, in the layout of the
 
     raw/<source>/<sha[:2]>/<sha256><ext>            raw files, content-addressed, written once
     raw/manifest/<fetched at>-<sha256>.json         one object per landed file (a store cannot append)
+    raw/fetch_state.json, raw/fetch_log/*.jsonl     live fetch's validators and its log (pipeline/fetch.py)
     staged/<table>/source=/snapshot_date=/part-*.parquet
     superseded/, quarantine/, matching/, lost_snapshots.jsonl
     releases/<run id>/                              published releases (database, marts, release.json)
@@ -17,8 +18,12 @@ and each node's ``<PIPELINE_HOME>/lake`` is a cache of it. A raw file is uploade
 lands (:func:`landed`) and downloaded, checked against its sha256, by a node that parses it
 (:func:`raw_copy`). The build node mirrors the store's staged parts before it reads the lake
 (:func:`pull_lake`: parts are immutable, named by the hash of their raw files, so a cached part of
-the same size is that part; one that left the store's lake leaves the mirror), so the lake checks,
-matching and dbt read local files and a part crosses the network once per node, not once per run.
+the same size is that part; one that left the store's lake leaves the mirror), so the lake checks
+and matching read local files and a part crosses the network once per node for them. The dbt
+build reads the store's parts from the store: :func:`build_view` names each part of the run's view
+of the lake by its URL (or, for this run's own parts, its local path), and the profile's plugin
+(:data:`Plugin`) registers that view on dbt's connection as the fsspec filesystem
+``pipelinelake://``.
 A run's staged parts join the store's lake when it commits (:func:`push_lake`), and a release is
 uploaded whole before ``current.json`` names it (:func:`publish_release`): a run that fails
 mid-publish leaves the previous release current and readable.
@@ -29,7 +34,8 @@ protect a store other machines write. A lease older than ``PIPELINE_LAKE_LEASE_S
 killed node) is taken over.
 
 DuckDB reads the store through the same fsspec filesystem registered on its connection
-(:func:`register`; DuckDB 2.0's httpfs extension cannot be installed offline).
+(:func:`register`, :func:`register_view`; DuckDB 2.0's httpfs extension cannot be installed offline).
+Live fetch's state and log are shared too (:func:`pull_fetch_state`, :func:`append_fetch_log`).
 """
 
 from __future__ import annotations
@@ -56,6 +62,10 @@ log = logging.getLogger(__name__)
 POINTER = "current.json"
 LEASE = "locks/lake.json"
 MANIFEST = "raw/manifest"
+#: Live fetch (pipeline/fetch.py): the validators of what the lake last published from each URL, and
+#: the fetch log, one object per append (a store cannot append).
+FETCH_STATE = "raw/fetch_state.json"
+FETCH_LOG = "raw/fetch_log"
 #: What the store's lake holds besides raw files and releases (relative to the lake folder).
 PARTS = "staged"
 
@@ -186,6 +196,72 @@ def raw_copy(settings: Settings, local: Path, sha256: str) -> Path:
     return local
 
 
+# --- live fetch's state and log ----------------------------------------------------------------
+
+def pull_fetch_state(settings: Settings) -> None:
+    """Make this node's ``fetch_state.json`` the store's, when the store has one: a node's
+    conditional requests then send the validators of what any node last published."""
+    st = store(settings)
+    if st is None:
+        return
+    try:
+        _download(st, FETCH_STATE, settings.fetch_state_path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _wrap(f"fetching {st.url_of(FETCH_STATE)}", exc) from None
+
+
+def push_fetch_state(settings: Settings) -> None:
+    """Upload this node's ``fetch_state.json`` (written when its run published) to the store."""
+    st = store(settings)
+    if st is None or not settings.fetch_state_path.is_file():
+        return
+    try:
+        st.fs.put_file(str(settings.fetch_state_path), st.path(FETCH_STATE))
+    except OSError as exc:
+        raise _wrap(f"storing {st.url_of(FETCH_STATE)}", exc) from None
+
+
+def fetch_state_lease(settings: Settings) -> contextlib.AbstractContextManager:
+    """Held while a node reads, merges and writes back the store's fetch state (a no-op locally)."""
+    return lease(settings, "fetch state") if store(settings) is not None else contextlib.nullcontext()
+
+
+def append_fetch_log(settings: Settings, events: list[dict]) -> None:
+    """Store ``events`` (lines of the fetch log) as one object of the store's fetch log."""
+    st = store(settings)
+    if st is None or not events:
+        return
+    key = f"{FETCH_LOG}/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.jsonl"
+    text = "".join(json.dumps(e, sort_keys=True) + "\n" for e in events)
+    try:
+        st.fs.pipe_file(st.path(key), text.encode("utf-8"))
+    except OSError as exc:
+        raise _wrap(f"storing fetch log events {st.url_of(key)}", exc) from None
+
+
+def fetch_log_lines(settings: Settings) -> list[tuple[str, str]] | None:
+    """Every line of the store's fetch log as ``(object url, line)``, oldest object first (None: the
+    lake is local)."""
+    st = store(settings)
+    if st is None:
+        return None
+    try:
+        keys = sorted(st.listing(FETCH_LOG))
+        bodies = st.fs.cat([st.path(k) for k in keys], on_error="return") if keys else {}
+    except OSError as exc:
+        raise _wrap(f"reading the fetch log {st.url_of(FETCH_LOG)}", exc) from None
+    lines = []
+    for key in keys:
+        body = bodies.get(st.path(key))
+        if not isinstance(body, bytes):
+            log.warning("fetch log object %s cannot be read; skipped", st.url_of(key))
+            continue
+        lines.extend((st.url_of(key), line) for line in body.decode("utf-8", errors="replace").splitlines())
+    return lines
+
+
 # --- staged parts -------------------------------------------------------------------------------
 
 def _local_files(folder: Path) -> dict[str, int]:
@@ -287,6 +363,19 @@ def publish_release(settings: Settings, folder: Path, name: str) -> None:
                 raise _wrap(f"publishing release {name} (the current release is unchanged)", exc) from None
             raise
     log.info("release %s uploaded to %s and current", name, st.url_of(prefix))
+
+
+def release_file(settings: Settings, path: Path) -> None:
+    """Upload ``path``, a file written into a published release after it was made current (the
+    headline, ``releases/<name>/headline.txt``), beside the release on the store."""
+    st = store(settings)
+    if st is None:
+        return
+    rel = f"releases/{path.parent.name}/{path.name}"
+    try:
+        st.fs.put_file(str(path), st.path(rel))
+    except OSError as exc:
+        raise _wrap(f"storing {rel}", exc) from None
 
 
 def current(settings: Settings) -> dict | None:
@@ -397,3 +486,132 @@ def release_url(settings: Settings, rel: str = "") -> str | None:
     if pointer is None or st is None:
         return None
     return st.url_of(f"{pointer['path']}/{rel}".rstrip("/"))
+
+
+# --- the build's view of the store's lake ----------------------------------------------------------
+
+#: The protocol of :class:`LakeView`; the dbt project's lake models read ``<VIEW_ROOT><table>/...``.
+VIEW_PROTOCOL = "pipelinelake"
+VIEW_ROOT = f"{VIEW_PROTOCOL}://staged/"
+#: The environment variable naming the view file a build's connection registers (see :class:`Plugin`).
+VIEW_ENV = "PIPELINE_LAKE_VIEW"
+
+
+def build_view(settings: Settings, merged: Path) -> Path | None:
+    """The staged Parquet a build reads, as a view file beside ``merged`` (the run's view of the
+    lake: hard links, see :func:`pipeline.flow._merged_staged`); None for a local lake.
+
+    A part of ``merged`` that is this node's mirror of a store part (the same file, and the store
+    holds a part of that name and size) is read from the store; this run's own candidates and
+    the parts it healed, not on the store yet, are read where they lie. Only the staged tables
+    are in the view (``_matching/`` and ``_fetch/`` stay local files beside it)."""
+    st = store(settings)
+    if st is None:
+        return None
+    try:
+        remote = st.listing(PARTS)
+    except OSError as exc:
+        raise _wrap("listing the staged lake for the build", exc) from None
+    parts: dict[str, dict[str, Any]] = {}
+    for path in sorted(merged.glob("*/source=*/snapshot_date=*/*.parquet")):
+        rel = path.relative_to(merged).as_posix()
+        stat = path.stat()
+        mirror = settings.staged_dir / rel
+        same = mirror.is_file() and os.path.samestat(mirror.stat(), stat)
+        if same and remote.get(f"{PARTS}/{rel}") == stat.st_size:
+            parts[rel] = {"url": st.url_of(f"{PARTS}/{rel}"), "size": stat.st_size}
+        else:
+            parts[rel] = {"file": str(path.resolve()), "size": stat.st_size}
+    view = merged.parent / "lake_view.json"
+    view.write_text(json.dumps({"lake": st.url, "endpoint_url": settings.s3_endpoint_url, "parts": parts},
+                               indent=1, sort_keys=True), encoding="utf-8")
+    on_store = sum("url" in p for p in parts.values())
+    log.info("build view: %d staged part(s) read from %s, %d local to this run", on_store, st.url,
+             len(parts) - on_store)
+    return view
+
+
+def _view_filesystem(view: str) -> Any:
+    """An fsspec filesystem over the parts of the view file ``view``: ``pipelinelake://staged/<rel>``
+    reads the store's object or this run's local file the view names (read-only)."""
+    from fsspec.spec import AbstractFileSystem
+
+    class LakeView(AbstractFileSystem):
+        protocol = VIEW_PROTOCOL
+        root_marker = ""
+        cachable = False
+
+        def __init__(self, spec: dict) -> None:
+            super().__init__()
+            self.spec = spec
+            self.files = {f"staged/{rel}": entry for rel, entry in spec["parts"].items()}
+            self.dirs: dict[str, set[str]] = {"": {"staged"}}
+            for name in self.files:
+                parts = name.split("/")
+                for depth in range(1, len(parts)):
+                    self.dirs.setdefault("/".join(parts[:depth]), set()).add("/".join(parts[:depth + 1]))
+
+        @classmethod
+        def _strip_protocol(cls, path):  # noqa: ANN001, ANN206 - fsspec's signature
+            path = path[0] if isinstance(path, list) else path
+            return str(path).removeprefix(f"{VIEW_PROTOCOL}://").strip("/")
+
+        def info(self, path, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            path = self._strip_protocol(path)
+            if path in self.files:
+                return {"name": path, "size": self.files[path]["size"], "type": "file"}
+            if path in self.dirs:
+                return {"name": path, "size": 0, "type": "directory"}
+            raise FileNotFoundError(f"{VIEW_PROTOCOL}://{path}")
+
+        def ls(self, path, detail=True, **kwargs):  # noqa: ANN001, ANN003, ANN201, FBT002
+            path = self._strip_protocol(path)
+            if path in self.files:
+                entries = [self.info(path)]
+            elif path in self.dirs:
+                entries = [self.info(child) for child in sorted(self.dirs[path])]
+            else:
+                raise FileNotFoundError(f"{VIEW_PROTOCOL}://{path}")
+            return entries if detail else [e["name"] for e in entries]
+
+        def modified(self, path):  # noqa: ANN001, ANN201
+            self.info(path)
+            return datetime.fromtimestamp(0, UTC)  # parts are immutable
+
+        def _open(self, path, mode="rb", **kwargs):  # noqa: ANN001, ANN003, ANN202
+            if "r" not in mode:
+                raise PermissionError(f"{VIEW_PROTOCOL}:// is read-only")
+            entry = self.files.get(self._strip_protocol(path))
+            if entry is None:
+                raise FileNotFoundError(f"{VIEW_PROTOCOL}://{path}")
+            if "file" in entry:
+                return open(entry["file"], "rb")  # noqa: SIM115 - the caller closes it
+            st = _store(self.spec["lake"], self.spec.get("endpoint_url"))
+            return st.fs.open(entry["url"].split("://", 1)[1], "rb")
+
+    return LakeView(json.loads(Path(view).read_text(encoding="utf-8")))
+
+
+def register_view(con: Any, view: str | Path | None = None) -> bool:
+    """Register the build's view (``view``, else the file ``$PIPELINE_LAKE_VIEW``) on the DuckDB
+    connection ``con``; False when there is none (a local lake: nothing is registered)."""
+    view = view or os.environ.get(VIEW_ENV)
+    if not view:
+        return False
+    con.register_filesystem(_view_filesystem(str(view)))
+    return True
+
+
+def __getattr__(name: str) -> Any:
+    """``Plugin``: the dbt-duckdb plugin (sql/profiles.yml) that registers the build's view on dbt's
+    connection; made on first use, so importing this module never imports dbt."""
+    if name != "Plugin":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from dbt.adapters.duckdb.plugins import BasePlugin
+
+    class Plugin(BasePlugin):
+        def configure_connection(self, conn: Any) -> None:
+            register_view(conn)
+
+    globals()["Plugin"] = Plugin
+    return Plugin

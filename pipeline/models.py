@@ -172,7 +172,8 @@ _STAGED_LOCATION = """\
     meta:
       formatter: template
       external_location: >-
-        read_parquet('$name/{{ var("staged_parts") }}', hive_partitioning = true, union_by_name = true,
+        read_parquet('{{ var("staged_root", "") }}$name/{{ var("staged_parts") }}', hive_partitioning = true,
+        union_by_name = true,
         hive_types = {'source': varchar, 'snapshot_date': date})
 """
 _PARTITION_TYPES = (("source", "varchar"), ("snapshot_date", "date"))
@@ -275,6 +276,7 @@ def dbt(
     storage_version: str | None = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
     manifest: Any = None,
+    view: Path | None = None,
 ) -> tuple[Any, dict[str, float]]:
     """Invoke dbt in-process on the project in ``sql_dir`` against the DuckDB file ``db_path``.
 
@@ -282,13 +284,21 @@ def dbt(
     None), ``storage_version`` that of a file dbt creates. dbt's artifacts (the cached manifest of
     partial parsing, compiled SQL) and its log go to ``work_dir``; ``callbacks`` receive dbt's events
     besides the progress log; a ``manifest`` (the result of ``dbt parse``) spares parsing the project
-    again, for many invocations in one process. Returns the runner's result and the seconds per
-    model built."""
+    again, for many invocations in one process. ``view`` (a lake on an object store, see
+    :func:`pipeline.lakefs.build_view`) makes the lake models read the staged Parquet through the
+    view's fsspec filesystem, registered on dbt's connection by the profile's plugin; the rest of
+    the lake folder (``_matching/``, ``_fetch/``) is read where it lies. Returns the runner's result
+    and the seconds per model built."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
+    from pipeline.lakefs import VIEW_ENV, VIEW_ROOT
+
     values = {"PIPELINE_DBT_DB": str(db_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-              "DBT_VERSION_CHECK": "false"}
+              "DBT_VERSION_CHECK": "false", VIEW_ENV: str(view) if view is not None else ""}
+    dbt_vars = {"programs_csv": str(SOURCES_DIR / PROGRAMS_GLOB)}
+    if view is not None:
+        dbt_vars["staged_root"] = VIEW_ROOT  # one value for every such build: the parse stays cached
     if lake is not None:
         if "," in str(lake):
             # DuckDB's file_search_path, which the profile sets to the lake, is a comma-separated list
@@ -301,7 +311,7 @@ def dbt(
                "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
                *([] if "docs" in args else ["--no-write-json"]),
                # the programme table's files (sql/models/ref/programs.sql), wherever dbt runs from
-               "--vars", json.dumps({"programs_csv": str(SOURCES_DIR / PROGRAMS_GLOB)})]
+               "--vars", json.dumps(dbt_vars)]
     with _environ(**values):
         try:
             result = dbtRunner(manifest=manifest, callbacks=[progress, *callbacks]).invoke(command)
@@ -343,6 +353,7 @@ def build_database(
     sql_dir: Path,
     storage_version: str,
     work_dir: Path | None = None,
+    view: Path | None = None,
 ) -> dict[str, float]:
     """Build a complete, self-contained DuckDB file at ``out_path`` (replaced if it exists) with
     ``dbt build`` over the staged lake ``staged_dir``; returns the seconds per model.
@@ -351,7 +362,8 @@ def build_database(
     parse cheap); without one, dbt works in a temporary folder beside ``out_path``. dbt reuses its
     cached manifest only for the profile it was parsed with, the values included (the file's
     path, the lake folder), so with a ``work_dir`` the build always uses the same two names in it:
-    ``lake``, a link to ``staged_dir``, and the file, moved to ``out_path`` once built."""
+    ``lake``, a link to ``staged_dir``, and the file, moved to ``out_path`` once built. ``view``: the
+    staged tables are read through it (a lake on an object store, see :func:`dbt`)."""
     if out_path.exists():
         out_path.unlink()
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -371,7 +383,8 @@ def build_database(
             lake.symlink_to(staged_dir.resolve(), target_is_directory=True)
             for stale in (db, db.with_name(db.name + ".wal")):
                 stale.unlink(missing_ok=True)
-        result, timings = dbt(sql_dir, db, BUILD, work_dir, lake=lake, storage_version=storage_version)
+        result, timings = dbt(sql_dir, db, BUILD, work_dir, lake=lake, storage_version=storage_version,
+                              view=view)
     if not result.success:
         if db != out_path:
             db.unlink(missing_ok=True)

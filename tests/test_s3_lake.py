@@ -32,9 +32,12 @@ class _Faults:
         self.app = app
         self.refuse: str | None = None
         self.refused: list[str] = []
+        self.reads: list[str] = []  # the paths of every GET
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"] == "GET":
+            self.reads.append(path)
         if self.refuse and environ["REQUEST_METHOD"] in ("PUT", "POST") and self.refuse in path:
             self.refused.append(path)
             body = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>refused</Message></Error>"
@@ -140,6 +143,11 @@ def test_the_lake_on_an_object_store(s3_server, tmp_path, monkeypatch):
     assert pointer is not None
     released = _release_readable(settings, pointer)
     assert released["mart_rows"]["mart_country_rankings"] > 0
+    assert st.fs.exists(st.path(f"{pointer['path']}/report.html")), "the HTML report was not uploaded"
+    assert st.fs.exists(st.path(f"{pointer['path']}/headline.txt")), "the headline was not uploaded"
+
+    # 1b. dbt reads the staged Parquet from the store: the build's view, then no local part at all
+    _build_from_the_store(settings, faults, tmp_path / "node1-build")
 
     # 2. another node, its home empty, while the store refuses the release's marts: the run fails
     # mid-publish; the previous release stays current and readable, nothing of the failed one stays
@@ -167,3 +175,83 @@ def test_the_lake_on_an_object_store(s3_server, tmp_path, monkeypatch):
     assert now["release"] != pointer["release"]
     assert _release_readable(settings, now)["mart_rows"] == released["mart_rows"]
     assert _release_readable(settings, pointer) == released
+
+
+def _build_from_the_store(settings, faults: _Faults, work: Path) -> None:
+    """A build whose staged tables are the store's parts only: the view names them on the store,
+    this node's mirror is then removed, and dbt reads every part through the filesystem the
+    profile's plugin registers on its connection (the server saw a GET of each)."""
+    import duckdb
+
+    from pipeline import lakefs
+    from pipeline.freshness import write_build_inputs
+    from pipeline.models import build_database
+
+    mirror = sorted(settings.staged_dir.rglob("*.parquet"))
+    con = duckdb.connect()
+    try:
+        designations = [str(p) for p in mirror if p.relative_to(settings.staged_dir).parts[0] == "designations"]
+        expected = con.execute("select count(*) from read_parquet(?)", [designations]).fetchone()[0]
+    finally:
+        con.close()
+    assert expected > 0
+    merged = work / "merged"
+    for part in mirror:
+        target = merged / part.relative_to(settings.staged_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(part, target)
+    view = lakefs.build_view(settings, merged)
+    spec = json.loads(view.read_text(encoding="utf-8"))
+    assert spec["parts"] and all("url" in e and e["url"].startswith("s3://") for e in spec["parts"].values())
+    for part in [*mirror, *merged.rglob("*.parquet")]:
+        part.unlink()
+    write_build_inputs(settings, "s3-view-build", merged / "_fetch")
+    faults.reads.clear()
+    db = work / "sanctions.duckdb"
+    build_database(merged, db, settings.sql_dir, settings.storage_version, view=view)
+    read = {p.split(f"/{BUCKET}/{PREFIX}/", 1)[-1] for p in faults.reads}
+    assert set(spec["parts"]) <= {p.removeprefix("staged/") for p in read}, "a staged part was not read from the store"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("select count(*) from lake.designations").fetchone()[0] == expected
+    finally:
+        con.close()
+
+
+def test_live_fetch_state_and_log_are_shared_through_the_store(s3_server, tmp_path, monkeypatch):
+    """What one node published from a URL (its validators) and its fetch log are on the store: a
+    second node, its home empty, sends the first node's validators and reads its events."""
+    import s3fs
+
+    from pipeline import fetch, lakefs
+
+    endpoint, _ = s3_server
+    s3fs.S3FileSystem(endpoint_url=endpoint, key="test", secret="test").mkdir(BUCKET)
+    node1 = _settings(_env(tmp_path / "node1", endpoint), monkeypatch)
+    url = "http://127.0.0.1:9/un/consolidated.xml"
+    check = {"event": "check", "origin": url, "source": "un_sc", "name": "consolidated.xml", "sha256": "ab" * 32,
+             "sha1": None, "bytes": 10, "file": f"{'ab' * 32}.xml", "etag": '"v1"',
+             "last_modified": "Mon, 01 Dec 2025 10:00:00 GMT", "checked_at": "2025-12-01T10:00:00+00:00",
+             "outcome": "fetched"}
+    parse = {"event": "parse", "source": "un_sc", "checked_at": "2025-12-01T10:01:00+00:00",
+             "snapshot_date": "2025-12-01", "dated_by_file": True, "last_modified": None, "demo": False,
+             "sha256": "ab" * 32}
+    with fetch._locked(node1):  # as land_source appends
+        fetch._append_log(node1, [check])
+    pending = fetch.pending_dir(node1, "run-1")
+    pending.mkdir(parents=True)
+    (pending / "un_sc.json").write_text(json.dumps({"checks": [check], "parse": parse}), encoding="utf-8")
+    assert fetch.commit(node1, "run-1") == 1
+    st = lakefs.store(node1)
+    assert st.fs.exists(st.path(lakefs.FETCH_STATE))
+    assert not st.fs.exists(st.path(lakefs.LEASE))
+
+    node2 = _settings(_env(tmp_path / "node2", endpoint), monkeypatch)
+    assert not node2.fetch_state_path.exists()
+    state = fetch.load_state(node2)
+    assert state[url]["etag"] == '"v1"' and state[url]["last_modified"] == check["last_modified"]
+    assert [e["event"] for e in fetch.read_log(node2)] == ["check", "parse"]
+    # node 2's own events join the same log
+    with fetch._locked(node2):
+        fetch._append_log(node2, [{**check, "etag": '"v2"', "checked_at": "2025-12-02T10:00:00+00:00"}])
+    assert [e.get("etag") for e in fetch.read_log(node1)] == ['"v1"', None, '"v2"']

@@ -50,9 +50,11 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- How many Parquet parts the lake holds for `table` ('*': for every table). -#}
+{#- How many Parquet parts the lake holds for `table` ('*': for every table); var staged_root: the
+    build's view of a lake on an object store (pipelinelake://staged/, pipeline/lakefs.py), else the lake folder. -#}
 {% macro staged_parts(table) %}
-    {%- set found = run_query("select count(*) from glob('" ~ table ~ "/" ~ var('staged_parts') ~ "')") -%}
+    {%- set pattern = var('staged_root', '') ~ table ~ "/" ~ var('staged_parts') -%}
+    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
     {{- return(found.columns[0].values()[0]) -}}
 {% endmacro %}
 
