@@ -2,13 +2,15 @@
 
 - :mod:`expectations.raw`     ``raw_files_suite()``: one row per raw file landed in a run
 - :mod:`expectations.staged`  ``staged_suites(...)``: the staged tables of one source
-- :mod:`expectations.marts`   ``mart_suites()``: the DuckDB marts, validated as DataFrames
+- :mod:`expectations.marts`   ``mart_suites()``: the DuckDB marts (their helper columns in SQL)
 
 Every suite is named ``<stage>.<table>`` (``staged.designations``) and every expectation carries
 ``meta={"rule": "<plain-English rule>"}`` (also shown as ``notes`` in Data Docs), so a failure
 message reads as a rule, not as a kwargs dump. Severity is ``critical`` unless an expectation says
 ``severity="warning"``; :mod:`pipeline.validation` turns warnings into log lines and critical
-failures into :class:`pipeline.errors.ValidationFailed`.
+failures into :class:`pipeline.errors.ValidationFailed`. The runner evaluates each expectation in
+DuckDB over the whole table (its SQL form) and lets GX judge the outcome, one row per rule; an
+expectation type it has no SQL form for is evaluated by GX itself.
 
 Importing this package (or its modules) does not import Great Expectations, which takes seconds:
 the suite builders import it when called, so Airflow DAG parsing stays cheap.

@@ -5,8 +5,8 @@ The caller passes each table's rows (the columns of :data:`pipeline.staged.SCHEM
 caught: ``min_designations`` and ``0.8 * previous_designations`` are critical, while
 ``max_designations`` only warns (a list that grows is news, not corruption).
 
-Date columns are compared as timestamps: :func:`pipeline.validation.validate_frame` converts
-``datetime.date`` columns (what pyarrow gives for ``date32``) to ``datetime64`` first.
+The rules run in DuckDB over the staged Parquet (:mod:`pipeline.validation`), where a ``DATE``
+column compares with the suites' datetime bounds as it is.
 """
 
 from __future__ import annotations

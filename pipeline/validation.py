@@ -498,7 +498,8 @@ def _fetch_examples(rel: Any, rule: _Rule, index_columns: Sequence[str], present
         log.warning("could not fetch the offending values of %s: %s", rule.type, exc)
 
 
-def _gx_fallback(rel: Any, columns: list[str], rules: list[_Rule], index_columns: Sequence[str]) -> None:
+def _gx_fallback(rel: Any, columns: list[str], rules: list[_Rule], index_columns: Sequence[str],
+                 suite_name: str = "suite") -> None:
     """Rules with no SQL form here: GX evaluates them on a pandas frame of only the columns they
     name (every column when they name none), in one pass, and their results become rule rows."""
     todo = [r for r in rules if r.check is None and r.type != "expect_table_columns_to_match_set"]
@@ -514,7 +515,7 @@ def _gx_fallback(rel: Any, columns: list[str], rules: list[_Rule], index_columns
     wanted = [c for c in dict.fromkeys([*named, *index_columns]) if c in columns] if named else list(columns)
     frame = rel.query("t", f"SELECT {', '.join(_ident(c) for c in wanted)} FROM t").df() if wanted else rel.df()
     ctx = _context(None)
-    name = f"fallback.{id(rules)}"
+    name = f"fallback.{suite_name}"  # in the in-memory context: nothing of it is stored or rendered
     suite = ctx.suites.add_or_update(g.gx.ExpectationSuite(name=name, expectations=[
         r.config.to_domain_obj() for r in todo]))
     definition = ctx.validation_definitions.add_or_update(
@@ -646,15 +647,19 @@ def _audit_suite(name: str, rules: list[_Rule], stage: str | None) -> Any:
     def audit(cls: Any, what: str, rule: str, **kw: Any) -> Any:
         return cls(meta={"rule": rule, "audit": what}, notes=rule, **kw)
 
+    # a severity no rule has gets no audit expectation (each costs GX time on every run)
+    severities = {r.severity == "critical" for r in rules}
     expectations = [
         audit(gxe.ExpectColumnValuesToBeNull, "evaluated", "every rule could be evaluated (a missing column or a "
               "type error is a critical failure)", column="error"),
-        audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "critical", "every critical rule holds: the share of "
-              "rows that keep it (success_ratio) is at least its mostly (1: every row)", column_A="success_ratio",
-              column_B="mostly_critical", or_equal=True, ignore_row_if="either_value_is_missing"),
-        audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "warning", "every warning rule holds (a failing one "
-              "only warns)", column_A="success_ratio", column_B="mostly_warning", or_equal=True,
-              ignore_row_if="either_value_is_missing", severity="warning"),
+        *([audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "critical", "every critical rule holds: the share of "
+                 "rows that keep it (success_ratio) is at least its mostly (1: every row)", column_A="success_ratio",
+                 column_B="mostly_critical", or_equal=True, ignore_row_if="either_value_is_missing")]
+          if True in severities else []),
+        *([audit(gxe.ExpectColumnPairValuesAToBeGreaterThanB, "warning", "every warning rule holds (a failing one "
+                 "only warns)", column_A="success_ratio", column_B="mostly_warning", or_equal=True,
+                 ignore_row_if="either_value_is_missing", severity="warning")]
+          if False in severities else []),
         audit(gxe.ExpectTableRowCountToEqual, "count", f"every one of the suite's {len(rules)} rules was evaluated",
               value=len(rules)),
     ]
@@ -706,14 +711,19 @@ def _run(
     and the resources to render in docs."""
     g = _gx()
     rules = _rules(suite)
+    own = None
     if con is None and isinstance(frame, pd.DataFrame):
         import duckdb
 
-        con = duckdb.connect()
-    rel = _relation(con, frame)
-    columns = list(rel.columns)
-    _evaluate(rel, columns, rules, index_columns)
-    _gx_fallback(rel, columns, rules, index_columns)
+        con = own = duckdb.connect()
+    try:
+        rel = _relation(con, frame)
+        columns = list(rel.columns)
+        _evaluate(rel, columns, rules, index_columns)
+        _gx_fallback(rel, columns, rules, index_columns, suite.name)
+    finally:
+        if own is not None:
+            own.close()
     stored = ctx.suites.add_or_update(_audit_suite(suite.name, rules, stage))
     definition = ctx.validation_definitions.add_or_update(
         g.gx.ValidationDefinition(name=suite.name, data=_batch_definition(ctx, suite.name), suite=stored))

@@ -7,6 +7,7 @@ tests/test_mart_suites.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -620,3 +621,74 @@ def test_data_docs_are_built(tmp_path):
     assert info.value.data_docs == str(index.resolve())
     assert "Data Docs: " in str(info.value)
     assert "raw.files" in index.read_text()
+
+
+# --------------------------------------------------------------------------- rules in DuckDB, verdict in GX
+
+
+def test_a_duckdb_relation_is_checked_without_reading_it_into_pandas(tmp_path):
+    """A staged table as the run passes it (a DuckDB relation over Parquet) fails naming the table,
+    column, rule and offending values, and GX's result names the failing rule."""
+    import duckdb
+
+    path = tmp_path / "designations.parquet"
+    designations(entity_type="ship").drop(columns=["source", "snapshot_date"]).to_parquet(path)
+    con = duckdb.connect()
+    rel = con.read_parquet(str(path)).query("p", "select *, 'us_ofac_sdn' as source from p")
+    report = validate_frame(suites()["designations"], rel)
+    assert not report.success and report.evaluated == len(suites()["designations"].expectations)
+    (line,) = report.failed_critical
+    assert line.startswith("expect_column_values_to_be_in_set(column='entity_type'") and "'ship' x1" in line
+    good = con.read_parquet(str(path)).query("p", "select * replace ('person' as entity_type) from p")
+    assert validate_frame(suites()["designations"], good).success
+
+
+def test_many_offending_rows_are_counted_in_full_and_shown_by_their_most_frequent_values():
+    df = designations(n=2000)
+    df.loc[df.index[:1500], "entity_type"] = "ship"
+    df.loc[df.index[1500:1510], "entity_type"] = "boat"
+    (line,) = validate_frame(suites(max_designations=10_000)["designations"], df).failed_critical
+    assert "1510 of 2000 rows unexpected (75.5%), e.g. 'ship' x1500, 'boat' x10" in line
+
+
+def test_mostly_is_read_as_gx_reads_it():
+    """At exactly 90% mapped the 'mostly 0.9' warning holds; one fewer and it warns."""
+    for codes, warns in ((["CU"] * 9 + [None], False), (["CU"] * 8 + [None] * 2, True)):
+        reports = validate_stage("staged", staged_frames(country_links=country_links(codes)), suites())
+        (report,) = [r for r in reports if r.suite == "staged.country_links"]
+        assert report.success and bool(report.warnings) == warns, report.warnings
+
+
+def test_an_expectation_with_no_sql_form_is_still_evaluated_by_gx():
+    from expectations import gx_modules, stage_suites
+
+    _gx, gxe = gx_modules()
+    suite = stage_suites("marts", {"things": [
+        gxe.ExpectColumnMeanToBeBetween(column="n", min_value=0, max_value=10, meta={"rule": "n averages 0-10"}),
+    ]})["things"]
+    assert validate_stage("marts", {"things": pd.DataFrame({"n": [1, 2, 3]})}, {"things": suite})[0].success
+    fails("marts", {"things": pd.DataFrame({"n": [100, 200]})}, {"things": suite},
+          "expect_column_mean_to_be_between", "n averages 0-10")
+
+
+def test_importing_the_runner_does_not_import_great_expectations():
+    import subprocess
+    import sys
+
+    code = "import sys, pipeline.validation; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_data_docs_name_the_failing_rule(tmp_path):
+    docs = tmp_path / "docs"
+    validate_stage("staged", staged_frames(designations=designations(entity_type="ship")), suites(), docs_dir=docs,
+                   raise_on_failure=False)
+    (page,) = [p for p in (docs / "validations").rglob("*.html") if "designations" in str(p)]
+    text = page.read_text(encoding="utf-8")
+    assert "entity_type is one of person, organization, vessel, aircraft, other" in text and "ship" in text
+    (suite_page,) = [p for p in (docs / "expectations").rglob("*.html") if "designations" in str(p)]
+    assert "designation_id is unique" in suite_page.read_text(encoding="utf-8")  # every rule is listed
+    summary = json.loads((docs / "index.json").read_text(encoding="utf-8"))
+    (row,) = [r for r in summary["results"] if r["suite"] == "staged.designations"]
+    assert row["critical_failed"] == 1 and row["evaluated"] == len(suites()["designations"].expectations)

@@ -1,0 +1,245 @@
+#!/usr/bin/env python
+"""Benchmark: what Great Expectations costs in a ``pipeline run`` (issue 17: GX < 20% of a run).
+
+1. **Import.** Fresh interpreters: ``import pipeline.validation`` (must not import GX: it is
+   imported on the first validation, once per process) and ``import great_expectations``.
+2. **The run.** ``pipeline run`` (embedded Airflow) in a new temporary ``PIPELINE_HOME``, with the
+   arguments after ``--`` (none: the demo). Wall seconds, the run's ``[k/n] step ... in X s`` lines
+   and the GX share: (validate raw + validate staged + validate marts) / the run's wall time. The
+   first validation of the run (raw) carries the GX import.
+3. **Same run, same tables: the checks against the way they were made before.** On the run's
+   outputs (the published database's marts; each source's current snapshot of the lake), in this
+   process, after one GX import:
+
+   - *now*: the stage as the run checks it: each table a DuckDB relation (marts with their helper
+     columns from ``expectations.marts.prepare_relations``), every rule evaluated in DuckDB, GX
+     judging one row per rule (``pipeline.validation.validate_stage``);
+   - *baseline "whole tables in pandas"*: every table read into pandas (``con.sql(...).df()``), the
+     helper columns added to the frames, and GX validating the suite's own expectations on each whole
+     frame (``ValidationDefinition.run``, result format SUMMARY), as ``pipeline.validation`` did
+     before.
+
+   Both without Data Docs. It prints seconds, the ratio now / baseline, and the rows moved into
+   pandas (baseline: every row of every table; now: one row per rule). Both must reach the same
+   verdict (a suite passes or fails the same way), or the benchmark exits 1.
+
+Exits non-zero when the run or a check fails, never because a figure misses a target.
+
+    .venv/bin/python bench/gx_cost.py                      # the demo
+    .venv/bin/python bench/gx_cost.py -- --accept-small-lists \\
+        --input us_ofac_sdn=../shared/data/samples/ofac/sdn_csv_2024-05-03_head \\
+        --input ca_sema=../shared/data/samples/ca/sema-lmes_2025-05.xml \\
+        --input un_sc=../shared/data/samples/un/consolidated_2020-03-20_full.xml
+    .venv/bin/python bench/gx_cost.py --home var/bench/gx-home --keep      # keep the run's home
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+PIPELINE = str(Path(PYTHON).with_name("pipeline"))
+STEP = re.compile(r"^\[(\d+)/(\d+)\] ([^:]+): (.*) in ([\d.]+) s\s*$")
+GX_STEPS = ("validate raw", "validate staged", "validate marts")
+
+
+def _import_seconds(statement: str) -> tuple[float, bool]:
+    """Seconds a fresh interpreter takes to run ``statement``, and whether GX got imported."""
+    code = (f"import sys, time; t = time.perf_counter(); {statement}; "
+            "print(time.perf_counter() - t, 'great_expectations' in sys.modules)")
+    out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "GX_ANALYTICS_ENABLED": "False"})
+    seconds, imported = out.stdout.split()
+    return float(seconds), imported == "True"
+
+
+def _run(home: Path, args: list[str]) -> tuple[float, dict[str, float], str]:
+    env = {**os.environ, "PIPELINE_HOME": str(home), "GX_ANALYTICS_ENABLED": "False"}
+    started = time.perf_counter()
+    proc = subprocess.run([PIPELINE, "run", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
+        raise SystemExit(f"pipeline run failed (exit {proc.returncode})")
+    steps: dict[str, float] = {}
+    for line in proc.stdout.splitlines():
+        m = STEP.match(line.strip())
+        if m:
+            steps[m.group(3)] = steps.get(m.group(3), 0.0) + float(m.group(5))
+    return wall, steps, proc.stdout
+
+
+# --------------------------------------------------------------------------- the baseline: whole frames in GX
+
+
+def _dates_as_datetimes(df):
+    """What the runner did before: object columns of ``datetime.date`` become ``datetime64``."""
+    import pandas as pd
+
+    converted = {}
+    for col in df.columns:
+        values = df[col].dropna() if df[col].dtype == object else None
+        if values is None or values.empty:
+            continue
+        if all(isinstance(v, date) and not isinstance(v, datetime) for v in values):
+            converted[col] = pd.to_datetime(df[col])
+    return df.assign(**converted) if converted else df
+
+
+class WholeFrames:
+    """GX validating a suite's own expectations on a whole pandas frame (the baseline)."""
+
+    def __init__(self) -> None:
+        from pipeline.validation import _gx
+
+        self.gx = _gx().gx
+        self.ctx = self.gx.get_context(mode="ephemeral")
+        self.source = self.ctx.data_sources.add_pandas(name="bench_frames")
+        self.n = 0
+
+    def validate(self, suite, frame) -> bool:
+        self.n += 1
+        name = f"b{self.n}.{suite.name}"
+        batch = self.source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("whole")
+        copy = self.gx.ExpectationSuite(name=name, expectations=[e.configuration.to_domain_obj()
+                                                                 for e in suite.expectations])
+        stored = self.ctx.suites.add(copy)
+        definition = self.ctx.validation_definitions.add(
+            self.gx.ValidationDefinition(name=name, data=batch, suite=stored))
+        result = definition.run(batch_parameters={"dataframe": _dates_as_datetimes(frame)}, result_format="SUMMARY")
+        critical = [r for r in result.results if not r.success and (
+            str(getattr(r.expectation_config.severity, "value", r.expectation_config.severity)) == "critical"
+            or r.exception_info.get("raised_exception"))]
+        return not critical
+
+
+def _marts(db: Path) -> tuple[dict, dict]:
+    """(now, baseline) on the published database's marts."""
+    import duckdb
+
+    from expectations.marts import mart_suites, prepare_all, prepare_relations
+    from pipeline.validation import validate_stage
+
+    suites = mart_suites()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        started = time.perf_counter()
+        reports = validate_stage("marts", prepare_relations(con, list(suites)), suites, raise_on_failure=False)
+        now = {"seconds": time.perf_counter() - started, "suites": len(reports),
+               "pandas_rows": sum(r.evaluated for r in reports),
+               "verdict": {r.suite: r.success for r in reports}}
+        started = time.perf_counter()
+        frames = {m: con.sql(f"select * from {m}").df() for m in suites}
+        rows = sum(len(f) for f in frames.values())
+        frames = prepare_all(frames)
+        runner = WholeFrames()
+        verdict = {suite.name: runner.validate(suite, frames[m]) for m, suite in suites.items()}
+        base = {"seconds": time.perf_counter() - started, "suites": len(verdict), "pandas_rows": rows,
+                "verdict": verdict}
+    finally:
+        con.close()
+    return now, base
+
+
+def _staged(home: Path) -> tuple[dict, dict]:
+    """(now, baseline) on each source's current snapshot of the run's lake."""
+    import duckdb
+
+    from expectations.staged_alignment import prepare
+    from pipeline import flow
+    from pipeline.settings import load
+    from pipeline.validation import validate_stage
+
+    os.environ["PIPELINE_HOME"] = str(home)
+    settings = load()
+    lake = settings.staged_dir
+    sources = sorted({p.name.removeprefix("source=") for p in lake.glob("*/source=*")})
+    now = {"seconds": 0.0, "suites": 0, "pandas_rows": 0, "verdict": {}}
+    base = {"seconds": 0.0, "suites": 0, "pandas_rows": 0, "verdict": {}}
+    runner = WholeFrames()
+    for source in sources:
+        snapshot = sorted({p.name.removeprefix("snapshot_date=")
+                           for p in lake.glob(f"*/source={source}/snapshot_date=*")})[-1]
+        demo = not any(a.startswith(f"{source}=") for a in sys.argv)
+        suites = flow.staged_suites_for(source, demo, date.fromisoformat(snapshot), settings)
+        con = duckdb.connect()
+        try:
+            started = time.perf_counter()
+            relations = flow._staged_frames(con, lake, source, snapshot, list(suites))
+            frames = {t: prepare(t, f) for t, f in relations.items()}
+            reports = validate_stage("staged", frames, suites, run_name=source, raise_on_failure=False)
+            now["seconds"] += time.perf_counter() - started
+            now["suites"] += len(reports)
+            now["pandas_rows"] += sum(r.evaluated for r in reports)
+            now["verdict"].update({f"{source}:{r.suite}": r.success for r in reports})
+            started = time.perf_counter()
+            whole = {t: prepare(t, rel.df()) for t, rel in flow._staged_frames(con, lake, source, snapshot,
+                                                                              list(suites)).items()}
+            base["pandas_rows"] += sum(len(f) for f in whole.values())
+            for table, suite in suites.items():
+                base["verdict"][f"{source}:{suite.name}"] = runner.validate(suite, whole[table])
+            base["seconds"] += time.perf_counter() - started
+            base["suites"] += len(suites)
+        finally:
+            con.close()
+    return now, base
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, help="the run's PIPELINE_HOME (default: a new temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the run's home")
+    parser.add_argument("run_args", nargs="*", help="arguments of `pipeline run` (after --)")
+    args = parser.parse_args()
+
+    print(f"# bench/gx_cost.py  {datetime.now().isoformat(timespec='seconds')}  {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.1f}  pipeline run {' '.join(args.run_args) or '(demo)'}")
+    lazy, lazy_gx = _import_seconds("import pipeline.validation")
+    gx_import, _ = _import_seconds("import great_expectations")
+    print(f"import pipeline.validation     {lazy:6.2f} s  (imports GX: {'yes' if lazy_gx else 'no'})")
+    print(f"import great_expectations      {gx_import:6.2f} s  (once per process, on the first validation)")
+
+    home = args.home or Path(tempfile.mkdtemp(prefix="gx-cost-"))
+    try:
+        wall, steps, _out = _run(home, args.run_args)
+        gx = sum(steps.get(s, 0.0) for s in GX_STEPS)
+        print(f"\npipeline run                   {wall:6.1f} s wall")
+        for step, seconds in steps.items():
+            print(f"  {step:<28} {seconds:6.1f} s  {100 * seconds / wall:5.1f}%")
+        print(f"GX share of the run            {gx:6.1f} s  {100 * gx / wall:5.1f}%  (validate raw + staged + marts, "
+              "the GX import included)")
+
+        from pipeline.validation import _gx
+
+        _gx()
+        db = home / "publish" / "current" / "sanctions.duckdb"
+        failed = False
+        print("\nsame tables, same run            now      baseline   now/baseline   rows into pandas (now / baseline)")
+        for stage, (now, base) in (("staged", _staged(home)), ("marts", _marts(db))):
+            print(f"  {stage:<8} {now['suites']:3d} suites   {now['seconds']:7.2f} s  {base['seconds']:7.2f} s"
+                  f"   {now['seconds'] / base['seconds']:8.2f}x      {now['pandas_rows']:,} / {base['pandas_rows']:,}")
+            differ = {k: (v, base["verdict"].get(k)) for k, v in now["verdict"].items() if base["verdict"].get(k) != v}
+            if differ:
+                failed = True
+                print(f"  VERDICTS DIFFER ({stage}): {differ}", file=sys.stderr)
+        return 1 if failed else 0
+    finally:
+        if args.keep or args.home:
+            print(f"\nhome kept: {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
