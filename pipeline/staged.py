@@ -316,6 +316,9 @@ class StagedWriter:
     _audit: Counter = field(default_factory=Counter)
     _audit_example: dict = field(default_factory=dict)
     _lineage: dict[str, str] = field(default_factory=dict)
+    #: per table, (first buffered row, lineage) for each run of rows stamped alike: the lineage is
+    #: not copied into every row dict, the flush builds its columns from these runs
+    _segments: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -326,8 +329,14 @@ class StagedWriter:
         self._lineage = {"raw_sha256": raw_sha256, "raw_file": raw_file}
 
     def add(self, table: str, row: dict) -> None:
-        buf = self._buffers.setdefault(table, [])
-        buf.append({**row, **self._lineage})
+        buf = self._buffers.get(table)
+        if buf is None:
+            buf = self._buffers[table] = []
+            self._segments[table] = []
+        segments = self._segments[table]
+        if not segments or segments[-1][1] is not self._lineage:
+            segments.append((len(buf), self._lineage))  # the lineage of the rows from here on
+        buf.append(row)
         self.counts[table] += 1
         if len(buf) >= self.batch_rows:
             self._flush(table)
@@ -356,9 +365,25 @@ class StagedWriter:
         rows = self._buffers.get(table)
         if not rows:
             return
-        batch = pa.Table.from_pylist(rows, schema=self.schemas[table])
-        self._writer(table).write_table(batch)
+        schema = self.schemas[table]
+        segments = self._segments.get(table) or [(0, {})]
+        bounds = [start for start, _ in segments[1:]] + [len(rows)]
+        columns = []
+        for fld in schema:
+            name = fld.name
+            if any(name in lineage for _, lineage in segments):
+                values: list = []
+                for (start, lineage), end in zip(segments, bounds, strict=True):
+                    if name in lineage:  # the lineage wins over a row's own value, as {**row, **lineage}
+                        values.extend([lineage[name]] * (end - start))
+                    else:
+                        values.extend(row.get(name) for row in rows[start:end])
+            else:
+                values = [row.get(name) for row in rows]
+            columns.append(pa.array(values, type=fld.type))
+        self._writer(table).write_table(pa.Table.from_arrays(columns, schema=schema))
         rows.clear()
+        self._segments[table] = []
 
     def _writer(self, table: str) -> pq.ParquetWriter:
         writer = self._writers.get(table)
@@ -372,8 +397,10 @@ class StagedWriter:
         """Write the last rows and move every table's part into its partition."""
         if self.snapshot_date is None:
             raise ValueError(f"[{self.source}] no snapshot date was set by the parser")
+        audit_rows = self._buffers.setdefault("parse_audit", [])
+        self._segments.setdefault("parse_audit", []).append((len(audit_rows), {}))  # rows carry their own lineage
         for (rule, fname, value, sha, rawf), n in sorted(self._audit.items(), key=str):
-            self._buffers.setdefault("parse_audit", []).append(
+            audit_rows.append(
                 {
                     "rule": rule,
                     "field": fname,
