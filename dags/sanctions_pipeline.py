@@ -13,6 +13,11 @@ It has no schedule: on a scheduler the per-source DAGs (``ingest_<source>``, dag
 the asset-scheduled ``sanctions_publish`` (dags/publish.py) do the same work as each list changes.
 Trigger this one by hand only on a home where those are paused (its first step removes the build
 folders of runs that are not ``pipeline run``'s own).
+
+A re-run on the inputs of the current release does little: a source whose files are those its lake
+snapshot was parsed from is not parsed again, and when nothing changed since the current release
+(:mod:`pipeline.rerun`), ``validate_staged`` says so and every later task short-circuits: the
+current publication stands.
 """
 
 from __future__ import annotations
@@ -88,8 +93,8 @@ def sanctions_pipeline():
         from pipeline import flow
 
         results = _materialise(results)
-        _run("validate_staged", lambda s, r: flow.check_staged(results, s, r))
-        return results
+        checked = _run("validate_staged", lambda s, r: flow.check_staged(results, s, r))
+        return flow.carry_decision(results, checked)  # nothing changed: the steps after this short-circuit
 
     @task
     def match_targets(results: list[dict]) -> list[dict]:
@@ -98,7 +103,7 @@ def sanctions_pipeline():
         from pipeline import flow
 
         results = _materialise(results)
-        _run("match_targets", flow.match)
+        _run("match_targets", lambda s, r: flow.match(s, r, results))
         return results
 
     @task
@@ -106,14 +111,15 @@ def sanctions_pipeline():
         """Run the DuckDB SQL models (staging -> intermediate -> marts) into a new database file."""
         from pipeline import flow
 
-        return _run("build_models", flow.build)
+        return _run("build_models", lambda s, r: flow.build(s, r, _materialise(results)))
 
     @task
     def validate_marts(build_info: dict) -> dict:
         """Great Expectations mart suites on the freshly built database."""
         from pipeline import flow
 
-        _run("validate_marts", lambda s, _r: flow.check_marts(build_info["database"], s))
+        _run("validate_marts", lambda s, _r: flow.check_marts(build_info["database"], s,
+                                                             build_info.get(flow.UNCHANGED)))
         return build_info
 
     @task(outlets=[PUBLISHED_DB])
@@ -124,7 +130,7 @@ def sanctions_pipeline():
         return _run("publish", lambda s, r: flow.publish(build_info, _materialise(results), s, r))
 
     @task
-    def report(release: dict) -> str:
+    def report(release: dict) -> str | dict:
         """Write the headline answers of the new publication into the release (headline.txt)."""
         from pipeline import flow
 

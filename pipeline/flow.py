@@ -120,6 +120,12 @@ def raw_frame(batches: list[dict]):
 def check_raw(batches: list[dict], settings: Settings) -> dict:
     """Validate every landed file in one GX pass. A failure names each offending file (source, name,
     sniffed kind) and, per rule, the files that broke it: GX returns the failing rows themselves."""
+    from pipeline.rerun import unchanged_snapshot
+
+    # files a lake snapshot was parsed from, by the same code (expectations/ included), passed already
+    batches = [b for b in batches if not unchanged_snapshot(settings, b, _lake_snapshot(settings, b["source"]))]
+    if not batches:
+        return {"files": 0, "suites": []}
     from expectations.raw import INDEX_COLUMNS, offending_files, raw_files_suite
     from pipeline.validation import validate_stage
 
@@ -137,15 +143,20 @@ def check_raw(batches: list[dict], settings: Settings) -> dict:
 
 def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
     """Parse one source's landed files into the run's candidate staged folder; a source unchanged
-    since the lake's snapshot (live mode, :mod:`pipeline.fetch`) is not parsed again: that snapshot stays."""
+    since the lake's snapshot is not parsed again: that snapshot stays. Unchanged: every URL is what
+    the lake published (live mode, :mod:`pipeline.fetch`), or the files (sha256 and names) are those
+    the lake's snapshot was parsed from, by the same code and settings (:mod:`pipeline.rerun`)."""
+    from pipeline import rerun
     from pipeline.fetch import record_parse
     from pipeline.parse import parse_files
 
-    if batch.get("unchanged"):
+    shas = sorted(f["sha256"] for f in batch["files"])
+    lake_snapshot = _lake_snapshot(settings, batch["source"])
+    if batch.get("unchanged") or rerun.unchanged_snapshot(settings, batch, lake_snapshot):
         record_parse(settings, run_id, batch, None)
-        return {"source": batch["source"], "snapshot_date": _lake_snapshot(settings, batch["source"]), "counts": {},
-                "files": [f["name"] for f in batch["files"]], "demo": batch["demo"], "unchanged": True,
-                "seconds": 0.0}
+        return {"source": batch["source"], "snapshot_date": lake_snapshot, "counts": {},
+                "files": [f["name"] for f in batch["files"]], "sha256": shas, "demo": batch["demo"],
+                "unchanged": True, "seconds": 0.0}
     files = [raw.RawFile.from_dict(f) for f in batch["files"]]
     fetched = min(date.fromisoformat(f.fetched_at[:10]) for f in files)
     started = time.perf_counter()
@@ -162,6 +173,8 @@ def parse_batch(batch: dict, settings: Settings, run_id: str) -> dict:
     )
     out = result.to_dict()
     out["demo"] = batch["demo"]
+    out["sha256"] = shas
+    out["parse_fingerprint"] = rerun.parse_fingerprint(settings, batch["source"], batch["demo"])
     out["seconds"] = round(time.perf_counter() - started, 3)
     record_parse(settings, run_id, batch, out)
     return out
@@ -292,6 +305,11 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
     from pipeline.validation import build_pending_docs, validate_stage
 
     lakefs.pull_publication(settings)  # an object-store lake: the current release the checks compare with
+    from pipeline.rerun import unchanged_release
+
+    release = unchanged_release(settings, results)
+    if release:  # nothing to check, build or publish: the steps after this one short-circuit
+        return {UNCHANGED: release}
     checked = {}
     for result in results:
         if result.get("unchanged"):  # not parsed again: the lake's snapshot was checked when it was staged
@@ -315,13 +333,30 @@ def check_staged(results: list[dict], settings: Settings, run_id: str) -> dict:
     return checked
 
 
+#: The key naming the current release when the run changes nothing (:func:`pipeline.rerun.unchanged_release`).
+UNCHANGED = "unchanged_release"
+
+
+def carry_decision(results: list[dict], checked: dict) -> list[dict]:
+    """The parse results, each naming the current release when ``check_staged`` found nothing changed."""
+    release = checked.get(UNCHANGED) if isinstance(checked, dict) else None
+    return [{**r, UNCHANGED: release} for r in results] if release else results
+
+
+def unchanged_release(results: list[dict] | None) -> str | None:
+    """The current release, when the run found nothing changed since it (the step short-circuits)."""
+    return next((r[UNCHANGED] for r in results or [] if r.get(UNCHANGED)), None)
+
+
 # --- 5. match ---------------------------------------------------------------------------------
 
-def match(settings: Settings, run_id: str) -> dict:
+def match(settings: Settings, run_id: str, results: list[dict] | None = None) -> dict:
     """Unique targets: match the designations of the lake with this run's snapshots laid over it
     (:mod:`pipeline.matching`); the build reads the result beside the staged tables."""
     from pipeline.matching import step
 
+    if unchanged_release(results):
+        return {UNCHANGED: unchanged_release(results)}
     return step.run(_merged_staged(settings, run_id), run_dir(settings, run_id) / "matching",
                     settings.matching_dir, settings.judgements_path)
 
@@ -361,20 +396,25 @@ def _merge_staged(settings: Settings, run_id: str) -> Path:
     return merged
 
 
-def build(settings: Settings, run_id: str) -> dict:
+def build(settings: Settings, run_id: str, results: list[dict] | None = None) -> dict:
     from pipeline.models import build_database
+    from pipeline.rerun import build_record
 
+    if unchanged_release(results):
+        return {UNCHANGED: unchanged_release(results), "database": str(settings.published_db), "models": 0}
     db_path = run_dir(settings, run_id) / "sanctions.duckdb"
     started = time.perf_counter()
     # dbt's target folder stays in the home between runs: its cached manifest spares the next parse
     staged = _merged_staged(settings, run_id)
+    record = build_record(settings, staged, run_dir(settings, run_id) / "matching")  # release.json: rerun
     _link_matching(settings, run_id, staged)
     from pipeline.freshness import write_build_inputs
 
     write_build_inputs(settings, run_id, staged / "_fetch")  # lake.fetch_events, lake.source_cadence
     timings = build_database(staged, db_path, settings.sql_dir, settings.storage_version,
                              work_dir=settings.home / "dbt", view=lakefs.build_view(settings, staged))
-    return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3)}
+    return {"database": str(db_path), "models": len(timings), "seconds": round(time.perf_counter() - started, 3),
+            "rerun": record}
 
 
 def _link_matching(settings: Settings, run_id: str, staged: Path) -> None:
@@ -392,9 +432,12 @@ def _link_matching(settings: Settings, run_id: str, staged: Path) -> None:
 
 # --- 6. mart checks ---------------------------------------------------------------------------
 
-def check_marts(db_path: str, settings: Settings) -> dict:
+def check_marts(db_path: str, settings: Settings, unchanged: str | None = None) -> dict:
     """Every mart's suite, evaluated in DuckDB over the built database (each mart with its helper
-    columns as a relation: nothing is read into pandas); GX judges the outcome."""
+    columns as a relation: nothing is read into pandas); GX judges the outcome. ``unchanged``: the
+    run built nothing (the current release stands, checked when it was published)."""
+    if unchanged:
+        return {UNCHANGED: unchanged, "suites": []}
     import duckdb
 
     from expectations.marts import mart_suites, prepare_relations
@@ -430,8 +473,16 @@ def commit_staged(settings: Settings, run_id: str) -> int:
 def publish(build_info: dict, results: list[dict], settings: Settings, run_id: str) -> dict:
     from pipeline.locking import commit_publish
     from pipeline.publish import publish as publish_release
+    from pipeline.rerun import release_inputs
 
-    info = {"parsed": [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")} for r in results]}
+    if build_info.get(UNCHANGED):  # nothing changed: no release; the checks it made join the fetch state
+        with lake_lock(settings):
+            commit_staged(settings, run_id)
+        shutil.rmtree(run_dir(settings, run_id), ignore_errors=True)
+        return {"release": str(settings.current_release.resolve()), "database": str(settings.published_db),
+                "staged_parts": 0, UNCHANGED: build_info[UNCHANGED]}
+    info = {"parsed": [{k: r[k] for k in ("source", "snapshot_date", "counts", "files", "demo")} for r in results],
+            "inputs": release_inputs(results), "rerun": build_info.get("rerun")}
     # The stop check that matters: atomically, just before the release is swapped in.
     release = publish_release(Path(build_info["database"]), settings, run_id,
                               data_docs=data_docs_dir(settings), info=info,
@@ -477,11 +528,15 @@ def commit_snapshot(results: list[dict], settings: Settings, run_id: str) -> dic
 
 # --- 8. report --------------------------------------------------------------------------------
 
-def write_headline(release: dict, settings: Settings) -> str:
-    """Write the headline answers of the new publication into its release (``headline.txt``)."""
+def write_headline(release: dict, settings: Settings) -> str | dict:
+    """Write the headline answers of the new publication into its release (``headline.txt``); when
+    nothing changed since the current release, its own headline stands (``{"unchanged_release",
+    "headline"}``)."""
     from pipeline.report import headline
 
     path = Path(release["release"]) / "headline.txt"
+    if release.get(UNCHANGED) and path.is_file():  # the current release's own headline stands
+        return {UNCHANGED: release[UNCHANGED], "headline": str(path)}
     path.write_text(headline(settings) + "\n", encoding="utf-8")
     lakefs.release_file(settings, path)  # the lake on an object store: beside its release
     log.info("headline answers written to %s", path)

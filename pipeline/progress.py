@@ -39,6 +39,10 @@ def summary(step: str, result: Any) -> str:
         files = [f for batch in result for f in batch["files"]]
         size = sum(f["bytes"] for f in files) / 1e6
         return f"{len(files)} file(s) of {len(result)} source(s), {size:.1f} MB, kept in the raw store"
+    if isinstance(result, dict) and result.get("unchanged_release"):  # pipeline/rerun.py: nothing changed
+        return unchanged_line(step, result)
+    if step == "validate_raw" and not result["files"]:
+        return "every landed file is one a lake snapshot was parsed from: checked already"
     if step == "validate_raw":
         return f"{result['files']} raw file(s) pass {', '.join(result['suites'])}"
     if step == "parse":
@@ -56,6 +60,8 @@ def summary(step: str, result: Any) -> str:
         return (f"{result['source']}: {result['counts'].get(table, 0)} {table.replace('_', ' ')} "
                 f"(snapshot {result['snapshot_date']})" + "".join(f"; {n}" for n in notes))
     if step == "validate_staged":
+        if not result:
+            return "no source was parsed again: nothing to check"
         suites = sum(len(v) for v in result.values())
         return f"{suites} staged suite(s) pass for {', '.join(sorted(result))}"
     if step == "match_targets":
@@ -70,6 +76,19 @@ def summary(step: str, result: Any) -> str:
     if step == "report":
         return f"headline written to {result}"
     return "done"
+
+
+def unchanged_line(step: str, result: dict) -> str:
+    """What a step that short-circuits says when nothing changed since the current release."""
+    release = result["unchanged_release"]
+    if step == "validate_staged":
+        return (f"every source unchanged, and the lake, matching, code and settings are those of release {release}: "
+                "nothing to check or build")
+    if step == "publish":
+        return f"nothing changed since release {release}: the current publication stands"
+    if step == "report":
+        return f"the headline of release {release} stands: {result.get('headline')}"
+    return f"skipped (nothing changed since release {release})"
 
 
 def emit(step: str, result: Any, seconds: float) -> None:
