@@ -23,6 +23,11 @@ settings as (
         2.0 as vote_range
 ),
 
+-- one pass over the 3 x 3 table of each pair and period: the observed sums and each country's marginal counts
+-- (a_x: roll calls on which country_a voted x, b_x likewise); the expected sums over every pair of vote values
+-- (x, y) of count products times |x - y| follow from them (divided by n squared below):
+--   own marginals  sum_xy a_x b_y |x - y|      = a1 b2 + a2 b1 + a2 b3 + a3 b2 + 2 (a1 b3 + a3 b1)
+--   pooled         sum_xy p_x p_y |x - y|      = 2 p1 p2 + 2 p2 p3 + 4 p1 p3, p_x = a_x + b_x
 observed as (
     select
         period_type,
@@ -31,66 +36,28 @@ observed as (
         country_b,
         cast(sum(roll_calls) as bigint) as common_votes,
         cast(coalesce(sum(roll_calls) filter (where vote_a = vote_b), 0) as bigint) as identical_votes,
-        cast(sum(roll_calls * abs(vote_a - vote_b)) as bigint) as distance_sum
+        cast(sum(roll_calls * abs(vote_a - vote_b)) as bigint) as distance_sum,
+        cast(coalesce(sum(roll_calls) filter (where vote_a = 1), 0) as bigint) as a1,
+        cast(coalesce(sum(roll_calls) filter (where vote_a = 2), 0) as bigint) as a2,
+        cast(coalesce(sum(roll_calls) filter (where vote_a = 3), 0) as bigint) as a3,
+        cast(coalesce(sum(roll_calls) filter (where vote_b = 1), 0) as bigint) as b1,
+        cast(coalesce(sum(roll_calls) filter (where vote_b = 2), 0) as bigint) as b2,
+        cast(coalesce(sum(roll_calls) filter (where vote_b = 3), 0) as bigint) as b3
     from counts
     group by period_type, period, country_a, country_b
 ),
 
-marginal_a as (
-    select
-        period_type,
-        period,
-        country_a,
-        country_b,
-        vote_a as vote,
-        cast(sum(roll_calls) as bigint) as roll_calls
-    from counts
-    group by period_type, period, country_a, country_b, vote_a
-),
-
-marginal_b as (
-    select
-        period_type,
-        period,
-        country_a,
-        country_b,
-        vote_b as vote,
-        cast(sum(roll_calls) as bigint) as roll_calls
-    from counts
-    group by period_type, period, country_a, country_b, vote_b
-),
-
-marginals as (
-    select
-        period_type,
-        period,
-        country_a,
-        country_b,
-        vote,
-        coalesce(marginal_a.roll_calls, 0) as a_calls,
-        coalesce(marginal_b.roll_calls, 0) as b_calls
-    from marginal_a
-    full outer join marginal_b using (period_type, period, country_a, country_b, vote)
-),
-
--- sums over every pair of vote values (x, y) of count products times |x - y|; divided by n squared below
 expected as (
     select
-        m1.period_type,
-        m1.period,
-        m1.country_a,
-        m1.country_b,
-        cast(sum(m1.a_calls * m2.b_calls * abs(m1.vote - m2.vote)) as double) as own_marginals_sum,
-        cast(sum((m1.a_calls + m1.b_calls) * (m2.a_calls + m2.b_calls) * abs(m1.vote - m2.vote)) as double)
-            as pooled_sum
-    from marginals as m1
-    inner join marginals as m2
-        on
-            m1.period_type = m2.period_type
-            and m1.period = m2.period
-            and m1.country_a = m2.country_a
-            and m1.country_b = m2.country_b
-    group by m1.period_type, m1.period, m1.country_a, m1.country_b
+        period_type,
+        period,
+        country_a,
+        country_b,
+        cast(a1 * b2 + a2 * b1 + a2 * b3 + a3 * b2 + 2 * (a1 * b3 + a3 * b1) as double) as own_marginals_sum,
+        cast(
+            2 * (a1 + b1) * (a2 + b2) + 2 * (a2 + b2) * (a3 + b3) + 4 * (a1 + b1) * (a3 + b3) as double
+        ) as pooled_sum
+    from observed
 ),
 
 scored as (
