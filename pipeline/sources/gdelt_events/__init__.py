@@ -259,7 +259,14 @@ def _raise_on_rejects(con: duckdb.DuckDBPyConnection, rejects: str, f: InputFile
 
 
 def _check_values(con: duckdb.DuckDBPyConnection, table: str, f: InputFile) -> None:
-    for rule, column, bad_when in VALUE_RULES:
+    # one scan tells whether any rule is broken; only then is each rule looked at, in order
+    broken = con.execute(
+        "select " + ", ".join(f"coalesce(bool_or({bad_when}), false)" for _, _, bad_when in VALUE_RULES)
+        + f" from {table}"
+    ).fetchone()
+    for (rule, column, bad_when), is_broken in zip(VALUE_RULES, broken, strict=True):
+        if not is_broken:
+            continue
         bad = con.execute(
             f"select line_no, GLOBALEVENTID, {column} from {table} where {bad_when} order by line_no limit 1"
         ).fetchone()

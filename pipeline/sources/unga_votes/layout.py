@@ -324,7 +324,15 @@ def _value(value: str | None) -> str:
 
 def check_rows(con: duckdb.DuckDBPyConnection, src: SniffedFile, rules: list[RowRule]) -> None:
     """Refuse the file at the first rule some rows break, naming the first lines and how many break it."""
-    for rule in rules:
+    if not rules:
+        return
+    # one scan tells whether any rule is broken; only then is each rule looked at, in order
+    broken = con.execute(
+        "select " + ", ".join(f"coalesce(bool_or({rule.bad}), false)" for rule in rules) + f" from {src.table}"
+    ).fetchone()
+    for rule, is_broken in zip(rules, broken, strict=True):
+        if not is_broken:
+            continue
         where = f"from {src.table} where {rule.bad}"
         bad = con.execute(f"select rowid, {src.col(rule.column)} {where} order by rowid limit {LINES_NAMED}").fetchall()
         if not bad:
