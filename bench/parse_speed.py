@@ -18,7 +18,8 @@ too). Every parser is measured at two sizes, so a streaming parser's peak can be
 Inputs go under ``var/bench/parse_speed`` (``--keep`` keeps them). Prints ratios; exits non-zero only
 when a measurement breaks, never because a ratio misses its target.
 
-    .venv/bin/python bench/parse_speed.py                 # ~50 and ~100 MB XML, 1M/2M GDELT rows
+    .venv/bin/python bench/parse_speed.py                 # OFAC 16/33 MB, GDELT 0.5M/1M rows, 1.2M/2.5M votes
+    .venv/bin/python bench/parse_speed.py --scale 0.4     # the same at 0.4 times the sizes
     .venv/bin/python bench/parse_speed.py --small         # a quick smoke run (a few MB)
 """
 
@@ -271,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--small", action="store_true", help="a quick smoke run on small inputs")
     ap.add_argument("--only", default="", help="comma-separated: xml,gdelt,unga,mart (default all)")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every size by this (e.g. 0.5 on a busy machine)")
     ap.add_argument("--keep", action="store_true", help="keep the generated inputs under var/bench/parse_speed")
     args = ap.parse_args(argv)
     only = set(filter(None, args.only.split(","))) or {"xml", "gdelt", "unga", "mart"}
     # (OFAC copies, UN copies, GDELT copies, UN votes copies, sessions) at two sizes
     sizes = [(2, 20, 10, 10, 10), (4, 40, 20, 20, 20)] if args.small else \
         [(25, 250, 250, 100, 40), (50, 500, 500, 200, 80)]
+    sizes = [tuple(max(1, round(n * args.scale)) for n in size) for size in sizes]
     WORK.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
     results: list[Result] = []
