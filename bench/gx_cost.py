@@ -101,11 +101,11 @@ class WholeFrames:
     """GX validating a suite's own expectations on a whole pandas frame (the baseline)."""
 
     def __init__(self) -> None:
-        from pipeline.validation import _gx
+        from pipeline.validation import DATASOURCE, _context, _gx
 
         self.gx = _gx().gx
-        self.ctx = self.gx.get_context(mode="ephemeral")
-        self.source = self.ctx.data_sources.add_pandas(name="bench_frames")
+        self.ctx = _context(None)  # in memory, no progress bars: as the runner's
+        self.source = self.ctx.data_sources.get(DATASOURCE)
         self.n = 0
 
     def validate(self, suite, frame) -> bool:
@@ -162,6 +162,8 @@ def _staged(home: Path) -> tuple[dict, dict]:
     from pipeline.validation import validate_stage
 
     os.environ["PIPELINE_HOME"] = str(home)
+    if "--accept-small-lists" in sys.argv:  # as the run read its suites
+        os.environ["PIPELINE_ACCEPT_SMALL_LISTS"] = "1"
     settings = load()
     lake = settings.staged_dir
     sources = sorted({p.name.removeprefix("source=") for p in lake.glob("*/source=*")})
