@@ -97,6 +97,25 @@ grid as (
     cross join months
 ),
 
+-- the count in force after each month with new listings: a running sum over the few listing months
+running as (
+    select
+        unit,
+        authority,
+        list_code,
+        basis,
+        country_iso2,
+        listed_month,
+        new_designations,
+        cast(sum(new_designations) over (
+            partition by unit, authority, list_code, basis, country_iso2
+            order by listed_month
+        ) as bigint) as designations
+    from listed
+),
+
+-- every month of the grid takes the count of its series' latest listing month on or before it (an
+-- as-of join: no window over the whole grid)
 final as (
     select
         grid.month,
@@ -105,20 +124,17 @@ final as (
         grid.list_code,
         grid.basis,
         grid.country_iso2,
-        coalesce(listed.new_designations, 0) as new_designations,
-        cast(sum(coalesce(listed.new_designations, 0)) over (
-            partition by grid.unit, grid.authority, grid.list_code, grid.basis, grid.country_iso2
-            order by grid.month
-        ) as bigint) as designations
+        case when running.listed_month = grid.month then running.new_designations else 0 end as new_designations,
+        coalesce(running.designations, 0) as designations
     from grid
-    left join listed
+    asof left join running
         on
-            grid.unit = listed.unit
-            and grid.authority = listed.authority
-            and grid.list_code = listed.list_code
-            and grid.basis = listed.basis
-            and grid.country_iso2 = listed.country_iso2
-            and grid.month = listed.listed_month
+            grid.unit = running.unit
+            and grid.authority = running.authority
+            and grid.list_code = running.list_code
+            and grid.basis = running.basis
+            and grid.country_iso2 = running.country_iso2
+            and grid.month >= running.listed_month
 )
 
 select * from final

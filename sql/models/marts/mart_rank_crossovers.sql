@@ -22,7 +22,10 @@ country_months as (
     select * from {{ ref('int_country_months') }}
 ),
 
--- every month of the series, zero months included, for the contenders only
+-- every month of the series, zero months included, for the contenders only, with the month before's
+-- count: int_country_months gives every series every month from the first listing month to the
+-- latest snapshot's, so the month before in a country's series is the month before in every pair's
+-- (one narrow window per country series, not one per ordered pair of them)
 grid as (
     select
         country_months.unit,
@@ -32,7 +35,16 @@ grid as (
         country_months.month,
         contenders.country_iso2,
         contenders.country_name,
-        country_months.designations
+        country_months.designations,
+        lag(country_months.designations) over (
+            partition by
+                country_months.unit,
+                country_months.authority,
+                country_months.list_code,
+                country_months.basis,
+                country_months.country_iso2
+            order by country_months.month
+        ) as previous_designations
     from country_months
     inner join contenders
         on
@@ -41,6 +53,14 @@ grid as (
             and country_months.list_code = contenders.list_code
             and country_months.basis = contenders.basis
             and country_months.country_iso2 = contenders.country_iso2
+),
+
+-- a country can only rise above another in a month its own count rose: counts in force are running
+-- sums of new listings (int_country_months), so the overtaken one's never falls, and
+-- a > b >= previous b >= previous a needs a > previous a
+rising as (
+    select * from grid
+    where designations > previous_designations
 ),
 
 pairs as (
@@ -56,9 +76,9 @@ pairs as (
         b.country_name as overtaken_name,
         a.designations,
         b.designations as overtaken_designations,
-        lag(a.designations) over pair_series as previous_designations,
-        lag(b.designations) over pair_series as previous_overtaken_designations
-    from grid as a
+        a.previous_designations,
+        b.previous_designations as previous_overtaken_designations
+    from rising as a
     inner join grid as b
         on
             a.unit = b.unit
@@ -67,10 +87,6 @@ pairs as (
             and a.basis = b.basis
             and a.month = b.month
             and a.country_iso2 <> b.country_iso2
-    window pair_series as (
-        partition by a.unit, a.authority, a.list_code, a.basis, a.country_iso2, b.country_iso2
-        order by a.month
-    )
 ),
 
 crossed as (
