@@ -186,6 +186,11 @@ def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
 
     if not results or not all(r.get("unchanged") for r in results):
         return None
+    if settings.live:
+        # a live run's checks are what mart_source_freshness reports (last checked, outcome, lag): the
+        # unchanged sources are not parsed again, but the release is rebuilt so it shows this check
+        log.info("every source is unchanged; live mode publishes this run's checks: building")
+        return None
     lakefs.pull_publication(settings)
     if publication_damage(settings) or not settings.published_db.is_file():
         return None  # a damaged publication is rebuilt, never kept

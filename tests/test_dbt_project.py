@@ -104,7 +104,10 @@ def test_build_writes_marts_as_tables_and_the_rest_as_views(built: Path):
         by_schema.setdefault(schema, set()).add(table)
     # ref: the seeds and the programme table (models/ref/programs.sql, every source's programs.csv)
     seeds = {p.stem for p in REFERENCE_DIR.glob("*.csv")}
-    assert by_schema == {"lake": set(all_schemas()), "ref": seeds | {"programs"}}
+    # lake: the staged tables, and the run's side files (the match step's and the fetch log's, sql/models/
+    # matching and fetch: tables in the lake schema, empty when the step did not run)
+    side = {p.stem for folder in ("matching", "fetch") for p in (SQL / "models" / folder).glob("*.sql")}
+    assert side and by_schema == {"lake": set(all_schemas()) | side, "ref": seeds | {"programs"}}
 
 
 @pytest.mark.integration
