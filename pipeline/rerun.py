@@ -85,7 +85,8 @@ def parse_fingerprint(settings: Settings, source: str, demo: bool) -> str:
     code = {k: v for k, v in code_fingerprint(settings).items() if k != "sql"}  # the dbt project parses nothing
     return _digest({
         "code": code, "source": source, "demo": demo,
-        "snapshot_date": settings.snapshot_date, "max_raw_bytes": settings.max_raw_bytes,
+        "snapshot_date": settings.snapshot_date and settings.snapshot_date.isoformat(),
+        "max_raw_bytes": settings.max_raw_bytes,
         "max_unzip_ratio": settings.max_unzip_ratio, "max_line_bytes": settings.max_line_bytes,
         "accept_small_lists": settings.accept_small_lists,
     })
@@ -107,7 +108,8 @@ def build_fingerprint(settings: Settings, today: str | None = None) -> dict[str,
     parts = {
         "code": code_fingerprint(settings),
         "settings": {"sources": sorted(settings.sources), "storage_version": settings.storage_version,
-                     "accept_small_lists": settings.accept_small_lists, "snapshot_date": settings.snapshot_date,
+                     "accept_small_lists": settings.accept_small_lists,
+                     "snapshot_date": settings.snapshot_date and settings.snapshot_date.isoformat(),
                      "live": settings.live, "headline_pair": settings.headline_pair_value},
         "judgements_sha256": _file_sha256(settings.judgements_path),
         "day": today or datetime.now(UTC).date().isoformat(),
@@ -175,7 +177,7 @@ def build_record(settings: Settings, merged: Path, matching: Path) -> dict:
 
 def release_inputs(results: list[dict]) -> dict:
     """Per source of the run: the snapshot and the raw files (sha256, name) it stands on."""
-    return {r["source"]: {"snapshot_date": r["snapshot_date"], "files": r.get("files", []),
+    return {r["source"]: {"snapshot_date": str(r["snapshot_date"]), "files": r.get("files", []),
                           "sha256": r.get("sha256", [])} for r in results}
 
 
@@ -203,9 +205,9 @@ def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
     inputs = info.get("inputs") or {}
     why = []
     if set(inputs) != {r["source"] for r in results} or any(
-            inputs[r["source"]].get("snapshot_date") != r["snapshot_date"]
+            inputs[r["source"]].get("snapshot_date") != str(r["snapshot_date"])
             or inputs[r["source"]].get("sha256") != r.get("sha256")
-            or snapshots.get(r["source"], r["snapshot_date"]) != r["snapshot_date"] for r in results):
+            or str(snapshots.get(r["source"], r["snapshot_date"])) != str(r["snapshot_date"]) for r in results):
         why.append("sources, snapshots or raw files")
     lakefs.pull_lake(settings)
     if record.get("lake_parts") != parts_digest(settings.staged_dir):

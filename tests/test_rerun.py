@@ -168,3 +168,19 @@ def test_reruns_publish_only_what_changed(tmp_path):
     assert fourth.count("not parsed again") == 3
     assert "nothing changed since release" not in fourth and "dbt models built" in fourth, fourth
     assert _current(home)[0] != new_release
+
+
+def test_the_fingerprints_are_json_with_a_snapshot_date_set(tmp_path, monkeypatch):
+    """release.json stores the build fingerprint: a run with PIPELINE_SNAPSHOT_DATE (a date) must still
+    write it (it did not: 'Object of type date is not JSON serializable' at publish)."""
+    import json
+
+    from pipeline import rerun
+    from pipeline import settings as settings_mod
+
+    monkeypatch.setenv("PIPELINE_HOME", str(tmp_path))
+    monkeypatch.setenv("PIPELINE_SNAPSHOT_DATE", "2024-05-03")
+    settings = settings_mod.load()
+    record = rerun.build_fingerprint(settings, today="2026-12-07")
+    assert json.loads(json.dumps(record))["settings"]["snapshot_date"] == "2024-05-03"
+    assert json.dumps(rerun.release_inputs([{"source": "un_sc", "snapshot_date": settings.snapshot_date}]))
