@@ -149,6 +149,8 @@ def _last_parse(settings: Settings, source: str) -> dict | None:
 def unchanged_snapshot(settings: Settings, batch: dict, lake_snapshot: str | None) -> str | None:
     """The date of the lake's current snapshot of ``batch``'s source when the batch is what it was
     parsed from (sha256 set and file names), by the same code with the same settings; else None."""
+    if not settings.skip_unchanged:
+        return None
     from pipeline.sources import load_meta
     from pipeline.staged import bundle_id
 
@@ -186,7 +188,7 @@ def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
     from pipeline import lakefs
     from pipeline.publish import current_release_info, publication_damage
 
-    if not results or not all(r.get("unchanged") for r in results):
+    if not settings.skip_unchanged or not results or not all(r.get("unchanged") for r in results):
         return None
     if settings.live:
         # a live run's checks are what mart_source_freshness reports (last checked, outcome, lag): the

@@ -35,7 +35,7 @@ def _land_parse_commit(settings, run_id: str) -> list[dict]:
 
 
 def test_a_source_landed_again_unchanged_is_not_parsed_again(home):
-    settings = dataclasses.replace(home, sources=("eu_fsf", "un_sc"))
+    settings = dataclasses.replace(home, sources=("eu_fsf", "un_sc"), skip_unchanged=True)
     first = _land_parse_commit(settings, "r1")
     assert not any(r.get("unchanged") for r in first)
     again = _land_parse_commit(settings, "r2")
@@ -46,7 +46,7 @@ def test_a_source_landed_again_unchanged_is_not_parsed_again(home):
 def test_a_changed_file_a_renamed_file_or_a_parse_setting_parses_again(home, tmp_path):
     from pipeline import flow
 
-    settings = dataclasses.replace(home, sources=("eu_fsf", "un_sc"))
+    settings = dataclasses.replace(home, sources=("eu_fsf", "un_sc"), skip_unchanged=True)
     _land_parse_commit(settings, "r1")
     eu = settings.demo_dir / "eu_fsf" / "fsf_1_1.xml"
     changed = tmp_path / "fsf_1_1.xml"
@@ -69,7 +69,7 @@ def test_a_changed_file_a_renamed_file_or_a_parse_setting_parses_again(home, tmp
 def test_a_lost_lake_part_is_parsed_again(home):
     from pipeline import flow
 
-    settings = dataclasses.replace(home, sources=("un_sc",))
+    settings = dataclasses.replace(home, sources=("un_sc",), skip_unchanged=True)
     _land_parse_commit(settings, "r1")
     for part in (settings.staged_dir / "designations" / "source=un_sc").rglob("*.parquet"):
         part.unlink()
@@ -99,6 +99,8 @@ def test_the_build_fingerprint_follows_code_settings_and_day(home, tmp_path):
 
 def test_a_damaged_or_missing_publication_is_never_unchanged(home):
     from pipeline import rerun
+
+    home = dataclasses.replace(home, skip_unchanged=True)
 
     results = [{"source": "un_sc", "snapshot_date": "2024-06-28", "sha256": ["x"], "unchanged": True}]
     assert rerun.unchanged_release(home, results) is None  # no publication yet
@@ -138,6 +140,7 @@ def test_reruns_publish_only_what_changed(tmp_path):
     shutil.copytree(REPO / "data" / "demo", demo)
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
+    env["PIPELINE_SKIP_UNCHANGED"] = "1"
     env.update({"PYTHONPATH": str(code), "PIPELINE_HOME": str(home), "PIPELINE_DEMO_DIR": str(demo),
                 "PIPELINE_SOURCES": "us_ofac_sdn,eu_fsf,un_sc"})
 
@@ -184,3 +187,13 @@ def test_the_fingerprints_are_json_with_a_snapshot_date_set(tmp_path, monkeypatc
     record = rerun.build_fingerprint(settings, today="2026-12-07")
     assert json.loads(json.dumps(record))["settings"]["snapshot_date"] == "2024-05-03"
     assert json.dumps(rerun.release_inputs([{"source": "un_sc", "snapshot_date": settings.snapshot_date}]))
+
+
+def test_without_the_setting_every_run_parses_and_publishes(home):
+    """PIPELINE_SKIP_UNCHANGED is off by default: the same files landed again are parsed again."""
+    from pipeline import flow
+
+    settings = dataclasses.replace(home, sources=("un_sc",))
+    _land_parse_commit(settings, "r1")
+    batch = flow.land_sources(settings)[0]
+    assert not flow.parse_batch(batch, settings, "r2").get("unchanged")
