@@ -262,9 +262,9 @@ def test_a_retry_wait_is_announced_and_a_stop_ends_it(published_home, tmp_path, 
     finally:
         run.kill()
 
-    assert re.search(rf"^\[1/8\] land: un_sc consolidated\.xml: {re.escape(url)}: HTTP 503 Service Unavailable; "
+    assert re.search(rf"^\[1/9\] land: un_sc consolidated\.xml: {re.escape(url)}: HTTP 503 Service Unavailable; "
                      rf"trying again at {CLOCK} \(attempt 2 of 3\)$", out, re.MULTILINE), out[:3000]
-    assert re.fullmatch(rf"\[1/8\] land: try 1 of 4 failed; Airflow tries again at {CLOCK} \(Ctrl-C stops the run\): "
+    assert re.fullmatch(rf"\[1/9\] land: try 1 of 4 failed; Airflow tries again at {CLOCK} \(Ctrl-C stops the run\): "
                         rf"\[un_sc\] file 'consolidated\.xml': rule 'fetch' failed: .*HTTP 503.*", line), line
     assert len(busy_server.hits) == 3  # the in-task attempts; the Airflow retry never came
     assert run.proc.returncode == 128 + signal.SIGINT, out[-4000:]
@@ -300,7 +300,7 @@ def test_an_unreachable_url_fails_the_run_after_the_in_task_retries(published_ho
         run.kill()
 
     assert run.proc.returncode == 1, out[-4000:]
-    waits = re.findall(rf"^\[1/8\] land: un_sc x\.xml: {re.escape(url)}: Connection refused; trying again at {CLOCK} "
+    waits = re.findall(rf"^\[1/9\] land: un_sc x\.xml: {re.escape(url)}: Connection refused; trying again at {CLOCK} "
                        rf"\(attempt (\d) of 3\)$", out, re.MULTILINE)
     assert waits == ["2", "3"], out[:3000]
     assert "Step 'land' stopped the run:" in out
