@@ -2,6 +2,20 @@
 -- source's previous snapshot (in the first snapshot of a source every designation is 'added');
 -- a component either snapshot does not cover (a partial input: no address file, no alias file) is
 -- left out of the comparison of both, never read as removed
+{#- the sets a side compares: without aliases on either side only the primary name is compared,
+    without addresses the address links are left out #}
+{%- set compared_sets -%}
+select
+        * replace (
+            case when list_contains(not_compared, 'aliases') then [] else names end as names,
+            case
+                when list_contains(not_compared, 'addresses')
+                    then list_filter(country_links, lambda link: not starts_with(link, 'address:'))
+                else country_links
+            end as country_links
+        )
+{%- endset %}
+
 with records as (
     select * from {{ ref('int_snapshot_designations') }}
 ),
@@ -50,31 +64,14 @@ previous_records as (
     where snapshots.next_snapshot_date is not null
 ),
 
--- the sets each side compares: without aliases on either side only the primary name is compared,
--- without addresses the address links are left out
+-- the sets each side compares (compared_sets: what a snapshot's gaps leave out of the comparison)
 current_compared as (
-    select
-        * replace (
-            case when list_contains(not_compared, 'aliases') then [] else names end as names,
-            case
-                when list_contains(not_compared, 'addresses')
-                    then list_filter(country_links, lambda link: not starts_with(link, 'address:'))
-                else country_links
-            end as country_links
-        )
+    {{ compared_sets }}
     from current_records
 ),
 
 previous_compared as (
-    select
-        * replace (
-            case when list_contains(not_compared, 'aliases') then [] else names end as names,
-            case
-                when list_contains(not_compared, 'addresses')
-                    then list_filter(country_links, lambda link: not starts_with(link, 'address:'))
-                else country_links
-            end as country_links
-        )
+    {{ compared_sets }}
     from previous_records
 ),
 
