@@ -16,12 +16,9 @@ file still imports).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import AssetAny, dag, task, teardown
 
-from pipeline.orchestration import OWNER, clean_up_run, published_asset, run_step, staged_asset
+from pipeline.orchestration import clean_up_run, dag_options, published_asset, run_step, staged_asset
 
 PUBLISHED_DB = published_asset()
 
@@ -39,13 +36,9 @@ STAGED = [staged_asset(source) for source in _sources()]
     dag_id="sanctions_publish",
     description="Country rankings and bilateral-tie marts from the lake, rebuilt when any source's snapshot changes",
     schedule=AssetAny(*STAGED),
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    dagrun_timeout=timedelta(hours=6),
     tags=["sanctions", "gold", "publish"],
-    default_args={"owner": OWNER, "retries": 0, "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    **dag_options(),
 )
 def sanctions_publish():
     @task

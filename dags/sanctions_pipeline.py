@@ -24,10 +24,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-from pipeline.orchestration import OWNER, published_asset, run_step
+from pipeline.orchestration import dag_options, published_asset, run_step
 
 PUBLISHED_DB = published_asset()
 
@@ -49,13 +48,9 @@ def _run(step: str, call):
     dag_id="sanctions_pipeline",
     description="Official sanctions lists to country rankings and bilateral-tie marts",
     schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    dagrun_timeout=timedelta(hours=6),
     tags=["sanctions", "gold", "all-sources"],
-    default_args={"owner": OWNER, "retries": 0, "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    **dag_options(),
 )
 def sanctions_pipeline():
     @task(retries=3, retry_delay=timedelta(minutes=5), retry_exponential_backoff=2.0,

@@ -51,6 +51,24 @@ _FETCHED = re.compile(r"\bfetched\s+(hourly|daily|weekly|monthly|yearly|annually
 _WORD = re.compile(r"\b(hourly|daily|weekly|monthly|yearly|annually|annual)\b", re.IGNORECASE)
 
 
+def dag_options(**overrides: Any) -> dict[str, Any]:
+    """The ``@dag`` options every DAG of the project shares (start date, no catch-up, one run at a
+    time, the run and step timeouts, owner, no automatic retries), with ``overrides`` on top."""
+    from datetime import timedelta
+
+    import pendulum
+
+    options: dict[str, Any] = {
+        "start_date": pendulum.datetime(2024, 1, 1, tz="UTC"),
+        "catchup": False,
+        "max_active_runs": 1,
+        "dagrun_timeout": timedelta(hours=6),
+        "default_args": {"owner": OWNER, "retries": 0, "execution_timeout": timedelta(hours=2)},
+    }
+    options.update(overrides)
+    return options
+
+
 def asset_class():
     from airflow.sdk import Asset
 
