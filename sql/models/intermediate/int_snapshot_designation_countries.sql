@@ -84,15 +84,7 @@ based as (
 
 final as (
     select distinct
-        designations.designation_id,
-        designations.source,
-        designations.authority,
-        designations.list_code,
-        designations.entity_key,
-        designations.entity_type,
-        designations.primary_name,
-        designations.listed_on,
-        designations.snapshot_date,
+        {{ designation_columns('designations') }},
         based.basis,
         based.country_iso2
     from based

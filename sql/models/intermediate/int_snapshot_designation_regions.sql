@@ -24,15 +24,7 @@ regional as (
 
 final as (
     select
-        designations.designation_id,
-        designations.source,
-        designations.authority,
-        designations.list_code,
-        designations.entity_key,
-        designations.entity_type,
-        designations.primary_name,
-        designations.listed_on,
-        designations.snapshot_date,
+        {{ designation_columns('designations') }},
         'program_target' as basis,
         regional.region_code,
         regional.region_name
