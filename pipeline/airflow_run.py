@@ -196,7 +196,7 @@ def lock_timeout() -> float:
 
 
 def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: float | None = None,
-                 quiet: bool = False) -> int:
+                 quiet: bool = False, before_airflow: Callable[[], bool] | None = None) -> int:
     """Run one DagRun of the pipeline DAG; returns the child's exit code (0 = success).
 
     Holds the run lock for the whole run (waiting up to ``wait`` seconds, default
@@ -205,6 +205,8 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
     child process. After a failure, :func:`last_error` says why; after SIGINT/SIGTERM, it says
     where the run stopped and :class:`RunStopped` is raised. ``quiet``: Airflow's output goes to
     a log file and the terminal gets one progress line per step (``pipeline run``).
+    ``before_airflow`` is called holding the lock, once the sweep is done: when it returns True
+    the run ends there (0) and Airflow is not started (an unchanged re-run, :mod:`pipeline.rerun`).
     """
     from pipeline import housekeeping, locking, progress
 
@@ -215,6 +217,8 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
         for stale in settings.home.glob(locking.DECISION_GLOB):  # decision files of killed runs
             stale.unlink(missing_ok=True)
         (settings.home / ERROR_FILE).unlink(missing_ok=True)  # the record of an earlier run
+        if before_airflow is not None and before_airflow():
+            return 0
         if env.get("PIPELINE_AIRFLOW_EXTERNAL") != "1":
             ensure_metadata_db(settings, env)
         decision = locking.decision_path(settings)

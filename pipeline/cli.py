@@ -1,6 +1,7 @@
 """``pipeline``: run the pipeline, parse files, query the publication, validate.
 
     pipeline run [--input SOURCE=PATH[;PATH...] | --input DIR] [--live] [--snapshot-date D] [--accept-small-lists]
+                 [--force]
     pipeline parse SOURCE FILE... --out DIR [--snapshot-date YYYY-MM-DD]
     pipeline extract FILE... | --score
     pipeline match --score [--set dev|heldout] [--errors] | --export-ftm FILE [--db PATH]
@@ -101,18 +102,44 @@ def _settings():
         raise PipelineError(str(exc)) from None
 
 
+def _keep_if_unchanged(settings: settings_mod.Settings, kept: dict) -> bool:
+    """Under the run lock, before Airflow starts: True (and ``kept`` holds the release and its
+    headline) when nothing changed since the current release (:func:`pipeline.rerun.unchanged_before_run`)."""
+    from pipeline.report import headline
+    from pipeline.rerun import unchanged_before_run
+
+    try:
+        release, why = unchanged_before_run(settings)
+        text = headline(settings) if release else None
+    except Exception as exc:  # noqa: BLE001 - undecided is the safe side: the run decides again, per source
+        print(f"note: could not tell whether anything changed since the current release ({exc}); "
+              "running the pipeline", file=sys.stderr, flush=True)
+        return False
+    if why:
+        print(f"Running the pipeline: {why}.", flush=True)
+    if release:
+        kept.update(release=release, headline=text)
+    return bool(release)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the DAG; exit 0 when it published, 1 when a step failed, 128 + N when signal N stopped it."""
+    """Run the DAG; exit 0 when it published or nothing changed, 1 when a step failed, 128 + N when
+    signal N stopped it."""
     from pipeline.airflow_run import RunStopped, last_error, run_pipeline
     from pipeline.publish import kept_after_failure
     from pipeline.report import headline
+    from pipeline.rerun import FORCE_ENV
 
     _apply_run_options(args)
+    if args.force:
+        os.environ[FORCE_ENV] = "1"  # the Airflow child parses every source again and publishes
     settings = _settings()
     settings.headline_pair  # noqa: B018  a bad PIPELINE_HEADLINE_PAIR stops a CLI run before it starts
     started = time.perf_counter()
+    kept: dict = {}
+    early = None if args.force or not settings.skip_unchanged else (lambda: _keep_if_unchanged(settings, kept))
     try:
-        code = run_pipeline(settings, args.date, quiet=not args.verbose)
+        code = run_pipeline(settings, args.date, quiet=not args.verbose, before_airflow=early)
     except RunStopped:
         print(f"\nThe pipeline run was STOPPED after {time.perf_counter() - started:.0f}s.", file=sys.stderr)
         raise
@@ -126,6 +153,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if settings.published_db.exists() or settings.current_release.is_symlink():
             print(kept_after_failure(settings), file=sys.stderr)
         return 1
+    if kept:
+        release = kept["release"]
+        print(f"Nothing changed since release {release}: every source's input files (sha256), the code and the "
+              f"settings are those it was built from, and its database is intact (sha256 checked). Release {release} "
+              f"is kept: nothing was parsed or published and Airflow was not started ({elapsed:.1f}s). "
+              "`pipeline run --force` parses and publishes anyway.\n")
+        print(kept["headline"])
+        return 0
     print(f"Pipeline run finished in {elapsed:.0f}s.\n")
     print(headline(settings))
     return 0
@@ -281,7 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step's details to the terminal")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the pipeline DAG with Airflow (embedded mode) and print the headline")
+    run = sub.add_parser(
+        "run", help="run the pipeline DAG with Airflow (embedded mode) and print the headline",
+        description="Run the pipeline DAG with Airflow (embedded mode) and print the headline. A re-run that "
+                    "changes nothing is skipped: when every source's input files (sha256), the code and the "
+                    "settings are those the current release was built from (same UTC day) and its database is "
+                    "intact, the release is kept, its headline printed again, and Airflow is not started. "
+                    "Otherwise only the sources whose files changed are parsed again. Live mode (--live, URL "
+                    "inputs) decides per source after fetching. PIPELINE_SKIP_UNCHANGED=0 turns all of it off.")
     run.add_argument("--input", action="append", metavar="SOURCE=PATH|DIR",
                      help="use these files/URLs for a source (';'-separated), or a folder laid out like data/demo "
                           "(one sub-folder per source id); repeatable. Only the sources given are run.")
@@ -295,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fetch each default source's official URLs (source.yml) instead of the demo files, "
                           "conditionally: an unchanged file is not parsed again (PIPELINE_LIVE=1)")
     run.add_argument("--date", help="logical date of the run (default: now)")
+    run.add_argument("--force", "--rebuild", action="store_true",
+                     help="parse every source again and publish a new release even when nothing changed since "
+                          "the current one")
     run.set_defaults(func=cmd_run)
     parse = sub.add_parser("parse", help="parse source files into staged Parquet tables (no Airflow)")
     parse.add_argument("source", help="source id (pipeline/sources/<id>): us_ofac_sdn, un_sc, gdelt_events, "

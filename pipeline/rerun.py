@@ -15,6 +15,17 @@ Two decisions, both on the safe side (anything not known to be the same is done 
   that change outputs, the judgements file and the UTC day), nothing is built or published: the
   current publication stands.
 
+- :func:`unchanged_before_run` (``pipeline run``, before Airflow starts): the same decision made
+  early, from the input files alone (hashed once, no copy into the raw store), under the run
+  lock: when every source's files are those its lake snapshot was parsed from and the current
+  release stands on, and :func:`unchanged_release` agrees, ``pipeline run`` keeps the release
+  and reprints its headline without starting Airflow. Live mode (URLs) is decided by fetching,
+  in the DAG.
+
+All of it is on by default (``PIPELINE_SKIP_UNCHANGED=0`` turns it off: then no fingerprint is
+computed and every run parses and publishes). ``pipeline run --force`` (:data:`FORCE_ENV`) parses
+every source and publishes for one run, and still records the fingerprints the next run compares.
+
 The UTC day is part of the build fingerprint because ``mart_source_freshness`` measures each
 source's lag in days as of the run's own checks: a publication is rebuilt at least once a day,
 so its lag days and stale flags never fall behind. Within a day an unchanged re-run keeps the
@@ -27,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -34,6 +46,9 @@ from pathlib import Path
 from pipeline.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
+
+#: ``pipeline run --force`` sets it for its Airflow child: nothing is skipped as unchanged this run.
+FORCE_ENV = "PIPELINE_REBUILD"
 
 #: Packages whose version can change what the pipeline computes or writes.
 PACKAGES = ("sanctions-pipeline", "duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "pyarrow", "lxml")
@@ -80,8 +95,16 @@ def _digest(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def parse_fingerprint(settings: Settings, source: str, demo: bool) -> str:
-    """What, besides its files, a source's snapshot depends on: the code and the parse settings."""
+def _skipping(settings: Settings) -> bool:
+    """Whether this run may skip what is unchanged (the setting is on and the run is not forced)."""
+    return settings.skip_unchanged and os.environ.get(FORCE_ENV) != "1"
+
+
+def parse_fingerprint(settings: Settings, source: str, demo: bool) -> str | None:
+    """What, besides its files, a source's snapshot depends on: the code and the parse settings.
+    None when the setting is off: nothing is compared, so the code is not hashed."""
+    if not settings.skip_unchanged:
+        return None
     code = {k: v for k, v in code_fingerprint(settings).items() if k != "sql"}  # the dbt project parses nothing
     return _digest({
         "code": code, "source": source, "demo": demo,
@@ -149,7 +172,7 @@ def _last_parse(settings: Settings, source: str) -> dict | None:
 def unchanged_snapshot(settings: Settings, batch: dict, lake_snapshot: str | None) -> str | None:
     """The date of the lake's current snapshot of ``batch``'s source when the batch is what it was
     parsed from (sha256 set and file names), by the same code with the same settings; else None."""
-    if not settings.skip_unchanged:
+    if not _skipping(settings):
         return None
     from pipeline.sources import load_meta
     from pipeline.staged import bundle_id
@@ -174,7 +197,7 @@ def build_record(settings: Settings, merged: Path, matching: Path) -> dict:
     """What a build read, for its ``release.json`` (``rerun``): the lake's parts, the matching it
     leaves for the next run, and the build fingerprint."""
     return {"lake_parts": parts_digest(merged), "matching": matching_digest(matching),
-            "build_fingerprint": build_fingerprint(settings)}
+            "build_fingerprint": build_fingerprint(settings) if settings.skip_unchanged else None}
 
 
 def release_inputs(results: list[dict]) -> dict:
@@ -186,9 +209,8 @@ def release_inputs(results: list[dict]) -> dict:
 def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
     """The current release's name when this run would publish it again (module docstring); else None."""
     from pipeline import lakefs
-    from pipeline.publish import current_release_info, publication_damage
 
-    if not settings.skip_unchanged or not results or not all(r.get("unchanged") for r in results):
+    if not _skipping(settings) or not results or not all(r.get("unchanged") for r in results):
         return None
     if settings.live:
         # a live run's checks are what mart_source_freshness reports (last checked, outcome, lag): the
@@ -196,12 +218,28 @@ def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
         log.info("every source is unchanged; live mode publishes this run's checks: building")
         return None
     lakefs.pull_publication(settings)
-    if publication_damage(settings) or not settings.published_db.is_file():
-        return None  # a damaged publication is rebuilt, never kept
+    why = _release_differs(settings, results)
+    if why:
+        log.info("every source is unchanged, but the current release differs in: %s; building", "; ".join(why))
+        return None
+    return settings.current_release.resolve().name
+
+
+def _release_differs(settings: Settings, results: list[dict]) -> list[str]:
+    """What differs between the current release and what this run would build from ``results``
+    (every source unchanged); empty: nothing. A damaged or missing publication always differs."""
+    from pipeline import lakefs
+    from pipeline.publish import current_release_info, damage_message, publication_damage
+
+    damage = publication_damage(settings)
+    if damage:
+        return [damage_message(settings.published_db, damage)]  # rebuilt, never kept
+    if not settings.published_db.is_file():
+        return ["no published database"]
     try:
         info = current_release_info(settings) or {}
     except (OSError, ValueError):
-        return None
+        return ["its release.json cannot be read"]
     record = info.get("rerun") or {}
     snapshots = info.get("source_snapshots") or {}
     inputs = info.get("inputs") or {}
@@ -221,7 +259,68 @@ def unchanged_release(settings: Settings, results: list[dict]) -> str | None:
     if was.get("digest") != now["digest"]:
         changed = [k for k in now if k != "digest" and was.get(k) != now.get(k)]
         why.append(f"build fingerprint ({', '.join(changed)})")
+    return why
+
+
+# --- before Airflow starts ----------------------------------------------------------------------
+
+def _is_url(item: str) -> bool:
+    return item.startswith(("http://", "https://"))
+
+
+def unchanged_before_run(settings: Settings) -> tuple[str | None, str | None]:
+    """``pipeline run``'s early decision, under the run lock: ``(release, None)`` when the current
+    release is what this run would publish again (every source's input files, by sha256 and name,
+    are those its lake snapshot was parsed from and the release stands on; same code, settings
+    and day; the release intact), else ``(None, why)``, ``why`` None when there is nothing to say
+    (the setting is off, a forced run, live mode, no publication yet).
+
+    Cheap on purpose: each input file is hashed once (the sources in order, stopping at the first
+    that differs), the code only when every file is the same. Anything not known to be the same
+    runs the pipeline (the DAG decides again, per source)."""
+    from pipeline import lakefs
+    from pipeline.flow import _lake_snapshot, source_inputs
+    from pipeline.publish import current_release_info
+
+    if not _skipping(settings) or settings.live:
+        return None, None
+    if any(_is_url(i) for value in settings.source_inputs.values() for i in value.split(";")):
+        return None, None  # a URL is decided by fetching it (pipeline/fetch.py), in the DAG
+    lakefs.pull_publication(settings)
+    current = settings.current_release
+    if not (current.is_symlink() or current.exists()):
+        return None, None
+    release = current.resolve().name
+    try:
+        info = current_release_info(settings) or {}
+    except (OSError, ValueError):
+        return None, f"release {release}'s release.json cannot be read"
+    inputs = info.get("inputs") or {}
+    if set(inputs) != set(settings.sources):
+        return None, (f"release {release} was built from the sources {', '.join(sorted(inputs)) or 'none recorded'}, "
+                      f"this run's are {', '.join(sorted(settings.sources))}")
+    results = []
+    for source in settings.sources:
+        paths, demo = source_inputs(settings, source)
+        if any(_is_url(p) for p in paths):
+            return None, None
+        files = []
+        for item in paths:
+            path = Path(item)
+            sha = _file_sha256(path) if path.is_file() and path.stat().st_size <= settings.max_raw_bytes else None
+            if sha is None:
+                return None, None  # missing or too large: the run says so, naming the file
+            name = os.path.basename(item.split("?", 1)[0].rstrip("/")) or "download"  # as pipeline.raw names it
+            files.append({"name": name, "sha256": sha})
+        shas = sorted(f["sha256"] for f in files)
+        if not files or inputs[source].get("sha256") != shas:
+            return None, f"{source}'s input files differ from those of release {release} (sha256)"
+        lake = _lake_snapshot(settings, source)
+        snapshot = unchanged_snapshot(settings, {"source": source, "demo": demo, "files": files}, lake)
+        if snapshot is None:
+            return None, f"{source}'s lake snapshot was not parsed from these files by this code and settings"
+        results.append({"source": source, "snapshot_date": snapshot, "sha256": shas, "unchanged": True})
+    why = _release_differs(settings, results)
     if why:
-        log.info("every source is unchanged, but the current release differs in: %s; building", "; ".join(why))
-        return None
-    return settings.current_release.resolve().name
+        return None, f"the input files are those of release {release}, but it differs in: {'; '.join(why)}"
+    return release, None

@@ -78,6 +78,16 @@ def _lake_url() -> str | None:
     return value.rstrip("/")
 
 
+def _skip_unchanged() -> bool:
+    """``PIPELINE_SKIP_UNCHANGED``: on unless 0/false/no/off; another value is an error naming it."""
+    value = os.environ.get("PIPELINE_SKIP_UNCHANGED", "").strip().lower()
+    if value in ("", "1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"PIPELINE_SKIP_UNCHANGED must be 1 (the default: skip what is unchanged) or 0, got {value!r}")
+
+
 def _env_seconds(name: str, default: float) -> float:
     value = os.environ.get(name)
     if not value:
@@ -124,10 +134,11 @@ class Settings:
     #: headline needs it, so a bad value fails the report, not the ingest of every source.
     headline_pair_value: str | None = None
     live: bool = False
-    #: ``PIPELINE_SKIP_UNCHANGED=1``: a source whose files are those of its lake snapshot is not parsed
-    #: again, and a run where nothing changed keeps the current release (pipeline/rerun.py). Off by default
-    #: until the integration tier has run with it.
-    skip_unchanged: bool = False
+    #: On by default (``PIPELINE_SKIP_UNCHANGED=0`` turns it off): a source whose files are those of its
+    #: lake snapshot is not parsed again, and a run where nothing changed keeps the current release
+    #: without starting Airflow (pipeline/rerun.py). Off, every run parses and publishes, and no code
+    #: fingerprint is computed.
+    skip_unchanged: bool = True
     #: An archive member may inflate to at most this many times its compressed size.
     max_unzip_ratio: int = 200
     #: A text line (one CSV row) may hold at most this many bytes.
@@ -305,7 +316,7 @@ def load() -> Settings:
         lake_lease_wait=_env_seconds("PIPELINE_LAKE_LEASE_WAIT", 600.0),
         headline_pair_value=os.environ.get("PIPELINE_HEADLINE_PAIR"),
         live=live,
-        skip_unchanged=os.environ.get("PIPELINE_SKIP_UNCHANGED", "") in ("1", "true", "yes"),
+        skip_unchanged=_skip_unchanged(),
         max_unzip_ratio=_env_int("PIPELINE_MAX_UNZIP_RATIO", 200),
         max_line_bytes=_env_int("PIPELINE_MAX_LINE_BYTES", 64 << 10),
         match_judgements=_env_path("PIPELINE_MATCH_JUDGEMENTS", None),

@@ -4,8 +4,9 @@ Unit tier: a source whose landed files are those its lake snapshot was parsed fr
 again, and anything that changes its snapshot (another file, a renamed file, a parse setting)
 parses it. Integration tier: real ``pipeline run``s on a copy of the code (so edits to the
 checkout meanwhile do not change the code fingerprint): a second identical run publishes nothing
-new and says so; a changed source file re-parses that source alone and publishes; a changed SQL
-model rebuilds.
+new, says so and does not start Airflow; a changed source file re-parses that source alone and
+publishes; a changed SQL model rebuilds; ``--force`` parses and publishes anyway and the run
+after it is skipped again.
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def _code_copy(into: Path) -> Path:
     return into
 
 
-def _run(code: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run"], cwd=code, env=env, capture_output=True,
+def _run(code: Path, env: dict[str, str], *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", *args], cwd=code, env=env, capture_output=True,
                           text=True, check=False, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -139,8 +140,7 @@ def test_reruns_publish_only_what_changed(tmp_path):
     demo = tmp_path / "demo"  # a copy: the third run changes one of its files (still the demo: its own floors)
     shutil.copytree(REPO / "data" / "demo", demo)
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
-    env["PIPELINE_SKIP_UNCHANGED"] = "1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}  # the default: skip unchanged
     env.update({"PYTHONPATH": str(code), "PIPELINE_HOME": str(home), "PIPELINE_DEMO_DIR": str(demo),
                 "PIPELINE_SOURCES": "us_ofac_sdn,eu_fsf,un_sc"})
 
@@ -149,15 +149,17 @@ def test_reruns_publish_only_what_changed(tmp_path):
     release, info = _current(home)
     assert set(info["inputs"]) == {"us_ofac_sdn", "eu_fsf", "un_sc"} and info["rerun"]["build_fingerprint"]["digest"]
 
-    again = _run(code, env)
-    assert f"nothing changed since release {release}: the current publication stands" in again, again
-    assert again.count("not parsed again") == 3
+    again = _run(code, env)  # decided before Airflow starts: nothing landed, parsed, built or published
+    assert f"Nothing changed since release {release}: " in again and "Airflow was not started" in again, again
+    assert "Running the DAG" not in again and "not parsed again" not in again, again
+    assert "Sources (latest snapshot in the lake" in again  # the headline, printed again
     assert _current(home)[0] == release
     assert len(list((home / "publish" / "releases").iterdir())) == 1
 
     changed = demo / "eu_fsf" / "fsf_1_1.xml"
     changed.write_bytes(changed.read_bytes() + b"\n<!-- next -->\n")
     third = _run(code, env)
+    assert "Running the pipeline: eu_fsf's input files differ from those of release" in third, third
     parsed = [line for line in third.splitlines() if line.startswith("[3/9] parse")]
     assert len(parsed) == 3 and [p for p in parsed if "not parsed again" not in p] == [
         p for p in parsed if "parse eu_fsf:" in p], parsed
@@ -169,8 +171,19 @@ def test_reruns_publish_only_what_changed(tmp_path):
     model.write_text(model.read_text() + "\n-- a changed model\n")
     fourth = _run(code, env)
     assert fourth.count("not parsed again") == 3
-    assert "nothing changed since release" not in fourth and "dbt models built" in fourth, fourth
-    assert _current(home)[0] != new_release
+    assert "nothing changed since release" not in fourth.lower() and "dbt models built" in fourth, fourth
+    assert "differs in: build fingerprint (code)" in fourth, fourth
+    fourth_release = _current(home)[0]
+    assert fourth_release != new_release
+
+    forced = _run(code, env, "--force")  # nothing changed, but parsed and published anyway
+    assert "not parsed again" not in forced and "nothing changed" not in forced.lower(), forced
+    assert len([line for line in forced.splitlines() if line.startswith("[3/9] parse")]) == 3, forced
+    forced_release = _current(home)[0]
+    assert forced_release != fourth_release
+    # the forced run recorded the fingerprints: the next run is skipped again
+    assert f"Nothing changed since release {forced_release}: " in _run(code, env)
+    assert _current(home)[0] == forced_release
 
 
 def test_the_fingerprints_are_json_with_a_snapshot_date_set(tmp_path, monkeypatch):
@@ -189,11 +202,92 @@ def test_the_fingerprints_are_json_with_a_snapshot_date_set(tmp_path, monkeypatc
     assert json.dumps(rerun.release_inputs([{"source": "un_sc", "snapshot_date": settings.snapshot_date}]))
 
 
-def test_without_the_setting_every_run_parses_and_publishes(home):
-    """PIPELINE_SKIP_UNCHANGED is off by default: the same files landed again are parsed again."""
-    from pipeline import flow
+def test_the_setting_is_on_by_default_and_0_turns_it_off(monkeypatch, tmp_path):
+    from pipeline import settings as settings_mod
+
+    monkeypatch.setenv("PIPELINE_HOME", str(tmp_path))
+    monkeypatch.delenv("PIPELINE_SKIP_UNCHANGED", raising=False)
+    assert settings_mod.load().skip_unchanged
+    monkeypatch.setenv("PIPELINE_SKIP_UNCHANGED", "0")
+    assert not settings_mod.load().skip_unchanged
+    monkeypatch.setenv("PIPELINE_SKIP_UNCHANGED", "maybe")
+    with pytest.raises(ValueError, match="PIPELINE_SKIP_UNCHANGED"):
+        settings_mod.load()
+
+
+def test_without_the_setting_every_run_parses_and_no_fingerprint_is_computed(home, monkeypatch):
+    """PIPELINE_SKIP_UNCHANGED=0: the same files landed again are parsed again, and the code is never hashed."""
+    from pipeline import flow, rerun
+
+    def hashed(_root):
+        raise AssertionError("the code was hashed with the setting off")
+
+    monkeypatch.setattr(rerun, "_tree_digest", hashed)
+    settings = dataclasses.replace(home, sources=("un_sc",), skip_unchanged=False)
+    first = _land_parse_commit(settings, "r1")
+    assert first[0]["parse_fingerprint"] is None
+    batch = flow.land_sources(settings)[0]
+    assert not flow.parse_batch(batch, settings, "r2").get("unchanged")
+    assert rerun.unchanged_before_run(settings) == (None, None)
+    assert rerun.build_record(settings, settings.staged_dir, settings.matching_dir)["build_fingerprint"] is None
+
+
+def test_a_forced_run_parses_again(home, monkeypatch):
+    from pipeline import flow, rerun
 
     settings = dataclasses.replace(home, sources=("un_sc",))
     _land_parse_commit(settings, "r1")
+    monkeypatch.setenv(rerun.FORCE_ENV, "1")
     batch = flow.land_sources(settings)[0]
-    assert not flow.parse_batch(batch, settings, "r2").get("unchanged")
+    result = flow.parse_batch(batch, settings, "r2")
+    assert not result.get("unchanged") and result["parse_fingerprint"]  # still recorded for the next run
+    assert rerun.unchanged_before_run(settings) == (None, None)
+
+
+# --- the early decision, before Airflow starts ----------------------------------------------------
+
+def _fake_release(settings, inputs: dict) -> None:
+    release = settings.publish_dir / "releases" / "r1"
+    release.mkdir(parents=True)
+    (release / "sanctions.duckdb").write_bytes(b"published bytes")
+    digest = hashlib.sha256(b"published bytes").hexdigest()
+    (release / "release.json").write_text(json.dumps(
+        {"database": "sanctions.duckdb", "database_sha256": digest, "inputs": inputs}))
+    settings.current_release.symlink_to(Path("releases") / "r1")
+
+
+def test_the_early_decision_names_what_changed(home, tmp_path):
+    from pipeline import flow, rerun
+
+    settings = dataclasses.replace(home, sources=("un_sc",))
+    assert rerun.unchanged_before_run(settings) == (None, None)  # no publication yet
+    results = _land_parse_commit(settings, "r1")
+    _fake_release(settings, rerun.release_inputs(results))
+    # same files, same lake snapshot: what differs is the release's own record (no build record in it)
+    release, why = rerun.unchanged_before_run(settings)
+    assert release is None and "the input files are those of release r1, but it differs in" in why, why
+    assert "lake parts" in why and "build fingerprint" in why
+
+    changed = tmp_path / "consolidated.xml"
+    changed.write_bytes(Path(flow.source_inputs(settings, "un_sc")[0][0]).read_bytes() + b"\n<!-- next -->\n")
+    release, why = rerun.unchanged_before_run(dataclasses.replace(settings, source_inputs={"un_sc": str(changed)}))
+    assert release is None and why == "un_sc's input files differ from those of release r1 (sha256)"
+
+    release, why = rerun.unchanged_before_run(dataclasses.replace(settings, sources=("un_sc", "eu_fsf")))
+    assert release is None and "was built from the sources un_sc, this run's are eu_fsf, un_sc" in why
+    # a URL is decided by fetching it, in the DAG; so is live mode
+    url = dataclasses.replace(settings, source_inputs={"un_sc": "http://127.0.0.1:9/x.xml"})
+    assert rerun.unchanged_before_run(url) == (None, None)
+    assert rerun.unchanged_before_run(dataclasses.replace(settings, live=True)) == (None, None)
+
+
+def test_the_early_decision_never_keeps_a_damaged_release(home):
+    from pipeline import rerun
+
+    settings = dataclasses.replace(home, sources=("un_sc",))
+    results = _land_parse_commit(settings, "r1")
+    _fake_release(settings, rerun.release_inputs(results))
+    (settings.current_release / "sanctions.duckdb").write_bytes(b"damaged")
+    release, why = rerun.unchanged_before_run(settings)
+    assert release is None
+    assert f"the published database {settings.published_db} is damaged (sha256 " in why, why
