@@ -132,7 +132,7 @@ def find_mentions(
         at = bisect_right(starts, pronoun.start()) - 1
         if (at >= 0 and pronoun.start() < mentions[at].end) or _PRONOUN_STOP.match(sentence, pronoun.end()):
             continue
-        antecedent = antecedents.before(pronoun.start())
+        antecedent = antecedents.before(pronoun.start(), pronoun.group(0).lower() in ("it", "its"))
         if antecedent is not None:
             pronouns.append(
                 Mention(
@@ -245,8 +245,16 @@ class _Antecedents:
             eligible = m.kind != "pronoun" and not m.compound
             self.nearest.append(i if eligible else self.nearest[-1])
             self.subject.append(i if eligible and m.prep in ("", "by") else self.subject[-1])
+        # "it"/"its" never stands for a bare adjective on a thing ("stopped buying Russian gas for its own use")
+        self.singular = [-1]
+        for i, m in enumerate(mentions):
+            eligible = m.kind != "pronoun" and not m.compound and not (m.kind == "demonym" and m.actor_type is None)
+            self.singular.append(i if eligible and m.prep in ("", "by") else self.singular[-1])
 
-    def before(self, position: int) -> Mention | None:
+    def before(self, position: int, singular: bool = False) -> Mention | None:
         count = bisect_right(self.ends, position)
         index = self.subject[count] if self.subject[count] >= 0 else self.nearest[count]
+        chosen = self.mentions[index] if index >= 0 else None
+        if singular and chosen is not None and chosen.kind == "demonym" and chosen.actor_type is None:
+            index = self.singular[count] if self.singular[count] >= 0 else index
         return self.mentions[index] if index >= 0 else None

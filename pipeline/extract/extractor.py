@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
-from pipeline.extract.actors import Mention, find_mentions
+from pipeline.extract.actors import Mention, find_mentions, usable
 from pipeline.extract.articles import Article
 from pipeline.extract.claims import claims_in_sentence
 from pipeline.extract.dates import resolve_date
@@ -23,7 +24,15 @@ from pipeline.extract.learned import Model, RuleTie, SentenceView, default_model
 from pipeline.extract.lexicon import Lexicon, lexicon, quad_class_for
 from pipeline.extract.modality import ClauseModality, SentenceCues
 from pipeline.extract.records import EVIDENCE_MAX, EXTRACTION_METHOD, MODEL_METHOD, Claim, Event, sha1
-from pipeline.extract.sentences import MAX_SENTENCE_CHARS, SentenceCut, sentence_pieces, split_clauses, split_sentences
+from pipeline.extract.sentences import (
+    MAX_SENTENCE_CHARS,
+    RELATIVE_OPENER,
+    RELATIVE_RESUME,
+    SentenceCut,
+    sentence_pieces,
+    split_clauses,
+    split_sentences,
+)
 from pipeline.extract.triggers import Candidate, Clause, candidates_in_clause
 
 
@@ -69,6 +78,35 @@ def _confidence(cand: Candidate, a: Mention, b: Mention, modality: str, precisio
     return round(min(score, 0.95), 2)
 
 
+def _relative_antecedent(
+    sentence: str, c_start: int, mentions: list[Mention], starts: list[int], ends: list[int]
+) -> list[Mention]:
+    """A clause opened by ", which" / ", who" right after a country ("India, which signed its own deal with
+    Russia"; "Russia and China, which ...") has that country (with its conjuncts) as its subject: copies of the
+    antecedent mentions, subjects of the relative clause, placed before it."""
+    if RELATIVE_RESUME.match(sentence, c_start):
+        # the main clause resuming after a relative clause: its subject is the relative's antecedent
+        openers = [o.start() for o in RELATIVE_OPENER.finditer(sentence, 0, c_start)]
+        if not openers:
+            return []
+        c_start = openers[-1]
+    elif not RELATIVE_OPENER.match(sentence, c_start):
+        return []
+    index = bisect_right(ends, c_start) - 1
+    if index < 0 or mentions[index].end != c_start or not usable(mentions[index]):
+        return []
+    group = [mentions[index]]
+    while group[0].conj_prev and index > 0:
+        index -= 1
+        group.insert(0, mentions[index])
+    if any(not usable(m) or m.kind == "pronoun" for m in group):
+        return []
+    copies = [replace(m, prep="", speaker=False, possessive=False) for m in group]
+    for i, m in enumerate(copies):
+        m.conj_prev = i > 0
+    return copies
+
+
 def _events_in_sentence(
     article: Article, index: int, s_start: int, sentence: str, mentions: list[Mention], lex: Lexicon
 ) -> list[Event]:
@@ -80,6 +118,7 @@ def _events_in_sentence(
     for c_start, c_end in split_clauses(sentence, mentions):
         # Mentions are sorted and do not overlap: those inside the clause are one contiguous run.
         in_clause = mentions[bisect_left(starts, c_start) : bisect_right(ends, c_end)]
+        in_clause = _relative_antecedent(sentence, c_start, mentions, starts, ends) + in_clause
         if len({m.iso3 for m in in_clause}) < 2:
             continue
         ctx = Clause(sentence[c_start:c_end], c_start, in_clause, lex)

@@ -94,6 +94,11 @@ _CLAUSE_ALWAYS = re.compile(
     r"\s*;\s*|,?\s+(?:but|while|whereas|although|though|yet)\s+|,\s+(?:which|who|where|when)\s+|\s+[–—]\s+|\s+--\s+",
     re.I,
 )
+RELATIVE_OPENER = re.compile(r",\s+(?:which|who)\s+", re.I)
+RELATIVE_RESUME = re.compile(
+    r",\s+(?=(?:has|have|had|is|are|was|were|will|would|said|says|also|then|now)\b)(?![^,;]*,\s+(?:which|who)\s)",
+    re.I,
+)
 _CLAUSE_IF_SUBJECT = re.compile(r",?\s+(?:since|after|before|because|when|as|once|until|and|so)\s+", re.I)
 _LEAD_IN = re.compile(r"(?:the\s+)?", re.I)
 LEADING_SUBORDINATE = re.compile(
@@ -115,6 +120,13 @@ def split_clauses(sentence: str, mentions: list[Mention]) -> list[tuple[int, int
             if match.group(0).strip().lower() == "and" and "," not in match.group(0):
                 continue
             cuts.add(match.start())
+    # "Zelensky, who was not invited to the talks, is due to meet Mr Trump": the relative clause ends at the
+    # comma before the main clause's verb, so its cues ("not") do not reach the main clause.
+    for match in _CLAUSE_ALWAYS.finditer(sentence):
+        if RELATIVE_OPENER.match(sentence, match.start()):
+            resume = RELATIVE_RESUME.search(sentence, match.end())
+            if resume is not None:
+                cuts.add(resume.start())
     bounds = sorted(c for c in cuts if 0 < c < len(sentence))
     spans, start = [], 0
     for cut in bounds:
