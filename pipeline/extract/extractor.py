@@ -11,6 +11,7 @@ beside this one: `sentences` (sentences, pieces of long ones, clauses), `actors`
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import replace
@@ -78,6 +79,9 @@ def _confidence(cand: Candidate, a: Mention, b: Mention, modality: str, precisio
     return round(min(score, 0.95), 2)
 
 
+_ROLE_GAP = re.compile(r"(?:['’]s)?(?:\s+[a-z][\w-]*){1,3}")
+
+
 def _relative_antecedent(
     sentence: str, c_start: int, mentions: list[Mention], starts: list[int], ends: list[int]
 ) -> list[Mention]:
@@ -93,7 +97,12 @@ def _relative_antecedent(
     elif not RELATIVE_OPENER.match(sentence, c_start):
         return []
     index = bisect_right(ends, c_start) - 1
-    if index < 0 or mentions[index].end != c_start or not usable(mentions[index]):
+    if index < 0 or not usable(mentions[index]):
+        return []
+    gap = sentence[mentions[index].end : c_start]
+    # "India, which": the country itself; "Niger's junta, which": a role of the country, not a prepositional object
+    m = mentions[index]
+    if gap and (m.prep or not (m.possessive or m.actor_type) or not _ROLE_GAP.fullmatch(gap)):
         return []
     group = [mentions[index]]
     while group[0].conj_prev and index > 0:

@@ -163,6 +163,22 @@ def _first_target(after: list[Mention], preps: frozenset[str], skip_by: bool = F
     return []
 
 
+def _object_pronoun(
+    after: list[Mention], before: list[Mention], subjects: list[Mention], preps: frozenset[str]
+) -> list[Mention]:
+    """An object 'it' right after the trigger ("severed relations with Qatar, accusing it of ..."; "backed
+    Azerbaijan and supplied it with drones") stands for the last country named before the trigger that is not
+    its subject, not for the subject the sentence-wide pronoun rule would give."""
+    first = next((m for m in after if usable(m) and not m.speaker and m.prep in preps), None)
+    if first is None or first.kind != "pronoun" or first.text.lower() != "it" or not subjects:
+        return []
+    taken = {m.iso3 for m in subjects}
+    for m in reversed(before):
+        if usable(m) and m.kind not in ("pronoun", "anaphor") and m.iso3 not in taken and not m.speaker:
+            return [m]
+    return []
+
+
 def _object_class(ctx: Clause, start: int, end: int, allowed: dict[str, str]) -> str | None:
     """The relation given by the object class nearest to the trigger (inside it, after it, or just before it)."""
     best: tuple[int, str] | None = None
@@ -295,7 +311,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
         cand.pairs = [(s, target, True) for s in rest]
         return cand
-    targets = _first_target(after, preps)
+    targets = _object_pronoun(after, before, subjects, preps) or _first_target(after, preps)
     if not subjects and "objects" in trig:
         origin = _first(
             chain(before, after), lambda m: m.compound == "origin" or (m.kind == "demonym" and m.prep == "")
@@ -346,18 +362,32 @@ _COERCION_CUE = re.compile(
     r"penalt\w+|punish\w*|retaliat\w*|abus\w+|block\w*|suppress\w*|clos(?:e|es|ed|ing)|stop\s+selling)\b",
     re.I,
 )
+_LIFTED = re.compile(
+    r"\b(?:paus\w*|suspend\w*|lift\w*|eas(?:e|es|ed|ing)|end(?:s|ed|ing)?|scrap\w*|remov\w*|halv\w*|roll\w*\s+back|"
+    r"revok\w*|waiv\w*)\s+(?:[\w-]+\s+){0,5}?$",
+    re.I,
+)
 _RELATIVE = re.compile(r"\b(?:that|which|who)\b", re.I)
 _COERCION_REACH = 120
 
 
+_COERCION_NEXT = re.compile(
+    r"\s+(?:blacklists?|bans?|controls|restrictions|curbs|embargo\w*|licen[cs]es?|licen[cs]ing|caps?)\b", re.I
+)
+
+
 def _under_coercion(ctx: Clause, cand: Candidate) -> bool:
     start = cand.start - ctx.offset
-    window = ctx.text[max(0, start - _COERCION_REACH) : start]
+    if _COERCION_NEXT.match(ctx.text, cand.end - ctx.offset):
+        return True  # "its export blacklist", "export controls": the trigger word names the coercive act
+    window = ctx.text[max(0, start - _COERCION_REACH) : cand.end - ctx.offset]
     cues = list(_COERCION_CUE.finditer(window))
     if not cues:
         after = ctx.text[cand.end - ctx.offset : cand.end - ctx.offset + 40]
         return re.match(r"\s+(?:\w+\s+){0,4}?(?:were|was|are|is|be|been)\s+(?:\w+ly\s+)?(?:banned|barred|"
                         r"restricted|blocked|sanctioned|prohibited|embargoed)\b", after, re.I) is not None
+    if _LIFTED.search(window, max(0, cues[-1].start() - 40), cues[-1].start()):
+        return False  # "pause its restrictions on rare earth exports and resume buying American soybeans"
     return _RELATIVE.search(window, cues[-1].end()) is None
 
 
