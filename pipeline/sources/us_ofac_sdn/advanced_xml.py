@@ -24,6 +24,7 @@ from pipeline.errors import SourceError
 from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.us_ofac_sdn.lists import consolidated_list, list_codes
 from pipeline.sources.us_ofac_sdn.vocab import feature_rule, id_types, known_elements, mapping, read_yaml
+from pipeline.staged import rows_table
 from pipeline.xmlsafe import expect_root, iter_records, local, text
 
 ROOT = "Sanctions"
@@ -73,7 +74,7 @@ class _Spill:
         for name in [table] if table else list(self.buffers):
             rows = self.buffers[name]
             if rows:
-                batch = pa.Table.from_pylist(rows, schema=SPILL[name])  # noqa: F841 - scanned by DuckDB
+                batch = rows_table(rows, SPILL[name])  # noqa: F841 - scanned by DuckDB
                 self.con.execute(f"insert into {name} select * from batch")
                 rows.clear()
 
