@@ -49,10 +49,16 @@ _COMPOUND = re.compile(
     r"|held|annexed|installed|funded|trained|armed|leaning|registered|flagged|listed)\b",
     re.I,
 )
+# "from the United States, the European Union, Australia, Canada and Norway": a list goes on past items that
+# are not countries (names of blocs or organisations, capitalised)
+_LIST_OTHER_ITEMS = re.compile(
+    r"\s*,\s*(?:(?:the\s+)?(?-i:[A-Z])[\w.&-]*(?:\s+(?:of\s+)?(?-i:[A-Z])[\w.&-]*){0,3}\s*,\s*){1,2}(?:and\s+)?(?:the\s+)?"
+)
 _POSSESSIVE = re.compile(r"(?:['’]s\b|['’](?=\s))")
 _LIST_GOES_ON = re.compile(r"(?:['’]s)?\s*,|(?:['’]s)?\s+(?:and|or)\s", re.I)
 _SPEAKER = re.compile(
-    r"(?:['’]s)?\s+(?:\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b", re.I
+    r"(?:['’]s)?\s+(?:(?!(?:and|or|but)\b)\w+\s+){0,3}?(?:said|says|told|claimed|claims|insisted|reported|stated|added)\b",
+    re.I,
 )
 _PRONOUN = re.compile(r"\b(?:it|its|they|their)\b", re.I)
 # "the presidents of Russia and China signed ...": a country after "<role noun> of" is the head of the phrase,
@@ -133,7 +139,23 @@ def find_mentions(
         if (at >= 0 and pronoun.start() < mentions[at].end) or _PRONOUN_STOP.match(sentence, pronoun.end()):
             continue
         antecedent = antecedents.before(pronoun.start(), pronoun.group(0).lower() in ("it", "its"))
-        if antecedent is not None:
+        members = _conjoined(mentions, antecedent) if pronoun.group(0).lower() in ("they", "their") else []
+        if len(members) >= 2 and len(members) <= pronoun.end() - pronoun.start():
+            # "Hungary and Slovakia have said they will keep buying Russian gas": the whole group
+            group = [
+                Mention(
+                    pronoun.start() + i,
+                    pronoun.start() + i + 1 if i < len(members) - 1 else pronoun.end(),
+                    m.iso3,
+                    pronoun.group(0),
+                    "anaphor",
+                    m.actor_type,
+                )
+                for i, m in enumerate(members)
+            ]
+            pronouns.extend(group)
+            groups.append(group)
+        elif antecedent is not None:
             pronouns.append(
                 Mention(
                     pronoun.start(), pronoun.end(), antecedent.iso3, pronoun.group(0), "pronoun", antecedent.actor_type
@@ -144,6 +166,28 @@ def find_mentions(
         _annotate(mentions, sentence, lex)
         _join_groups(groups)
     return mentions
+
+
+def _conjoined(mentions: list[Mention], head: Mention | None) -> list[Mention]:
+    """The countries of the conjoined group `head` belongs to ("Hungary and Slovakia"), one per country; [] when
+    it stands alone."""
+    if head is None or head.kind in ("pronoun", "anaphor"):
+        return []
+    index = next((i for i, m in enumerate(mentions) if m is head), None)
+    if index is None:
+        return []
+    first = index
+    while first > 0 and mentions[first].conj_prev:
+        first -= 1
+    last = index
+    while last + 1 < len(mentions) and mentions[last + 1].conj_prev:
+        last += 1
+    members: list[Mention] = []
+    for m in mentions[first : last + 1]:
+        if m.compound or m.kind in ("pronoun", "anaphor") or any(o.iso3 == m.iso3 for o in members):
+            continue
+        members.append(m)
+    return members if len(members) >= 2 else []
 
 
 def _anaphor_groups(sentence: str, mentions: list[Mention], salient: list[str]) -> list[list[Mention]]:
@@ -202,7 +246,9 @@ def _annotate(mentions: list[Mention], sentence: str, lex: Lexicon) -> None:
             if re.search(r"\b(?:and|or)\b", gap)
             else bool(_LIST_GOES_ON.match(sentence, m.end))
         )
-        if previous is not None and _CONJ_GAP.match(gap) and ("," not in gap or comma_list):
+        if previous is not None and (
+            (_CONJ_GAP.match(gap) and ("," not in gap or comma_list)) or _LIST_OTHER_ITEMS.fullmatch(gap)
+        ):
             m.conj_prev, m.prep = True, previous.prep
         else:
             word = _WORD_BEFORE.search(sentence[max(0, m.start - 40) : m.start])

@@ -55,7 +55,7 @@ class _CuePattern:
         self.regex, self.clause, self.offset, self.cues, self.alleged = regex, clause, offset, cues, alleged
         self.hits = list(regex.finditer(clause))
         self.starts = [h.start() for h in self.hits]
-        self.blockers: list[str | None] = []
+        self.blockers: list[frozenset[str] | None] = []
         self.first_other = len(self.hits)  # index of the first hit whose blocker differs from the first one's
         if alleged:
             self.blockers = [self._blocker(h) for h in self.hits]
@@ -63,12 +63,20 @@ class _CuePattern:
                 (i for i, b in enumerate(self.blockers) if b != self.blockers[0]), len(self.hits)
             )
 
-    def _blocker(self, hit: re.Match[str]) -> str | None:
-        """The country whose own statement this cue is ('Iran said it had sent ...'), else None."""
+    def _blocker(self, hit: re.Match[str]) -> frozenset[str] | None:
+        """The countries whose own statement this cue is ('Iran said it had sent ...'; 'Britain, France and
+        Germany said they regretted ...': the whole conjoined group), else None."""
         if not self.cues.lex.self_attribution.search(hit.group(0)):
             return None
         speaker = self.cues.last_before(self.offset + hit.start())
-        return speaker.iso3 if speaker is not None else None
+        if speaker is None:
+            return None
+        group = [speaker]
+        index = self.cues.mentions.index(speaker)
+        while group[0].conj_prev and index > 0:
+            index -= 1
+            group.insert(0, self.cues.mentions[index])
+        return frozenset(m.iso3 for m in group)
 
     def any_before(self, end: int, source: Mention) -> bool:
         count = bisect_left(self.starts, end)
@@ -80,9 +88,9 @@ class _CuePattern:
             extra = list(self.regex.finditer(self.clause, self.hits[count].start(), end))
         if not self.alleged:
             return count > 0 or bool(extra)
-        if count > 0 and (self.blockers[0] != source.iso3 or self.first_other < count):
+        if count > 0 and (source.iso3 not in (self.blockers[0] or ()) or self.first_other < count):
             return True
-        return any(self._blocker(hit) != source.iso3 for hit in extra)
+        return any(source.iso3 not in (self._blocker(hit) or ()) for hit in extra)
 
 
 class ClauseModality:

@@ -149,10 +149,20 @@ def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
     return group, explicit
 
 
-def _first_target(after: list[Mention], preps: frozenset[str], skip_by: bool = False) -> list[Mention]:
-    """The first possible target after a trigger, with the conjuncts that follow it ('to Syria and Iraq')."""
+def _first_target(
+    after: list[Mention],
+    preps: frozenset[str],
+    skip_by: bool = False,
+    not_of: frozenset[str] = frozenset(),
+    inside_end: int = -1,
+) -> list[Mention]:
+    """The first possible target after a trigger, with the conjuncts that follow it ('to Syria and Iraq'); a
+    mention of the subject's own country inside the trigger's words (`not_of`, `inside_end`: "froze the US
+    assets of Russian officials") is passed over."""
     rest = (m for m in after if m.prep != "by") if skip_by else iter(after)
     for m in rest:
+        if m.iso3 in not_of and (m.start < inside_end or m.kind == "anaphor"):
+            continue
         if usable(m) and m.kind != "pronoun" and not m.speaker and m.prep in preps:
             group = [m]
             for following in rest:
@@ -311,7 +321,9 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
         cand.pairs = [(s, target, True) for s in rest]
         return cand
-    targets = _object_pronoun(after, before, subjects, preps) or _first_target(after, preps)
+    targets = _object_pronoun(after, before, subjects, preps) or _first_target(
+        after, preps, not_of=frozenset(m.iso3 for m in subjects), inside_end=abs_end
+    )
     if not subjects and "objects" in trig:
         origin = _first(
             chain(before, after), lambda m: m.compound == "origin" or (m.kind == "demonym" and m.prep == "")
