@@ -193,11 +193,13 @@ def _conjoined(mentions: list[Mention], head: Mention | None) -> list[Mention]:
 def _anaphor_groups(sentence: str, mentions: list[Mention], salient: list[str]) -> list[list[Mention]]:
     """Mentions for the plural anaphors of a sentence: "the two countries" is the two most salient countries
     of the article not named in the sentence, one mention per country, splitting the anaphor's span."""
-    named = {m.iso3 for m in mentions}
     groups: list[list[Mention]] = []
     for match in _PLURAL_ANAPHOR.finditer(sentence):
         if any(m.start < match.end() and match.start() < m.end for m in mentions):
             continue
+        # a country named after the anaphor ("the two governments signed agreements ... in Ulaanbaatar") may be
+        # one of the two; one named before it ("China accused the three countries") is not
+        named = {m.iso3 for m in mentions if m.end <= match.start()}
         n = _NUMBERS[(match.group(1) or match.group(2)).lower()]
         # "Lula met Xi in Beijing, and the two governments signed ...": the countries just named, when there are
         # as many; else the article's most salient ones not named in this sentence ("China accused the three

@@ -27,6 +27,7 @@ from pipeline.extract.modality import ClauseModality, SentenceCues
 from pipeline.extract.records import EVIDENCE_MAX, EXTRACTION_METHOD, MODEL_METHOD, Claim, Event, sha1
 from pipeline.extract.sentences import (
     MAX_SENTENCE_CHARS,
+    OBJECT_RELATIVE,
     RELATIVE_OPENER,
     RELATIVE_RESUME,
     SentenceCut,
@@ -79,6 +80,36 @@ def _confidence(cand: Candidate, a: Mention, b: Mention, modality: str, precisio
     return round(min(score, 0.95), 2)
 
 
+def _opens_with_country(sentence: str, c_start: int, starts: list[int]) -> bool:
+    opener = OBJECT_RELATIVE.match(sentence, c_start)
+    if opener is None:
+        return False
+    at = bisect_left(starts, opener.end())
+    return at < len(starts) and starts[at] == opener.end()
+
+
+def _commented_act(sentence: str, c_start: int, mentions: list[Mention], starts: list[int]) -> list[Mention]:
+    """For a clause commenting on the act before it, a country opening it ("..., a deal Azerbaijan condemned";
+    "..., which Venezuela's defence minister called a provocation"): the main clause's subject (the first
+    country of the sentence named without a preposition, with its conjuncts)."""
+    opener = OBJECT_RELATIVE.match(sentence, c_start)
+    if opener is None:
+        return []
+    at = bisect_left(starts, opener.end())
+    if at >= len(mentions) or mentions[at].start != opener.end():
+        return []
+    speaker = mentions[at].iso3
+    for i, m in enumerate(mentions[:at]):
+        if usable(m) and m.prep == "" and not m.speaker and m.kind not in ("pronoun",):
+            group = [m]
+            for following in mentions[i + 1 : at]:
+                if not following.conj_prev:
+                    break
+                group.append(following)
+            return [replace(g, prep="", conj_prev=False) for g in group if g.iso3 != speaker]
+    return []
+
+
 _ROLE_GAP = re.compile(r"(?:['’]s)?(?:\s+[a-z][\w-]*){1,3}")
 
 
@@ -88,6 +119,8 @@ def _relative_antecedent(
     """A clause opened by ", which" / ", who" right after a country ("India, which signed its own deal with
     Russia"; "Russia and China, which ...") has that country (with its conjuncts) as its subject: copies of the
     antecedent mentions, subjects of the relative clause, placed before it."""
+    if _commented_act(sentence, c_start, mentions, starts) or _opens_with_country(sentence, c_start, starts):
+        return []  # ", which Baghdad condemned": the country after "which" is the subject, not the antecedent
     if RELATIVE_RESUME.match(sentence, c_start):
         # the main clause resuming after a relative clause: its subject is the relative's antecedent
         openers = [o.start() for o in RELATIVE_OPENER.finditer(sentence, 0, c_start)]
@@ -128,9 +161,11 @@ def _events_in_sentence(
         # Mentions are sorted and do not overlap: those inside the clause are one contiguous run.
         in_clause = mentions[bisect_left(starts, c_start) : bisect_right(ends, c_end)]
         in_clause = _relative_antecedent(sentence, c_start, mentions, starts, ends) + in_clause
-        if len({m.iso3 for m in in_clause}) < 2:
+        commented = _commented_act(sentence, c_start, mentions, starts)
+        if len({m.iso3 for m in in_clause + commented}) < 2:
             continue
         ctx = Clause(sentence[c_start:c_end], c_start, in_clause, lex)
+        ctx.commented = commented
         kept = candidates_in_clause(ctx)
         if not kept:
             continue

@@ -101,6 +101,14 @@ RELATIVE_RESUME = re.compile(
     r",\s+(?=(?:has|have|had|is|are|was|were|will|would|said|says|also|then|now)\b)(?![^,;]*,\s+(?:which|who)\s)",
     re.I,
 )
+# ", a deal Azerbaijan condemned", ", which Baghdad condemned as aggression": a clause commenting on the act
+# before it, cut when a country opens it
+OBJECT_RELATIVE = re.compile(
+    r",\s+(?:which|(?:a|an|the)\s+(?:[\w-]+\s+){0,2}?(?:decision|deal|move|moves|step|agreement|plan|charge|attack|"
+    r"strike|launch|measures?|policy|act|test|actions?|visit|contract|sale|purchase|exercises|drills)(?:\s+that)?)\s+"
+    r"(?:the\s+)?",
+    re.I,
+)
 _CLAUSE_IF_SUBJECT = re.compile(r",?\s+(?:since|after|before|because|when|as|once|until|and|so)\s+", re.I)
 _LEAD_IN = re.compile(r"(?:the\s+)?", re.I)
 LEADING_SUBORDINATE = re.compile(
@@ -129,6 +137,9 @@ def split_clauses(sentence: str, mentions: list[Mention]) -> list[tuple[int, int
             resume = RELATIVE_RESUME.search(sentence, match.end())
             if resume is not None:
                 cuts.add(resume.start())
+    for match in OBJECT_RELATIVE.finditer(sentence):
+        if match.end() in starts:
+            cuts.add(match.start())
     bounds = sorted(c for c in cuts if 0 < c < len(sentence))
     spans, start = [], 0
     for cut in bounds:

@@ -63,6 +63,9 @@ class Clause:
 
     def __init__(self, clause: str, offset: int, mentions: list[Mention], lex: Lexicon) -> None:
         self.text, self.offset, self.mentions, self.lex = clause, offset, mentions, lex
+        # the act an object-relative clause comments on ("..., a deal Azerbaijan condemned"; "..., which Baghdad
+        # condemned as aggression"): the main clause's subject, the target of a criticism without one
+        self.commented: list[Mention] = []
         self.starts = [m.start for m in mentions]
         self.ends = [m.end for m in mentions]
         self.between = [m for m in mentions if m.prep in ("between", "among") and usable(m)]
@@ -147,6 +150,25 @@ def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
             break
         group.insert(0, before[index])
     return group, explicit
+
+
+_RECIPROCAL = re.compile(r"\s+(?:\w+\s+){0,2}?(?:each\s+other|one\s+another)\b", re.I)
+
+
+def _group_before(before: list[Mention], preps: tuple[str, ...]) -> list[Mention]:
+    """The last conjoined group of usable mentions before a trigger whose head follows one of `preps`."""
+    for i in range(len(before) - 1, -1, -1):
+        m = before[i]
+        if not usable(m) or m.conj_prev:
+            continue
+        if m.prep in preps:
+            group = [m]
+            for following in before[i + 1 :]:
+                if not following.conj_prev or not usable(following):
+                    break
+                group.append(following)
+            return group
+    return []
 
 
 def _first_target(
@@ -284,6 +306,12 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
             cand.pairs = [(s, p, directed) for s in subjects for p in partners]
         elif len(subjects) >= 2:
             cand.pairs = _all_pairs(subjects)
+        elif not subjects:
+            # "Warships from the two countries were holding joint exercises": a joint act of a group named
+            # after "from" or "of" before the trigger
+            group = _group_before(before, ("from", "of"))
+            if len({m.iso3 for m in group}) >= 2:
+                cand.pairs, cand.explicit = _all_pairs(group), False
         return cand
 
     if role == "reverse":
@@ -316,10 +344,16 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         return cand
     subjects, explicit = _subject(before)
     cand.explicit = explicit
+    if len({m.iso3 for m in subjects}) >= 2 and _RECIPROCAL.match(clause, end):
+        cand.pairs = _all_pairs(subjects)  # "both sides accused each other of ..."
+        return cand
     if trig.get("possessive_target") and subjects and subjects[-1].possessive and len(before) >= 2:
         target = subjects[-1]
         rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
         cand.pairs = [(s, target, True) for s in rest]
+        return cand
+    if relation == "criticism" and ctx.commented and subjects and not _first_target(after, preps):
+        cand.pairs = [(s, t, True) for s in subjects for t in ctx.commented if s.iso3 != t.iso3]
         return cand
     targets = _object_pronoun(after, before, subjects, preps) or _first_target(
         after, preps, not_of=frozenset(m.iso3 for m in subjects), inside_end=abs_end
