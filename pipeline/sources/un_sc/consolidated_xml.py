@@ -84,33 +84,46 @@ def parse_consolidated_xml(f: InputFile, ctx: ParseContext) -> None:
         raise SourceError(ctx.source, f.name, "has records", "no INDIVIDUAL or ENTITY element")
 
 
-def _values(elem: ET.Element, tag: str) -> list[str]:
-    return [v for child in elem.findall(f"{tag}/VALUE") if (v := text(child))]
+_NONE = (None,)
 
 
 def _record(elem: ET.Element, ctx: ParseContext) -> None:
     kind = local(elem.tag)
-    dataid = text(elem.find("DATAID"))
+    # One pass over the record's children: the fields by tag (what ``find``/``findall`` of a plain
+    # tag return, in document order) and the element names the lookups do not know.
+    groups: dict[str, list[ET.Element]] = {}
+    unknown: list[tuple[str, str | None]] = []
+    for child in elem:
+        tag = child.tag
+        group = groups.get(tag)
+        if group is None:
+            groups[tag] = [child]
+        else:
+            group.append(child)
+        if tag not in KNOWN_FIELDS and local(tag) not in KNOWN_FIELDS:
+            unknown.append((local(tag), text(child)))
+        for sub in child:
+            sub_tag = sub.tag
+            if sub_tag not in KNOWN_SUBFIELDS and local(sub_tag) not in KNOWN_SUBFIELDS:
+                unknown.append((f"{local(tag)}/{local(sub_tag)}", text(sub)))
+    get = groups.get
+    dataid = text(get("DATAID", _NONE)[0])
     if dataid is None:
         raise ctx.error("DATAID present", "a record has no DATAID", record=f"after {ctx.record}")
     ctx.record = dataid
     ctx.tick()
-    for child in elem:
-        tag = local(child.tag)
-        if tag not in KNOWN_FIELDS:
-            ctx.audit("unknown_field", tag, text(child))
-        for sub in child:
-            if local(sub.tag) not in KNOWN_SUBFIELDS:
-                ctx.audit("unknown_field", f"{tag}/{local(sub.tag)}", text(sub))
+    for field_name, value in unknown:
+        ctx.audit("unknown_field", field_name, value)
 
-    parts = [text(elem.find(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+    parts = [text(get(t, _NONE)[0]) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
     name = " ".join(p for p in parts if p)
     if not name:
         raise ctx.error("has a name", "FIRST_NAME is empty", dataid)
-    regime = text(elem.find("UN_LIST_TYPE"))
-    reference = text(elem.find("REFERENCE_NUMBER"))
+    regime = text(get("UN_LIST_TYPE", _NONE)[0])
+    reference = text(get("REFERENCE_NUMBER", _NONE)[0])
     key = ctx.key(dataid)
-    ctx.add("designations", {
+    add = ctx.add
+    add("designations", {
         "designation_id": f"{ctx.source}:{ctx.meta.list}:{dataid}",
         "authority": ctx.meta.authority,
         "list": ctx.meta.list,
@@ -119,17 +132,18 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
         "entity_type": ENTITY_TYPE[kind],
         "primary_name": name,
         "programs": [regime] if regime else [],
-        "listed_on": _date(text(elem.find("LISTED_ON"))),
+        "listed_on": _date(text(get("LISTED_ON", _NONE)[0])),
         "reference_number": reference,
-        "remarks": text(elem.find("COMMENTS1")),
+        "remarks": text(get("COMMENTS1", _NONE)[0]),
     })
-    ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": name,
-                      "name_type": "primary", "quality": "strong"})
-    original = text(elem.find("NAME_ORIGINAL_SCRIPT"))
+    add("names", {"entity_key": key, "source_record_id": dataid, "name": name,
+                  "name_type": "primary", "quality": "strong"})
+    original = text(get("NAME_ORIGINAL_SCRIPT", _NONE)[0])
     if original:
-        ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": original,
-                          "name_type": "original_script", "quality": "strong"})
-    for alias in elem.findall(f"{kind}_ALIAS"):
+        add("names", {"entity_key": key, "source_record_id": dataid, "name": original,
+                      "name_type": "original_script", "quality": "strong"})
+    aliases = get(f"{kind}_ALIAS", ())
+    for alias in aliases:
         alias_name = text(alias.find("ALIAS_NAME"))
         if not alias_name:
             continue
@@ -137,25 +151,29 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
         name_type, strength = ALIAS_QUALITY.get(quality, ("aka", None))
         if quality and quality not in ALIAS_QUALITY:
             ctx.audit("unknown_value", "ALIAS/QUALITY", quality)
-        ctx.add("names", {"entity_key": key, "source_record_id": dataid, "name": alias_name,
-                          "name_type": name_type, "quality": strength})
+        add("names", {"entity_key": key, "source_record_id": dataid, "name": alias_name,
+                      "name_type": name_type, "quality": strength})
     if reference:
-        ctx.add("identifiers", {"entity_key": key, "source_record_id": dataid, "id_type": "un_reference",
-                                "id_value": reference, "country_iso2": None, "raw_type": "REFERENCE_NUMBER"})
+        add("identifiers", {"entity_key": key, "source_record_id": dataid, "id_type": "un_reference",
+                            "id_value": reference, "country_iso2": None, "raw_type": "REFERENCE_NUMBER"})
 
-    for value in _values(elem, "NATIONALITY"):
-        ctx.link_country(dataid, "nationality", value)
-    for address in elem.findall(f"{kind}_ADDRESS"):
+    for nationality in get("NATIONALITY", ()):
+        for value in nationality:
+            if value.tag == "VALUE" and (v := text(value)):
+                ctx.link_country(dataid, "nationality", v)
+    for address in get(f"{kind}_ADDRESS", ()):
         ctx.link_country(dataid, "address", text(address.find("COUNTRY")))
-    for place in elem.findall("INDIVIDUAL_PLACE_OF_BIRTH"):
+    for place in get("INDIVIDUAL_PLACE_OF_BIRTH", ()):
         ctx.link_country(dataid, "birth", text(place.find("COUNTRY")))
-    births = RecordBirthDates(ctx, key, dataid)
-    for born in elem.findall("INDIVIDUAL_DATE_OF_BIRTH"):
-        raw, found = _date_of_birth(born, ctx)
-        births.add(raw, found, "INDIVIDUAL_DATE_OF_BIRTH")
-    for alias in elem.findall(f"{kind}_ALIAS"):
-        births.text(text(alias.find("DATE_OF_BIRTH")), f"{kind}_ALIAS/DATE_OF_BIRTH")
-    for doc in elem.findall("INDIVIDUAL_DOCUMENT"):
+    born_list = get("INDIVIDUAL_DATE_OF_BIRTH", ())
+    if born_list or aliases:
+        births = RecordBirthDates(ctx, key, dataid)
+        for born in born_list:
+            raw, found = _date_of_birth(born, ctx)
+            births.add(raw, found, "INDIVIDUAL_DATE_OF_BIRTH")
+        for alias in aliases:
+            births.text(text(alias.find("DATE_OF_BIRTH")), f"{kind}_ALIAS/DATE_OF_BIRTH")
+    for doc in get("INDIVIDUAL_DOCUMENT", ()):
         number = text(doc.find("NUMBER"))
         if not number:
             continue
@@ -164,7 +182,7 @@ def _record(elem: ET.Element, ctx: ParseContext) -> None:
         if id_type == "other":
             ctx.audit("unknown_value", "INDIVIDUAL_DOCUMENT/TYPE_OF_DOCUMENT", raw_type)
         issuer = text(doc.find("ISSUING_COUNTRY")) or text(doc.find("COUNTRY_OF_ISSUE"))
-        ctx.add("identifiers", {
+        add("identifiers", {
             "entity_key": key, "source_record_id": dataid, "id_type": id_type, "id_value": number,
             "country_iso2": ctx.countries.resolve(issuer).iso2 if issuer else None, "raw_type": raw_type,
         })
