@@ -78,11 +78,11 @@ def load(files: list[InputFile]) -> LoadResult:
     con = duckdb.connect()
     try:
         load_lookups(con)
-        sniffed = [read(con, f, f"src_{i}") for i, f in enumerate(files)]
+        sniffed = [read(con, f, f"src_{i}", _typed) for i, f in enumerate(files)]
         votes, rollcalls, issues = _by_layout(con, sniffed)
         audit = _combine(con, votes, rollcalls, issues)
         _map_countries(con)
-        audit += _dedupe_votes(con)
+        audit += _dedupe_votes(con, len(votes))
         audit += _country_audit(con)
         tables = {
             "unga_votes": _arrow(con, "select rcid, country_iso2, country_code_raw, vote_code, raw_sha256, raw_file "
@@ -97,6 +97,12 @@ def load(files: list[InputFile]) -> LoadResult:
     finally:
         con.close()
     return LoadResult(tables, snapshot, sorted(audit, key=lambda row: (row[0], row[1], str(row[2]))))
+
+
+def _typed(src: SniffedFile) -> str:
+    """The typed select list each layout's file is read with (one scan of the file)."""
+    return {"voeten": voeten.typed, "unvotes_votes": unvotes.typed_votes, "unvotes_rollcalls": unvotes.typed_rollcalls,
+            "unvotes_issues": unvotes.typed_issues}[src.layout.kind](src)
 
 
 def _by_layout(con: duckdb.DuckDBPyConnection, sniffed: list[SniffedFile]) -> tuple[list[str], list[str], list[str]]:
@@ -191,16 +197,26 @@ def _combine(
         update all_rollcalls as r set issues = i.issues
         from rollcall_issues as i where i.rcid = r.rcid
     """)
-    con.execute(f"create or replace temp table all_votes as {_union(votes)}")
-    con.execute("""
-        update all_votes as v set vote_date = r.vote_date
-        from all_rollcalls as r where r.rcid = v.rcid and v.vote_date is null
-    """)
+    if all(_dated(con, table) for table in votes):
+        # Voeten's vote rows carry their dates: the votes are the files' rows as they are
+        con.execute(f"create or replace temp view all_votes as {_union(votes)}")
+    else:
+        # unvotes vote rows take the date of their roll call
+        con.execute(f"""
+            create or replace temp table all_votes as
+            select v.* replace (coalesce(v.vote_date, r.vote_date) as vote_date)
+            from ({_union(votes)}) as v left join all_rollcalls as r on r.rcid = v.rcid
+        """)
     audit += con.execute("""
         select 'vote_without_rollcall', 'rcid', cast(rcid as varchar), count(*)::integer from all_votes
         where rcid not in (select rcid from all_rollcalls) group by rcid
     """).fetchall()
     return audit
+
+
+def _dated(con: duckdb.DuckDBPyConnection, votes: str) -> bool:
+    """Whether every vote row of ``votes`` has its date (a Voeten file's do)."""
+    return con.execute(f"select count(*) from {votes} where vote_date is null").fetchone()[0] == 0
 
 
 def _check_rollcalls_agree(con: duckdb.DuckDBPyConnection) -> None:
@@ -243,7 +259,13 @@ def _map_countries(con: duckdb.DuckDBPyConnection) -> None:
         match = resolve[system](code)
         rows.append((system, code, match.iso2, match.matched))
     if rows:
-        con.executemany("insert into code_map values (?, ?, ?, ?)", rows)
+        columns = list(zip(*rows, strict=True))
+        con.register("code_rows", pa.table([pa.array(c, type=t) for c, t in
+                                             zip(columns, (pa.string(), pa.string(), pa.string(), pa.bool_()),
+                                                 strict=True)],
+                                            names=["code_system", "country_code_raw", "iso2", "known"]))
+        con.execute("insert into code_map select * from code_rows")
+        con.unregister("code_rows")
     con.execute("""
         create or replace temp table mapped_votes as
         select
@@ -270,11 +292,12 @@ def _map_countries(con: duckdb.DuckDBPyConnection) -> None:
 _COUNTRY_KEY = "coalesce(country_iso2, code_system || ':' || country_code_raw)"
 
 
-def _dedupe_votes(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
+def _dedupe_votes(con: duckdb.DuckDBPyConnection, vote_files: int) -> list[AuditRow]:
     """One vote per roll call and country in ``mapped_votes``: a country votes once per roll call in
     a file; the same vote in two files (a Voeten file and an ``unvotes`` file of the same session)
     is one vote, kept from the first file by name; two files giving the country different votes on
-    one roll call are refused, naming both."""
+    one roll call are refused, naming both. With one vote file there is nothing to merge: the checks
+    between files and the de-duplication are skipped (a file's own repeats are refused first)."""
     for key in ("country_code_raw", "country_iso2"):
         bad = first_bad(con, f"""
             select rcid, {key}, raw_file from mapped_votes where {key} is not null
@@ -284,6 +307,8 @@ def _dedupe_votes(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
             raise SourceError(SOURCE_ID, bad[2], "one vote per country and roll call",
                               f"country {bad[1]} votes more than once on roll call {bad[0]}",
                               f"rcid {bad[0]}, country {bad[1]}")
+    if vote_files == 1:
+        return []
     bad = first_bad(con, f"""
         select rcid, {_COUNTRY_KEY} as country,
             arg_min(vote_code, raw_file), min(raw_file), arg_max(vote_code, raw_file), max(raw_file)

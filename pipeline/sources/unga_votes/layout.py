@@ -29,8 +29,10 @@ crosswalk cannot place (an unknown or historical country code) are kept and audi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +95,9 @@ class RowRule:
     column: str
     bad: str
     says: str
+    #: the same condition on the typed table :func:`read` made (its columns as the layout's ``typed`` select
+    #: list names them): one aggregate over it tells whether the rule holds without the raw text
+    typed_bad: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,13 +199,27 @@ def read_header(f: InputFile) -> tuple[Layout, list[str], str]:
     return layout, names, delimiter
 
 
-def read(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> SniffedFile:
-    """Tell the layout from the header, then load the rows (all columns as text) into ``table``;
-    a line that cannot be read refuses the file, naming it."""
+def read(
+    con: duckdb.DuckDBPyConnection, f: InputFile, table: str, typed: Callable[[SniffedFile], str] | None = None
+) -> SniffedFile:
+    """Tell the layout from the header, then load the rows into ``table``; a line that cannot be read
+    refuses the file, naming it.
+
+    Without ``typed`` the table holds every column as text. With it, ``typed(src)`` is the select list
+    (SQL over the text columns) the one scan of the file stores instead: the layout's typed values,
+    which its row rules (``RowRule.typed_bad``) and its tables are computed from; the raw text is read
+    again only to name the lines of a file that breaks a rule (:func:`check_rows`). Every column is
+    still read and checked by the CSV reader (a line with a bad byte in a column the layout does not
+    use is refused as before)."""
     layout, names, delimiter = read_header(f)
     src = SniffedFile(f, layout, {n.lower(): n for n in names}, table, delimiter)
+    select = "*"
+    if typed is not None:
+        # the reader only decodes (and checks) the columns the query uses: name them all
+        every = " and ".join(f"{src.col(n.lower())} is null" for n in names)
+        select = f"{typed(src)}, ({every}) as _all_columns_read"
     try:
-        _read_rows(con, src, names, f"{table}_rejects", strict=True)
+        _read_rows(con, src, names, f"{table}_rejects", strict=True, select=select)
     except duckdb.Error as exc:
         # DuckDB's strict reader stops without a line number on some junk (a lone carriage return,
         # binary data): read again leniently only to find the lines to name, then refuse.
@@ -225,11 +244,14 @@ def read(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> SniffedFil
     return src
 
 
-def _read_rows(con: duckdb.DuckDBPyConnection, src: SniffedFile, names: list[str], rejects: str, strict: bool) -> None:
-    """Rows into ``src.table`` with the header's columns, as text; unreadable lines into ``rejects``."""
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, src: SniffedFile, names: list[str], rejects: str, strict: bool, select: str = "*"
+) -> None:
+    """Rows into ``src.table`` with the header's columns, as text (or ``select`` over them); unreadable
+    lines into ``rejects``."""
     columns = "{" + ", ".join(f"{quote(n)}: 'VARCHAR'" for n in names) + "}"
     con.execute(
-        f"create or replace temp table {src.table} as select * from read_csv({quote(str(src.file.path))}, "
+        f"create or replace temp table {src.table} as select {select} from read_csv({quote(str(src.file.path))}, "
         f"header = true, delim = {quote(src.delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
         f"auto_detect = false, strict_mode = {str(strict).lower()}, store_rejects = true, "
         f"rejects_table = {quote(rejects)}, rejects_scan = {quote(rejects + '_scan')}, rejects_limit = {REJECTS_LIMIT})"
@@ -322,10 +344,25 @@ def _value(value: str | None) -> str:
     return repr(value if value is not None else "")
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, src: SniffedFile, rules: list[RowRule]) -> None:
-    """Refuse the file at the first rule some rows break, naming the first lines and how many break it."""
+def check_rows(con: duckdb.DuckDBPyConnection, src: SniffedFile, rules: list[RowRule], typed: bool = False) -> None:
+    """Refuse the file at the first rule some rows break, naming the first lines and how many break it.
+
+    ``typed``: ``src.table`` is the typed table of :func:`read`; one aggregate of the rules' ``typed_bad``
+    over it decides, and only a file that breaks a rule is read again as text to name its lines."""
     if not rules:
         return
+    if typed:
+        broken = con.execute(
+            "select " + ", ".join(f"coalesce(bool_or({rule.typed_bad}), false)" for rule in rules)
+            + f" from {src.table}"
+        ).fetchone()
+        if not any(broken):
+            return
+        raw = dataclasses.replace(src, table=f"{src.table}_text")
+        names = list(src.columns.values())
+        _read_rows(con, raw, names, f"{raw.table}_rejects", strict=True)
+        check_rows(con, raw, rules)
+        raise AssertionError(f"{src.file.name}: a rule is broken in the typed rows but not in the text")
     # one scan tells whether any rule is broken; only then is each rule looked at, in order
     broken = con.execute(
         "select " + ", ".join(f"coalesce(bool_or({rule.bad}), false)" for rule in rules) + f" from {src.table}"
@@ -388,10 +425,12 @@ def first_bad(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:
     return con.execute(sql + " limit 1").fetchone()
 
 
-# Dates are M/D/YYYY in Voeten's raw file and YYYY-MM-DD in unvotes; both are accepted anywhere.
+# Dates are M/D/YYYY in Voeten's raw file and YYYY-MM-DD in unvotes; both are accepted anywhere. A text
+# with a slash can only be the first, one without only the second: one parse per row.
 def date_sql(column: str) -> str:
     return (
-        f"coalesce(try_strptime(trim({column}), '%Y-%m-%d'), try_strptime(trim({column}), '%m/%d/%Y'))::date"
+        f"(case when contains(trim({column}), '/') then try_strptime(trim({column}), '%m/%d/%Y') "
+        f"else try_strptime(trim({column}), '%Y-%m-%d') end)::date"
     )
 
 
@@ -401,5 +440,6 @@ def int_sql(column: str) -> str:
 
 
 def flag_sql(column: str) -> str:
-    """A 0/1 flag as a boolean; NULL for blanks and ``NA``."""
-    return f"({int_sql(column)} = 1)"
+    """A 0/1 flag as a boolean; NULL for blanks and ``NA`` (``1`` and ``0``, the usual texts, without a cast)."""
+    return (f"(case trim({column}) when '1' then true when '0' then false "
+            f"else {int_sql(column)} = 1 end)")
