@@ -175,7 +175,7 @@ def _events_in_sentence(
             for a, b, directed in cand.pairs:
                 if a.iso3 == b.iso3:
                     continue
-                modality = moods.of(cand.start - c_start, a, cand.relation)
+                modality = moods.of(cand.start - c_start, a, cand.relation, b)
                 code = cand.planned_code if modality == "planned" else cand.code
                 label_goldstein = lex.cameo[code]
                 events.append(

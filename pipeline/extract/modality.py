@@ -11,6 +11,10 @@ from bisect import bisect_left, bisect_right
 from pipeline.extract.actors import Mention
 from pipeline.extract.lexicon import Lexicon
 
+_SPEAKER_GAP = re.compile(
+    r"(?:['’]s)?(?:\s+(?!(?:when|after|before|while|as|and|but)\b)[\w-]+){0,5}(?:,\s+(?:which|who)\b[^;,]*,)?\s*"
+)
+
 
 class SentenceCues:
     """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
@@ -69,8 +73,8 @@ class _CuePattern:
         if not self.cues.lex.self_attribution.search(hit.group(0)):
             return None
         speaker = self.cues.last_before(self.offset + hit.start())
-        if speaker is None:
-            return None
+        if speaker is None or not _SPEAKER_GAP.fullmatch(self.cues.sentence, speaker.end, self.offset + hit.start()):
+            return None  # "..., when Gazprom's chief executive said": not the country named earlier
         group = [speaker]
         index = self.cues.mentions.index(speaker)
         while group[0].conj_prev and index > 0:
@@ -78,7 +82,7 @@ class _CuePattern:
             group.insert(0, self.cues.mentions[index])
         return frozenset(m.iso3 for m in group)
 
-    def any_before(self, end: int, source: Mention) -> bool:
+    def any_before(self, end: int, source: Mention, parties: frozenset[str] = frozenset()) -> bool:
         count = bisect_left(self.starts, end)
         if count == 0:
             return False
@@ -88,9 +92,14 @@ class _CuePattern:
             extra = list(self.regex.finditer(self.clause, self.hits[count].start(), end))
         if not self.alleged:
             return count > 0 or bool(extra)
-        if count > 0 and (source.iso3 not in (self.blockers[0] or ()) or self.first_other < count):
+        own = parties | {source.iso3}
+
+        def third_party(blocker: frozenset[str] | None) -> bool:
+            return not (blocker and blocker & own)
+
+        if count > 0 and (third_party(self.blockers[0]) or self.first_other < count):
             return True
-        return any(source.iso3 not in (self._blocker(hit) or ()) for hit in extra)
+        return any(third_party(self._blocker(hit)) for hit in extra)
 
 
 class ClauseModality:
@@ -109,18 +118,23 @@ class ClauseModality:
             }
         return self._patterns
 
-    def of(self, trigger_start: int, source: Mention, relation: str = "") -> str:
+    def of(self, trigger_start: int, source: Mention, relation: str = "", target: Mention | None = None) -> str:
         """realized, unless a cue before the trigger in its clause (or an attribution tail after it) says
-        denied, planned or alleged; the first of those in `modality.yaml`'s priority wins."""
+        denied, planned or alleged; the first of those in `modality.yaml`'s priority wins. A report by either
+        party ("Iran said it had sent ..."; "Russian forces launched drones at Ukraine, Ukraine's air force said")
+        is not an allegation: only a third party's is."""
         lex = self.lex
+        parties = frozenset([source.iso3] + ([target.iso3] if target is not None else []))
         found = {
             name
             for name, patterns in self._cue_patterns().items()
-            if any(pattern.any_before(trigger_start, source) for pattern in patterns)
+            if any(pattern.any_before(trigger_start, source, parties) for pattern in patterns)
         }
+        if "planned_unless_agreement" in found and relation != "agreement":
+            found.add("planned")
         position = self.offset + trigger_start
         for tail in self.cues.tails("alleged"):
-            if tail is not None and tail[0] >= position and source.iso3 not in tail[1]:
+            if tail is not None and tail[0] >= position and not (parties & tail[1]):
                 found.add("alleged")
         # a denial after the tie, by anyone ("..., a charge Turkey denies", "..., which both governments deny")
         # (not the accusation itself: "A accused B of X, a charge B denies" keeps A's criticism realized)

@@ -91,7 +91,7 @@ class SentenceCut:
 
 
 _CLAUSE_ALWAYS = re.compile(
-    r"\s*;\s*|,?\s+(?:but|while|whereas|although|though|yet)\s+|,\s+(?:which|who|where|when)\s+|\s+[–—]\s+|\s+--\s+"
+    r"\s*;\s*|(?<!\ball)(?<!\bnothing)(?<!\banything)(?<!\beveryone)(?<!\blast),?\s+(?:but|while|whereas|although|though|yet)\s+|,\s+(?:which|who|where|when)\s+|\s+[–—]\s+|\s+--\s+"
     # ", and Defence Secretary Ashton Carter said ...": a new speaker opens a new clause
     r"|,\s+and\s+(?=(?:(?-i:[A-Z])[\w.'’-]*\s+){1,5}(?:said|says|told|added|warned)\b)",
     re.I,
