@@ -16,6 +16,9 @@ _SPEAKER_GAP = re.compile(
 )
 
 
+_TAIL_VERB = re.compile(r"\b(?:said|say|says|told|reported|claimed|claims|alleged|according\s+to)\b", re.I)
+
+
 class SentenceCues:
     """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
     cue) and the attribution tails (", officials said"), each searched once."""
@@ -43,7 +46,14 @@ class SentenceCues:
                 if hit is None:
                     found.append(None)
                     continue
-                inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, hit.end())]
+                # the speaker of an attribution tail is named before its verb (", a Biden administration official
+                # said on Saturday, days after a newspaper reported that Beijing ...": not Beijing)
+                verb = _TAIL_VERB.search(self.sentence, hit.start(), hit.end()) if name == "alleged" else None
+                until = verb.start() if verb is not None else hit.end()
+                inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, until)]
+                if verb is not None and not inside:
+                    # ", said China would ...", ", and said ...": the sentence's subject speaks
+                    inside = [m for m in self.mentions[: bisect_left(starts, hit.start())] if m.prep == ""][:1]
                 found.append((hit.start(), frozenset(m.iso3 for m in inside)))
             self._tails[name] = found
         return self._tails[name]

@@ -314,9 +314,28 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
                 cand.pairs, cand.explicit = _all_pairs(group), False
         return cand
 
+    if role == "signed_by":
+        # "The pact was signed by Crown Prince Mohammed bin Salman and Pakistani Prime Minister Shehbaz Sharif";
+        # "signed in Prague by Presidents Obama and Medvedev": the signatories after "by" are the parties
+        group: list[Mention] = []
+        for m in after:
+            if m.prep == "by" or (group and m.conj_prev):
+                if usable(m) and not m.speaker:
+                    group.append(m)
+            elif group:
+                break
+        if len({m.iso3 for m in group}) >= 2:
+            cand.pairs = _all_pairs(group)
+        return cand
+
     if role == "reverse":
         recipients, explicit = _subject(before)
         cand.explicit = explicit
+        if trig.get("source_preps"):
+            # "intercepted with the help of the United States, Britain, France and Jordan"
+            sources = _first_target(after, frozenset(trig["source_preps"]))
+            cand.pairs = [(s, r, True) for s in sources for r in recipients]
+            return cand
         sources = _first(after, lambda m: m.prep == "from" and usable(m))
         if not sources:
             sources = _first(
@@ -364,6 +383,9 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         )
         if origin:
             subjects, cand.explicit = origin, False
+    if not targets and trig.get("group_pairs") and len({m.iso3 for m in subjects}) >= 2:
+        cand.pairs = _all_pairs(subjects)  # "Mr Trump and Mr Putin met for nearly three hours"
+        return cand
     cand.pairs = [(s, t, True) for s in subjects for t in targets]
     return cand
 
