@@ -178,28 +178,48 @@ def staged_batches(
                 finally:
                     if path != f.path:
                         path.unlink(missing_ok=True)
-            snapshot, audit = _stage(con, len(files))
-            # table scans keep insertion order (preserve_insertion_order): the rows leave in file order
-            reader = con.sql("select * exclude (file_idx, line_no) from staged").to_arrow_reader(BATCH_ROWS)
+            query, snapshot, audit = _stage(con, len(files))
+            reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
             yield reader, snapshot, audit
         finally:
             con.close()
 
 
-def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[date | None, list[AuditRow]]:
-    """Resolve countries, cast, deduplicate (``staged.sql``) into table ``staged``; the data's
-    date and the audit."""
-    con.execute("create view raw_events as " + " union all ".join(f"select * from raw_{i}" for i in range(n_files)))
+#: The staged columns, in order; ``a1``/``a2`` are the actors' rows of ``cameo_countries``.
+_OUTPUT = """
+    e.global_event_id, e.event_date, e.date_added, e.gdelt_version,
+    e.actor1_code, e.actor1_name, e.actor1_country_code, e.actor1_type1_code,
+    a1.iso3 as actor1_iso3, a1.iso2 as actor1_iso2, a1.region as actor1_region,
+    e.actor2_code, e.actor2_name, e.actor2_country_code, e.actor2_type1_code,
+    a2.iso3 as actor2_iso3, a2.iso2 as actor2_iso2, a2.region as actor2_region,
+    coalesce(a1.iso2 <> a2.iso2, false) as is_state_dyad,
+    e.is_root_event, e.event_code, e.event_base_code, e.event_root_code, e.quad_class, e.goldstein,
+    e.num_mentions, e.num_sources, e.num_articles, e.avg_tone, e.action_geo_country_code, e.source_url,
+    e.raw_sha256, e.raw_file
+"""
+
+
+def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[str, date | None, list[AuditRow]]:
+    """Resolve countries (``cameo_countries``) and deduplicate; the query of the staged rows in file
+    order, the data's date and the audit. The typed rows of the files (``events``) are the staged
+    rows unless an event repeats: only then is a de-duplicated copy made (first occurrence in file
+    order kept)."""
+    con.execute("create view events as " + " union all ".join(f"select * from typed_{i}" for i in range(n_files)))
     audit = _resolve_countries(con)
-    rows = con.execute("select count(*) from raw_events").fetchone()[0]
-    con.execute(f"create table staged as select * from ({STAGED_SQL.read_text(encoding='utf-8')}) "
-                "order by file_idx, line_no")
-    kept = con.execute("select count(*) from staged").fetchone()[0]
-    if kept < rows:
-        audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - kept))
-    audit += _unknown_event_codes(con)
-    snapshot = con.execute("select cast(max(date_added) as date) from staged").fetchall()[0][0]
-    return snapshot, audit
+    rows, distinct = con.execute("select count(*), count(distinct global_event_id) from events").fetchone()
+    kept = "events"
+    if distinct < rows:
+        con.execute("create table staged as select * from events "
+                    "qualify row_number() over (partition by global_event_id order by file_idx, line_no) = 1")
+        kept = "staged"
+        audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - distinct))
+    audit += _unknown_event_codes(con, kept)
+    snapshot = con.execute(f"select cast(max(date_added) as date) from {kept}").fetchall()[0][0]
+    query = (f"select {_OUTPUT} from {kept} as e "
+             "left join cameo_countries as a1 on e.actor1_country_code = a1.code "
+             "left join cameo_countries as a2 on e.actor2_country_code = a2.code "
+             "order by e.file_idx, e.line_no")
+    return query, snapshot, audit
 
 
 def _literal(value: str) -> str:
@@ -207,31 +227,51 @@ def _literal(value: str) -> str:
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: int, max_line_bytes: int) -> None:
-    """Read one unzipped file into table ``file_<idx>`` and view ``raw_<idx>``: the 61 canonical
-    columns as text (absent ones null), plus ``file_idx``, ``line_no``, ``gdelt_version`` and lineage."""
+    """Read one unzipped file in one scan into table ``file_<idx>``: its typed rows (``staged.sql``) and
+    whether each breaks a value rule; view ``typed_<idx>`` adds ``file_idx``, ``line_no``,
+    ``gdelt_version`` and lineage. Only a file that breaks a rule is read again as text
+    (:func:`_refuse_values`), to name the rule, the line and the value."""
     layout = sniff(path, f.name, max_line_bytes)
     _check_last_line(path, f.name)
     options = _LAYOUT_READERS[layout.header].csv_options(layout)
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in layout.columns) + "}"
     option_sql = ", ".join(f"{k} = {v}" for k, v in options.items())
     rejects = f"rejects_{idx}"
-    con.execute(
-        f"create table file_{idx} as select * from read_csv({_literal(str(path))}, {option_sql}, "
-        f"columns = {columns}, auto_detect = false, strict_mode = true, max_line_size = {max_line_bytes}, "
-        f"store_rejects = true, rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')})"
-    )
-    _raise_on_rejects(con, rejects, f, layout)
     present = set(layout.columns)
-    select = ", ".join(c if c in present else f"cast(null as varchar) as {c}" for c in canonical_columns())
+    # the CSV reader only decodes (and checks) the columns a query uses: the flag uses them all
+    every = " and ".join(f"{c} is null" for c in layout.columns)
+    broken = " or ".join(f"({bad_when})" for _, _, bad_when in VALUE_RULES)
+
+    def raw(rejects: str) -> str:
+        """The file's rows as text under the canonical names (absent ones null)."""
+        names = ", ".join(c if c in present else f"cast(null as varchar) as {c}" for c in canonical_columns())
+        return (f"select {names} from read_csv({_literal(str(path))}, {option_sql}, columns = {columns}, "
+                f"auto_detect = false, strict_mode = true, max_line_size = {max_line_bytes}, store_rejects = true, "
+                f"rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')})")
+
+    typed = STAGED_SQL.read_text(encoding="utf-8").rstrip().removesuffix("from raw").rstrip()
+    con.execute(f"create table file_{idx} as {typed}, ({broken}) as breaks_a_rule, ({every}) as all_columns_read "
+                f"from ({raw(rejects)}) as raw")
+    _raise_on_rejects(con, rejects, f, layout)
+    if con.execute(f"select coalesce(bool_or(breaks_a_rule), false) from file_{idx}").fetchone()[0]:
+        _refuse_values(con, raw(f"rejects_text_{idx}"), f, idx, layout)
     con.execute(
-        f"create view raw_{idx} as select {idx} as file_idx, "
+        f"create view typed_{idx} as select * exclude (breaks_a_rule, all_columns_read), {idx} as file_idx, "
         f"cast(rowid + {layout.first_data_line} as bigint) as line_no, "
-        f"cast({layout.gdelt_version} as tinyint) as gdelt_version, {select}, "
+        f"cast({layout.gdelt_version} as tinyint) as gdelt_version, "
         f"{_literal(f.sha256)} as raw_sha256, {_literal(f.name)} as raw_file from file_{idx}"
     )
-    _check_values(con, f"raw_{idx}", f)
-    if con.execute(f"select count(*) from raw_{idx}").fetchone()[0] == 0:
+    if con.execute(f"select count(*) from file_{idx}").fetchone()[0] == 0:
         raise SourceError(SOURCE_ID, f.name, "at least one event", "the file has a header but no event rows")
+
+
+def _refuse_values(con: duckdb.DuckDBPyConnection, raw: str, f: InputFile, idx: int, layout: Layout) -> None:
+    """The file breaks a value rule: read it again as text and raise the first rule's error."""
+    con.execute(f"create table text_{idx} as {raw}")
+    con.execute(f"create view raw_{idx} as select cast(rowid + {layout.first_data_line} as bigint) as line_no, * "
+                f"from text_{idx}")
+    _check_values(con, f"raw_{idx}", f)
+    raise AssertionError(f"{f.name}: a value rule is broken in the typed rows but not in the text")
 
 
 def _check_last_line(path: Path, file_name: str) -> None:
@@ -282,8 +322,8 @@ def _resolve_countries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, s
     resolver = CountryResolver.load()
     counts = con.execute(
         "select field, code, count(*) from ("
-        " select 'Actor1CountryCode' as field, upper(trim(Actor1CountryCode)) as code from raw_events"
-        " union all select 'Actor2CountryCode', upper(trim(Actor2CountryCode)) from raw_events"
+        " select 'Actor1CountryCode' as field, actor1_country_code as code from events"
+        " union all select 'Actor2CountryCode', actor2_country_code from events"
         ") where code is not null and code <> '' group by all order by all"
     ).fetchall()
     mapping: dict[str, tuple[str | None, str | None, str | None]] = {}
@@ -304,13 +344,17 @@ def _resolve_countries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, s
     codes = sorted(mapping)
     con.execute("create table cameo_countries (code varchar, iso2 varchar, iso3 varchar, region varchar)")
     if codes:
-        con.executemany("insert into cameo_countries values (?, ?, ?, ?)", [(c, *mapping[c]) for c in codes])
+        values = [codes, *([mapping[c][i] for c in codes] for i in range(3))]
+        con.register("cameo_rows", pa.table([pa.array(v, type=pa.string()) for v in values],
+                                            names=["code", "iso2", "iso3", "region"]))
+        con.execute("insert into cameo_countries select * from cameo_rows")
+        con.unregister("cameo_rows")
     return audit
 
 
-def _unknown_event_codes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, int]]:
+def _unknown_event_codes(con: duckdb.DuckDBPyConnection, kept: str) -> list[tuple[str, str, str | None, int]]:
     rows = con.execute(
-        f"select event_code, count(*) from staged where event_code not in "
+        f"select event_code, count(*) from {kept} where event_code not in "
         f"(select code from read_csv({_literal(str(CAMEO_EVENTS_CSV))}, header = true, all_varchar = true)) "
         "group by all order by all"
     ).fetchall()
