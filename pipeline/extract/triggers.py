@@ -125,13 +125,24 @@ def _first(mentions: Iterable[Mention], keep: Any) -> list[Mention]:
     return []
 
 
-def _subject(before: list[Mention]) -> tuple[list[Mention], bool]:
-    """The subject before a trigger (with its conjuncts) and whether it was found without a fallback."""
+_APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}$", re.I)
+
+
+def _subject(before: list[Mention], text: str = "", offset: int = 0) -> tuple[list[Mention], bool]:
+    """The subject before a trigger (with its conjuncts) and whether it was found without a fallback. A country
+    inside an apposition ("Japan, a US treaty ally, has ...") is passed over for the head before it."""
     chosen, explicit = -1, True
     for i in range(len(before) - 1, -1, -1):
         if usable(before[i]) and before[i].prep == "":
             chosen = i
             break
+    at = before[chosen].start - offset if chosen > 0 else 0
+    if chosen > 0 and text and _APPOSITION.search(text, max(0, at - 40), at):
+        for i in range(chosen - 1, -1, -1):
+            if usable(before[i]) and before[i].prep == "" and not before[i].conj_prev:
+                if text[before[i].end - offset : before[chosen].start - offset].count(",") == 1:
+                    chosen = i
+                break
     if chosen < 0:
         for i in range(len(before) - 1, -1, -1):
             m = before[i]
@@ -289,7 +300,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         if len({m.iso3 for m in between}) >= 2:
             cand.pairs = _all_pairs(between)
             return cand
-        subjects, explicit = _subject(before)
+        subjects, explicit = _subject(before, clause, offset)
         cand.explicit = explicit
         if trig.get("possessive_target") and subjects and subjects[-1].possessive:
             partner = subjects[-1]
@@ -361,7 +372,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
             targets, _ = _subject(before)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
         return cand
-    subjects, explicit = _subject(before)
+    subjects, explicit = _subject(before, clause, offset)
     cand.explicit = explicit
     if len({m.iso3 for m in subjects}) >= 2 and _RECIPROCAL.match(clause, end):
         cand.pairs = _all_pairs(subjects)  # "both sides accused each other of ..."
@@ -435,6 +446,7 @@ _LIFTED = re.compile(
     r"revok\w*|waiv\w*)\s+(?:[\w-]+\s+){0,5}?$",
     re.I,
 )
+_THREATENED = re.compile(r"\bthreat(?:en|ens|ened|ening)\s+to\b(?:(?!\bbut\b)[^;.])*$", re.I)
 _RELATIVE = re.compile(r"\b(?:that|which|who)\b", re.I)
 _COERCION_REACH = 120
 
@@ -469,6 +481,10 @@ def candidates_in_clause(ctx: Clause) -> list[Candidate]:
             if cand is not None and any(a.iso3 != b.iso3 for a, b, _ in cand.pairs):
                 if cand.relation in COOPERATION and _under_coercion(ctx, cand):
                     continue
+                if cand.relation in ("sanctions", "use_of_force") and _THREATENED.search(
+                    ctx.text, max(0, cand.start - ctx.offset - 100), cand.start - ctx.offset
+                ):
+                    continue  # "threatened to suspend relations", "... and to impose sanctions": the threat is the tie
                 candidates.append(cand)
     candidates.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[Candidate] = []
