@@ -75,9 +75,46 @@ def sniff_head(head: bytes) -> Sniff:
     return Sniff("csv" if b"," in body[:4096] else "text")
 
 
+_LOCALS: dict[str, str] = {}  # tag -> local name, for the first _LOCALS_MAX distinct tags met
+_LOCALS_MAX = 4096
+
+
 def local(tag: str) -> str:
     """Element name without its namespace: ``{ns}Entity`` -> ``Entity``."""
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCALS.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1]
+        if len(_LOCALS) < _LOCALS_MAX:  # bounded: a file with ever new names does not grow it
+            _LOCALS[tag] = name
+    return name
+
+
+def first_child(elem: ET.Element, name: str) -> ET.Element | None:
+    """The first child whose local name is ``name``: ``elem.find("{*}" + name)`` without ElementPath."""
+    for child in elem:
+        if local(child.tag) == name:
+            return child
+    return None
+
+
+def children_by_name(elem: ET.Element) -> dict[str, list[ET.Element]]:
+    """The children by local name, each list in document order: ``elem.findall("{*}" + name)`` for
+    every name at once."""
+    groups: dict[str, list[ET.Element]] = {}
+    for child in elem:
+        name = local(child.tag)
+        group = groups.get(name)
+        if group is None:
+            groups[name] = [child]
+        else:
+            group.append(child)
+    return groups
+
+
+def descendants_named(elem: ET.Element, name: str) -> list[ET.Element]:
+    """The descendants (not ``elem`` itself) whose local name is ``name``, in document order:
+    ``elem.findall(".//{*}" + name)`` without ElementPath."""
+    return [node for child in elem for node in child.iter() if local(node.tag) == name]
 
 
 def text(elem: ET.Element | None) -> str | None:

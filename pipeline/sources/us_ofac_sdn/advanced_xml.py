@@ -25,9 +25,18 @@ from pipeline.sources.base import InputFile, ParseContext
 from pipeline.sources.us_ofac_sdn.lists import consolidated_list, list_codes
 from pipeline.sources.us_ofac_sdn.vocab import feature_rule, id_types, known_elements, mapping, read_yaml
 from pipeline.staged import rows_table
-from pipeline.xmlsafe import expect_root, iter_records, local, text
+from pipeline.xmlsafe import (
+    children_by_name,
+    descendants_named,
+    expect_root,
+    first_child,
+    iter_records,
+    local,
+    text,
+)
 
 ROOT = "Sanctions"
+_NONE = (None,)
 LAYOUT = "advanced_xml"
 ALIAS_TYPES = mapping("alias_types.yml", LAYOUT)
 PARTY_TYPES = mapping("entity_types.yml", LAYOUT)
@@ -112,9 +121,12 @@ def _int(value: str | None) -> int | None:
 def _ymd(elem: ET.Element | None) -> date | None:
     if elem is None:
         return None
+    parts: dict[str, ET.Element] = {}
+    for child in elem:  # the first Year, Month and Day child, as find("{*}Year") ...
+        parts.setdefault(local(child.tag), child)
     try:
-        return date(int(text(elem.find("{*}Year"))), int(text(elem.find("{*}Month")) or 1),
-                    int(text(elem.find("{*}Day")) or 1))
+        return date(int(text(parts.get("Year"))), int(text(parts.get("Month")) or 1),
+                    int(text(parts.get("Day")) or 1))
     except (TypeError, ValueError):
         return None
 
@@ -122,15 +134,19 @@ def _ymd(elem: ET.Element | None) -> date | None:
 def _date_period(period: ET.Element) -> tuple[str, BirthDate | None]:
     """A ``DatePeriod`` (a birth date): the days from ``Start/From`` to ``End/To``, approximate when
     ``Start`` or ``End`` says so; and the raw value, its fields written out."""
-    def bound(path: str) -> date | None:
-        return _ymd(period.find(path))
-
     def iso(day: date | None) -> str:
         return day.isoformat() if day else "?"
 
-    start, end = period.find("{*}Start"), period.find("{*}End")
-    points = {name: bound(path) for name, path in (("start_from", "{*}Start/{*}From"), ("start_to", "{*}Start/{*}To"),
-                                                   ("end_from", "{*}End/{*}From"), ("end_to", "{*}End/{*}To"))}
+    sides = children_by_name(period)
+    start, end = (sides.get("Start") or _NONE)[0], (sides.get("End") or _NONE)[0]
+
+    def bound(side: str, name: str) -> date | None:
+        # find("{*}Start/{*}From"): the first From child of any Start child, in document order
+        return _ymd(next((point for outer in sides.get(side, ()) for point in outer
+                          if local(point.tag) == name), None))
+
+    points = {"start_from": bound("Start", "From"), "start_to": bound("Start", "To"),
+              "end_from": bound("End", "From"), "end_to": bound("End", "To")}
     approximate = any(e is not None and e.get("Approximate") == "true" for e in (start, end))
     raw = (f"Start={iso(points['start_from'])}..{iso(points['start_to'])}; "
            f"End={iso(points['end_from'])}..{iso(points['end_to'])}" + ("; Approximate=true" if approximate else ""))
@@ -204,8 +220,8 @@ def parse_advanced_xml(f: InputFile, ctx: ParseContext) -> None:
 
 
 def _location(elem: ET.Element, spill: _Spill) -> None:
-    country = elem.find("{*}LocationCountry")
-    area = elem.find("{*}LocationAreaCode")
+    country = first_child(elem, "LocationCountry")
+    area = first_child(elem, "LocationAreaCode")
     spill.add("loc", {
         "location_id": _int(elem.get("ID")),
         "country_id": _int(country.get("CountryID")) if country is not None else None,
@@ -214,7 +230,7 @@ def _location(elem: ET.Element, spill: _Spill) -> None:
 
 
 def _id_document(elem: ET.Element, refs: _Refs, spill: _Spill) -> None:
-    number = text(elem.find("{*}IDRegistrationNo"))
+    number = text(first_child(elem, "IDRegistrationNo"))
     if not number:
         return
     spill.add("idreg", {
@@ -229,10 +245,12 @@ def _display_name(alias: ET.Element, group_types: dict[int, str]) -> tuple[str, 
     """The alias's Latin-script name in OFAC's display form ('LAST, First' for people) and any
     names in other scripts."""
     latin, others = "", []
-    for doc_name in alias.findall("{*}DocumentedName"):
+    for doc_name in alias:
+        if local(doc_name.tag) != "DocumentedName":
+            continue
         parts = defaultdict(list)
         script_latin = True
-        for value in doc_name.iterfind(".//{*}NamePartValue"):
+        for value in descendants_named(doc_name, "NamePartValue"):
             part = text(value)
             if not part:
                 continue
@@ -258,9 +276,11 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
     ctx.record = fixed_ref
     ctx.tick()
     for node in elem.iter():
-        if local(node.tag) not in KNOWN_PARTY_TAGS:
-            ctx.audit("unknown_field", local(node.tag), None)
-    profile = elem.find("{*}Profile")
+        name = local(node.tag)
+        if name not in KNOWN_PARTY_TAGS:
+            ctx.audit("unknown_field", name, None)
+    party = children_by_name(elem)
+    profile = (party.get("Profile") or _NONE)[0]
     if fixed_ref is None or profile is None:
         raise ctx.error("DistinctParty has FixedRef and Profile", "missing FixedRef or Profile",
                         record=f"after {ctx.record}")
@@ -273,13 +293,16 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
         party_type = refs.name("PartyType", subtype[0]) or ""
         entity_type = PARTY_TYPES.get(subtype[1]) or PARTY_TYPES.get(party_type, "other")
     primary_name = ""
-    for identity in profile.findall("{*}Identity"):
+    sections = children_by_name(profile)
+    for identity in sections.get("Identity", ()):
         spill.add("ident", {"identity_id": _int(identity.get("ID")), "fixed_ref": fixed_ref})
         group_types = {
             _int(g.get("ID")) or 0: refs.name("NamePartType", g.get("NamePartTypeID")) or ""
-            for g in identity.iterfind(".//{*}NamePartGroup")
+            for g in descendants_named(identity, "NamePartGroup")
         }
-        for alias in identity.findall("{*}Alias"):
+        for alias in identity:
+            if local(alias.tag) != "Alias":
+                continue
             latin, others = _display_name(alias, group_types)
             alias_type = refs.name("AliasType", alias.get("AliasTypeID")) or "A.K.A."
             is_primary = alias.get("Primary") == "true" and identity.get("Primary") == "true"
@@ -297,16 +320,17 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
         raise ctx.error("has a primary name", "no primary Latin name", fixed_ref)
 
     births = RecordBirthDates(ctx, key, fixed_ref)
-    for feature in profile.findall("{*}Feature"):
+    for feature in sections.get("Feature", ()):
         feature_name = refs.name("FeatureType", feature.get("FeatureTypeID")) or f"#{feature.get('FeatureTypeID')}"
-        version = feature.find("{*}FeatureVersion")
+        version = first_child(feature, "FeatureVersion")
         if version is None:
             continue
-        detail = text(version.find("{*}VersionDetail"))
-        location = version.find("{*}VersionLocation")
+        parts = children_by_name(version)
+        detail = text((parts.get("VersionDetail") or _NONE)[0])
+        location = (parts.get("VersionLocation") or _NONE)[0]
         rule = feature_rule(LAYOUT, feature_name)
         if rule is not None and rule.action == "birth_date":
-            for period in version.iterfind("{*}DatePeriod"):
+            for period in parts.get("DatePeriod", ()):
                 raw, found = _date_period(period)
                 births.add(raw, found, feature_name)
             continue
@@ -332,19 +356,20 @@ def _party(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> N
 
     spill.add("party", {"profile_id": _int(profile.get("ID")), "fixed_ref": fixed_ref,
                         "entity_type": entity_type, "primary_name": primary_name,
-                        "remarks": text(elem.find("{*}Comment"))})
+                        "remarks": text((party.get("Comment") or _NONE)[0])})
 
 
 def _entry(elem: ET.Element, refs: _Refs, spill: _Spill, ctx: ParseContext) -> None:
     ctx.record = f"SanctionsEntry {elem.get('ID')}"
     listed = None
-    for event in elem.findall("{*}EntryEvent"):
+    parts = children_by_name(elem)
+    for event in parts.get("EntryEvent", ()):
         if refs.name("EntryEventType", event.get("EntryEventTypeID")) in ("Created", None):
-            listed = _ymd(event.find("{*}Date")) or listed
+            listed = _ymd(first_child(event, "Date")) or listed
     programs = []
-    for measure in elem.findall("{*}SanctionsMeasure"):
+    for measure in parts.get("SanctionsMeasure", ()):
         if refs.name("SanctionsType", measure.get("SanctionsTypeID")) == "Program":
-            tag = text(measure.find("{*}Comment"))
+            tag = text(first_child(measure, "Comment"))
             if tag and tag not in programs:
                 programs.append(tag)
     spill.add("entry", {"entry_id": _int(elem.get("ID")), "profile_id": _int(elem.get("ProfileID")),
