@@ -125,6 +125,8 @@ def find_mentions(
         mentions.append(m)
         last_end = m.end
     mentions = _merge_adjacent(mentions, sentence)
+    if salient is not None or mentions:
+        mentions = _nominal_anaphors(sentence, mentions, salient or [], lex)
     groups = _anaphor_groups(sentence, mentions, salient) if salient else []
     if groups:
         mentions = sorted(mentions + [m for g in groups for m in g], key=lambda m: m.start)
@@ -166,6 +168,24 @@ def find_mentions(
         _annotate(mentions, sentence, lex)
         _join_groups(groups)
     return mentions
+
+
+_NOMINAL = re.compile(r"\bthe\s+(kingdom|emirate|sultanate|island)\b(?!\s+of\b)", re.I)
+
+
+def _nominal_anaphors(sentence: str, mentions: list[Mention], salient: list[str], lex: Lexicon) -> list[Mention]:
+    """'the kingdom', 'the emirate', 'the island': the last country of that kind named before it in the sentence,
+    else the article's most salient one so far (`data/nominals.yaml`)."""
+    added: list[Mention] = []
+    for match in _NOMINAL.finditer(sentence):
+        if any(m.start < match.end() and match.start() < m.end for m in mentions):
+            continue
+        kinds = lex.nominals.get(match.group(1).lower(), ())
+        earlier = [m.iso3 for m in mentions if m.end <= match.start() and not m.compound and m.iso3 in kinds]
+        chosen = earlier[-1] if earlier else next((c for c in salient if c in kinds), None)
+        if chosen is not None:
+            added.append(Mention(match.start(), match.end(), chosen, match.group(0), "anaphor", "GOV"))
+    return sorted(mentions + added, key=lambda m: m.start) if added else mentions
 
 
 def _conjoined(mentions: list[Mention], head: Mention | None) -> list[Mention]:

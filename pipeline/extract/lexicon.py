@@ -60,6 +60,7 @@ class Lexicon:
     any_trigger: re.Pattern[str]
     claim_hint: re.Pattern[str]
     bloc_exclude: re.Pattern[str]
+    nominals: dict[str, tuple[str, ...]]
 
 
 def _rx(pattern: str | None, flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
@@ -128,6 +129,10 @@ def lexicon() -> Lexicon:
         any_trigger=re.compile("|".join(f"(?:{t['pattern']})" for t in trig["triggers"]), re.I),
         claim_hint=claim_hint,
         bloc_exclude=re.compile(claims["bloc"]["exclude_after"], re.I),
+        nominals={
+            noun.lower(): tuple(codes)
+            for noun, codes in yaml.safe_load((DATA / "nominals.yaml").read_text(encoding="utf-8")).items()
+        },
     )
 
 
