@@ -207,7 +207,24 @@ def write_chunks(dest: Path, chunks) -> float:
     return dest.stat().st_size / MB
 
 
+#: Another copy of the project (e.g. ``git archive <rev> | tar -x -C /tmp/before``) whose XML parsers
+#: also parse each XML file, in the same run: the before/after comparison of a parser change.
+BEFORE_ENV = "PARSE_SPEED_XML_BEFORE"
+
+
+def _run_xml_child_in(code_dir: Path, *args: str) -> dict:
+    """``CHILD_PARSE`` run from ``code_dir``: its ``pipeline`` package is the one imported."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run([PYTHON, "-c", CHILD_PARSE, *args], capture_output=True, text=True, cwd=code_dir, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"parse_speed: child in {code_dir} failed (exit {proc.returncode}): {' '.join(args)[:300]}\n"
+                         f"{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def bench_xml(source_id: str, copies: int, work: Path) -> Result:
+    """The project's parse of a scaled XML file against an lxml walk of it; with ``PARSE_SPEED_XML_BEFORE``
+    set, the other copy's parse of the same file too (its ratios go in the detail column)."""
     source = parse_memory.SOURCES[source_id]
     text = source.template.read_text(encoding="utf-8")
     path = work / f"{source_id}-{copies}x.xml"
@@ -216,12 +233,24 @@ def bench_xml(source_id: str, copies: int, work: Path) -> Result:
     out = Path(tempfile.mkdtemp(dir=work))
     ours = run_child(CHILD_PARSE, source_id, str(path), str(out))
     base = run_child(CHILD_LXML, str(path))
+    before = None
+    if os.environ.get(BEFORE_ENV):
+        shutil.rmtree(out)
+        out.mkdir()
+        before = _run_xml_child_in(Path(os.environ[BEFORE_ENV]), source_id, str(path), str(out))
+        if before["counts"] != ours["counts"]:
+            print(f"  note: {source_id}: the before code staged {before['counts']}, this one {ours['counts']}",
+                  file=sys.stderr)
     shutil.rmtree(out)
     rows = sum(v for k, v in ours["counts"].items() if k != "parse_audit")
+    detail = f"{rows} rows, {base['elements']} elements"
+    if before is not None:
+        detail += (f"; before: {before['seconds']:.2f} s, cpu {before['cpu']:.2f} s "
+                   f"(ratio {before['cpu'] / base['cpu']:.2f}), {before['hwm_kb'] / 1024:.0f} MB; "
+                   f"cpu after {ours['cpu']:.2f} s, base {base['cpu']:.2f} s")
     return Result(f"XML {source_id}", f"{copies} copies", mb, ours["seconds"], base["seconds"],
                   ours["cpu"] / base["cpu"],
-                  ours["hwm_kb"] / 1024, base["hwm_kb"] / 1024, ours["maxrss_kb"] / 1024,
-                  f"{rows} rows, {base['elements']} elements")
+                  ours["hwm_kb"] / 1024, base["hwm_kb"] / 1024, ours["maxrss_kb"] / 1024, detail)
 
 
 def bench_csv(source_id: str, sample: Path, copies: int, work: Path, delim: str, header: bool) -> Result:
