@@ -291,6 +291,10 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
                 break
         if not sources:
             sources = _first(after, lambda m: m.prep == "by")
+        if not sources and relation == "use_of_force":
+            # "Russian forces pressed towards Kyiv on the second day of a full-scale invasion of Ukraine"
+            subjects, _ = _subject(before, clause, offset)
+            sources = [m for m in subjects[-1:] if m.actor_type == "MIL"]
         targets = _first_target(after, frozenset(trig.get("target_preps", _TARGET_PREPS)), skip_by=True)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
         return cand
