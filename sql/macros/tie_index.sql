@@ -68,47 +68,57 @@ tie_weights as (
     from tie_weight_rows
 ),
 
--- the scores on narrow rows (the keys, flags and values): a window sorts every column it carries
-tie_values as (
+-- per component and period, the distinct values ranked (rounded) with how many pairs hold each: a
+-- pair's rank is 1 + the pairs below its value, so the scores come from these few rows (most pairs
+-- share the value 0) and no window sorts the period's pairs
+{% for name, covered in parts %}
+tie_values_{{ name }} as (
     select
-        {% for name, covered in parts %}
-        cast({{ covered }} as boolean) as covered_{{ name }},
-        round({{ name }}, 9) as ranked_{{ name }},
-        {% endfor %}
         period_type,
         period_start,
-        country_a,
-        country_b
+        round({{ name }}, 9) as ranked,
+        count(*) as equal
     from {{ components }}
+    where round({{ name }}, 9) is not null
+    group by all
 ),
 
-tie_scores as (
+tie_ranks_{{ name }} as (
+    select
+        period_type,
+        period_start,
+        ranked,
+        equal,
+        cast(coalesce(sum(equal) over (
+            partition by period_type, period_start order by ranked asc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as bigint) as below,
+        cast(sum(equal) over (partition by period_type, period_start) as bigint) as valued
+    from tie_values_{{ name }}
+),
+
+{% endfor %}
+tie_scored as (
     select
         {% for name, covered in parts %}
         case
-            when not covered_{{ name }} then null
-            when ranked_{{ name }} is null then 0.5
-            when count(ranked_{{ name }}) over tie_period = 1 then 0.5
+            when not cast(tie_rows.{{ covered }} as boolean) then null
+            when tie_ranks_{{ name }}.ranked is null then 0.5
+            when tie_ranks_{{ name }}.valued = 1 then 0.5
             else (
-                rank() over (partition by period_type, period_start order by ranked_{{ name }} asc nulls last) - 1
-                + (count(*) over (partition by period_type, period_start, ranked_{{ name }}) - 1) / 2
-            ) / (count(ranked_{{ name }}) over tie_period - 1)
+                tie_ranks_{{ name }}.below + (tie_ranks_{{ name }}.equal - 1) / 2
+            ) / (tie_ranks_{{ name }}.valued - 1)
         end as {{ name }}_score,
         {% endfor %}
-        period_type,
-        period_start,
-        country_a,
-        country_b
-    from tie_values
-    window tie_period as (partition by period_type, period_start)
-),
-
-tie_scored as (
-    select
-        {{ components }}.*,
-        tie_scores.* exclude (period_type, period_start, country_a, country_b)
-    from {{ components }}
-    inner join tie_scores using (period_type, period_start, country_a, country_b)
+        tie_rows.*
+    from {{ components }} as tie_rows
+    {% for name, covered in parts %}
+    left join tie_ranks_{{ name }}
+        on
+            tie_rows.period_type = tie_ranks_{{ name }}.period_type
+            and tie_rows.period_start = tie_ranks_{{ name }}.period_start
+            and round(tie_rows.{{ name }}, 9) = tie_ranks_{{ name }}.ranked
+    {% endfor %}
 ),
 
 tie_indexed as (
@@ -150,16 +160,55 @@ tie_indexed as (
     from tie_scored
     cross join tie_weights
     where tie_weights.failure is null
+),
+
+-- the competition rank from the distinct index values of each period, as the scores
+tie_index_values as (
+    select
+        period_type,
+        period_start,
+        tie_index,
+        count(*) as equal
+    from tie_indexed
+    where tie_index is not null
+    group by all
+),
+
+tie_index_ranks as (
+    select
+        period_type,
+        period_start,
+        tie_index,
+        1 + cast(coalesce(sum(equal) over (
+            partition by period_type, period_start order by tie_index desc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as bigint) as tie_rank
+    from tie_index_values
+),
+
+tie_index_periods as (
+    select
+        period_type,
+        period_start,
+        cast(sum(equal) as bigint) as index_pairs
+    from tie_index_values
+    group by all
 )
 
 select
-    *,
-    count(tie_index) over (partition by period_type, period_start) as index_pairs,
-    case when tie_index is not null then rank() over (
-        partition by period_type, period_start, tie_index is null
-        order by tie_index desc
-    ) end as tie_rank
+    tie_indexed.*,
+    coalesce(tie_index_periods.index_pairs, 0) as index_pairs,
+    tie_index_ranks.tie_rank
 from tie_indexed
+left join tie_index_periods
+    on
+        tie_indexed.period_type = tie_index_periods.period_type
+        and tie_indexed.period_start = tie_index_periods.period_start
+left join tie_index_ranks
+    on
+        tie_indexed.period_type = tie_index_ranks.period_type
+        and tie_indexed.period_start = tie_index_ranks.period_start
+        and tie_indexed.tie_index = tie_index_ranks.tie_index
 {%- endmacro %}
 
 {#- Net cooperation (C - K) / (C + K) of a pair's realized events, -1 to 1: 0 (neutral) for an observed
