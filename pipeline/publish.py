@@ -194,9 +194,11 @@ def compact(build_db: Path, out: Path, storage_version: str, block_size: int = P
     if problems:
         for path in (out, wal):
             path.unlink(missing_ok=True)
-        raise PipelineError(f"publish: the compact copy of the built database {build_db} differs from it: "
-                            + "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10
-                                                          else ""))
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        error = PipelineError(f"publish: the compact copy of the built database {build_db} differs from it: "
+                              + "; ".join(problems[:10]) + more + ".")
+        error.kept = KEPT  # raised before anything is moved into place
+        raise error
 
 
 _CATALOG = {
@@ -230,7 +232,8 @@ def copy_differences(con: duckdb.DuckDBPyConnection, old: str, new: str) -> list
         if (schema, table) not in in_new:
             continue  # named above
         name = f"{_ident(schema)}.{_ident(table)}"
-        a, b = (con.execute(f'select count(*), sum(hash(_row)) from {db}.{name} as _row').fetchone() for db in (old, new))
+        a, b = (con.execute(f"select count(*), sum(hash(_row)) from {db}.{name} as _row").fetchone()
+                for db in (old, new))
         if a != b:
             problems.append(f"table {schema}.{table}: {a[0]} rows (row hash {a[1]}) in the built file, "
                             f"{b[0]} rows (row hash {b[1]}) in the copy")

@@ -186,6 +186,7 @@ def test_a_built_file_that_cannot_be_copied_is_named_and_nothing_is_left(tmp_pat
     with pytest.raises(PipelineError) as err:
         publish.compact(built, out, STORAGE_VERSION)
     assert f"the compact copy of the built database {built} differs from it: DuckDB could not copy it" in str(err.value)
+    assert str(err.value).endswith(". Nothing was published; the last good publication is unchanged.")
     assert not out.exists() and not out.with_name(out.name + ".wal").exists()
 
 
