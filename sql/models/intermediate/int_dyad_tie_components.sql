@@ -79,26 +79,97 @@ sanction_sides as (
     where component in ('a_under_b_programs', 'b_under_a_programs')
 ),
 
-sanctions_in_force as (
+-- a piece of evidence counts from its date on, so each counted key (a designation, or an edge) is in
+-- force at a period's end when its earliest evidence on the side is dated before it: the counts in
+-- force are running counts over the keys' first dates, read at each period's end (no join of every
+-- period with every piece of evidence)
+sanction_keys as (
+    select
+        country_a,
+        country_b,
+        side,
+        case
+            when component = 'linked_to_both' then 'linked_to_both'
+            when component in ('a_under_b_programs', 'b_under_a_programs') then 'cross_program'
+            when component = 'relation_edge' then 'relation_edge'
+        end as counted,
+        case when component = 'relation_edge' then edge_key else designation_id end as count_key,
+        min(evidence_date) as first_date
+    from sanction_sides
+    where evidence_date is not null
+    group by all
+),
+
+sanction_firsts as (
+    select
+        country_a,
+        country_b,
+        side,
+        first_date,
+        count(count_key) filter (where counted = 'linked_to_both') as linked_to_both,
+        count(count_key) filter (where counted = 'cross_program') as cross_program,
+        count(count_key) filter (where counted = 'relation_edge') as relation_edges
+    from sanction_keys
+    group by all
+),
+
+sanction_running as (
+    select
+        country_a,
+        country_b,
+        side,
+        first_date,
+        cast(sum(linked_to_both) over side_dates as bigint) as sanctions_linked_to_both,
+        cast(sum(cross_program) over side_dates as bigint) as sanctions_cross_program,
+        cast(sum(relation_edges) over side_dates as bigint) as sanctions_relation_edges
+    from sanction_firsts
+    window side_dates as (
+        partition by country_a, country_b, side order by first_date
+        rows between unbounded preceding and current row
+    )
+),
+
+sanction_sides_first as (
+    select
+        country_a,
+        country_b,
+        side,
+        min(first_date) as first_date
+    from sanction_firsts
+    group by all
+),
+
+-- the periods of each pair and side that end after its first piece of evidence
+sanction_periods as (
     select
         coverage.period_type,
         coverage.period_start,
-        sanction_sides.country_a,
-        sanction_sides.country_b,
-        sanction_sides.side,
-        count(distinct sanction_sides.designation_id) filter (
-            where sanction_sides.component = 'linked_to_both'
-        ) as sanctions_linked_to_both,
-        count(distinct sanction_sides.designation_id) filter (
-            where sanction_sides.component in ('a_under_b_programs', 'b_under_a_programs')
-        ) as sanctions_cross_program,
-        count(distinct sanction_sides.edge_key) filter (
-            where sanction_sides.component = 'relation_edge'
-        ) as sanctions_relation_edges
+        coverage.period_end,
+        sides.country_a,
+        sides.country_b,
+        sides.side
     from coverage
-    inner join sanction_sides
-        on coverage.period_end > sanction_sides.evidence_date
-    group by all
+    inner join sanction_sides_first as sides
+        on coverage.period_end > sides.first_date
+),
+
+sanctions_in_force as (
+    select
+        sanction_periods.period_type,
+        sanction_periods.period_start,
+        sanction_periods.country_a,
+        sanction_periods.country_b,
+        sanction_periods.side,
+        sanction_running.sanctions_linked_to_both,
+        sanction_running.sanctions_cross_program,
+        sanction_running.sanctions_relation_edges
+    from sanction_periods
+    asof inner join sanction_running
+        on
+            sanction_periods.country_a = sanction_running.country_a
+            and sanction_periods.country_b = sanction_running.country_b
+            and sanction_periods.side = sanction_running.side
+            and sanction_periods.period_end > sanction_running.first_date
 ),
 
 final as (
