@@ -7,17 +7,24 @@ with country_months as (
     select * from {{ ref('int_country_months') }}
 ),
 
+-- the months a country is counted in: a zero month has no row, and no authority's count in it
+-- adds to the wide columns (a count missing from a slice is 0 there, as a zero count is)
+counted_months as (
+    select * from country_months
+    where designations > 0
+),
+
 countries as (
     select * from {{ ref('stg_ref__countries') }}
 ),
 
--- the wide columns read every row of the month, zero months included, before the zero rows go
+-- the wide columns: the country's count under each authority in the same month, unit and basis
 widened as (
     select
         *,
         {{ per_authority_columns(
             'designations', 'partition by month, unit, basis, country_iso2') }}
-    from country_months
+    from counted_months
 ),
 
 final as (
@@ -39,7 +46,6 @@ final as (
     from widened
     left join countries
         on widened.country_iso2 = countries.country_iso2
-    where widened.designations > 0
 )
 
 select * from final
