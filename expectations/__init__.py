@@ -18,8 +18,6 @@ the suite builders import it when called, so Airflow DAG parsing stays cheap.
 
 from __future__ import annotations
 
-import logging
-import os
 from types import ModuleType
 from typing import Any
 
@@ -33,14 +31,13 @@ def gx_modules() -> tuple[ModuleType, ModuleType]:
     """Import and return ``(great_expectations, great_expectations.expectations)``, quietly.
 
     Turns usage statistics off (unless the environment already says otherwise) and keeps
-    GX's INFO chatter out of task logs.
+    GX's INFO chatter out of task logs. The import is :func:`pipeline.validation._gx`'s: once per
+    process, and a caller waits for a :func:`pipeline.validation.preload` in progress.
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
+    from pipeline.validation import _gx
 
-    return gx, gxe
+    g = _gx()
+    return g.gx, g.gxe
 
 
 def ruled(cls: type, rule: str, **kwargs: Any) -> Any:

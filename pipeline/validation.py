@@ -41,13 +41,13 @@ importing this module does not import it.
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 import logging
 import math
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,8 +62,8 @@ from pipeline.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SuiteReport", "build_pending_docs", "check", "offline_data_docs", "sql_literal", "validate_frame",
-           "validate_stage"]
+__all__ = ["SuiteReport", "build_pending_docs", "check", "offline_data_docs", "phase_seconds", "preload",
+           "sql_literal", "validate_frame", "validate_stage"]
 
 DATASOURCE = "pipeline_frames"
 BATCH_DEFINITION = "whole_frame"
@@ -73,8 +73,9 @@ _MAX_EXAMPLES = 5
 _MAX_ROWS_SHOWN = 10
 #: At most this many offending rows per rule are fetched for ``index_columns`` (raw: one row per file).
 MAX_UNEXPECTED_ROWS = 100_000
-#: The columns of a rule row that GX names when the audit finds a rule failing.
-AUDIT_INDEX_COLUMNS = ["rule_index", "expectation", "column", "rule", "unexpected_count", "element_count", "examples"]
+#: The columns of a rule row that GX names when the audit finds a rule failing (table and rule: the key).
+AUDIT_INDEX_COLUMNS = ["table", "rule_index", "expectation", "column", "rule", "unexpected_count", "element_count",
+                       "examples"]
 
 
 @dataclass
@@ -101,10 +102,39 @@ class SuiteReport:
 # --------------------------------------------------------------------------- GX, once per process
 
 
-@functools.cache
-def _gx() -> SimpleNamespace:
-    """Great Expectations' modules, imported on first use and once per process (several seconds)."""
-    started = time.perf_counter()
+#: Seconds spent per phase, summed over the process (see :func:`phase_seconds`): ``import`` (the wait
+#: for Great Expectations' import: all of it without :func:`preload`, what is left of it with),
+#: ``context`` (GX contexts), ``rules`` (the rules in DuckDB), ``gx`` (GX's verdicts: suites stored,
+#: validations run and their results stored), ``docs`` (Data Docs).
+PHASES: dict[str, float] = {}
+_gx_modules: SimpleNamespace | None = None
+_gx_lock = threading.Lock()
+_preload_thread: threading.Thread | None = None
+
+
+class _phase:
+    """Add the wall time of a ``with`` block to :data:`PHASES`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *_exc: object) -> None:
+        PHASES[self.name] = PHASES.get(self.name, 0.0) + time.perf_counter() - self.started
+
+
+def phase_seconds(reset: bool = False) -> dict[str, float]:
+    """Seconds spent in each phase of validation in this process so far (:data:`PHASES`); ``reset``
+    starts the sums again."""
+    out = dict(PHASES)
+    if reset:
+        PHASES.clear()
+    return out
+
+
+def _import_gx() -> SimpleNamespace:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -120,12 +150,54 @@ def _gx() -> SimpleNamespace:
         ValidationResultIdentifier,
     )
 
-    log.debug("imported Great Expectations in %.2fs", time.perf_counter() - started)
     return SimpleNamespace(
         gx=gx, gxe=gxe, RunIdentifier=RunIdentifier, DataContextConfig=DataContextConfig,
         InMemoryStoreBackendDefaults=InMemoryStoreBackendDefaults, ProgressBarsConfig=ProgressBarsConfig,
         ExpectationSuiteIdentifier=ExpectationSuiteIdentifier, ValidationResultIdentifier=ValidationResultIdentifier,
     )
+
+
+def _gx(phase: str = "import") -> SimpleNamespace:
+    """Great Expectations' modules, imported on first use and once per process (several seconds).
+
+    Thread-safe: while :func:`preload` imports them in the background, a caller waits for that
+    import (the wait is the ``import`` phase) instead of importing a second time."""
+    global _gx_modules  # noqa: PLW0603 - one import per process
+    if _gx_modules is not None:
+        return _gx_modules
+    started = time.perf_counter()
+    with _phase(phase), _gx_lock:
+        if _gx_modules is None:
+            _gx_modules = _import_gx()
+            log.info("imported Great Expectations in %.2fs (thread %s)", time.perf_counter() - started,
+                     threading.current_thread().name)
+        else:
+            log.info("waited %.2fs for Great Expectations, imported in the background", time.perf_counter() - started)
+    return _gx_modules
+
+
+def _preload() -> None:
+    try:
+        _gx("import_background")
+    except Exception as exc:  # noqa: BLE001 - the first validation imports again and raises there
+        log.debug("preloading Great Expectations failed: %s", exc)
+
+
+def preload() -> threading.Thread | None:
+    """Import Great Expectations in a background thread, so that the run's first validation finds it
+    imported (4-20 s saved on the critical path when the process has other work meanwhile: Airflow
+    starting, landing and sniffing files). Call it once, early, in the process that will validate,
+    after its own heavy imports (Airflow, pandas) are done. Returns the thread (None: GX is imported
+    already or ``PIPELINE_GX_PRELOAD=0``). Safe to call more than once; the validations that follow
+    wait for the import rather than import it twice; a failed import is tried again, and raises, at
+    the first validation."""
+    global _preload_thread  # noqa: PLW0603
+    if _gx_modules is not None or os.environ.get("PIPELINE_GX_PRELOAD") == "0":
+        return None
+    if _preload_thread is None:
+        _preload_thread = threading.Thread(target=_preload, name="gx-preload", daemon=True)
+        _preload_thread.start()
+    return _preload_thread
 
 
 _contexts: dict[Path | None, Any] = {}
@@ -142,6 +214,7 @@ def _context(docs_dir: Path | None) -> Any:
     if ctx is not None:
         return ctx
     g = _gx()
+    started = time.perf_counter()
     defaults = g.InMemoryStoreBackendDefaults()
     stores = defaults.stores
     docs_sites: dict[str, Any] = {}
@@ -174,6 +247,7 @@ def _context(docs_dir: Path | None) -> Any:
     ctx = g.gx.get_context(mode="ephemeral", project_config=config)
     ctx.data_sources.add_pandas(name=DATASOURCE)
     _contexts[key] = ctx
+    PHASES["context"] = PHASES.get("context", 0.0) + time.perf_counter() - started
     return ctx
 
 
@@ -613,25 +687,38 @@ def _describe(rule: _Rule) -> str:
 # --------------------------------------------------------------------------- the verdict: GX on the rule rows
 
 
-def _rule_frame(rules: list[_Rule]) -> pd.DataFrame:
-    """One row per rule: what GX validates (and what its results and Data Docs show)."""
+@dataclass
+class _Table:
+    """One table of a GX verdict: its suite and what its rules said."""
+
+    table: str
+    suite: Any
+    rules: list[_Rule]
+
+
+def _rule_frame(tables: list[_Table]) -> pd.DataFrame:
+    """One row per rule of every table, keyed by table and rule: what GX validates (and what its
+    results and Data Docs show)."""
+    rules = [(t.table, r) for t in tables for r in t.rules]
+
     def share(r: _Rule, severity: bool) -> float | None:
         return r.mostly if severity and r.error is None else None
 
     return pd.DataFrame({
-        "rule_index": pd.Series([r.index for r in rules], dtype="int64"),
-        "expectation": pd.Series([r.type for r in rules], dtype="object"),
-        "column": pd.Series([r.column_text for r in rules], dtype="object"),
-        "rule": pd.Series([r.rule for r in rules], dtype="object"),
-        "severity": pd.Series([r.severity for r in rules], dtype="object"),
-        "element_count": pd.Series([r.element_count for r in rules], dtype="Int64"),
-        "unexpected_count": pd.Series([r.unexpected_count for r in rules], dtype="Int64"),
-        "observed": pd.Series([_summary(r) for r in rules], dtype="object"),
-        "examples": pd.Series([_examples_text(r).removeprefix(", e.g. ") or None for r in rules], dtype="object"),
-        "error": pd.Series([r.error for r in rules], dtype="object"),
-        "success_ratio": pd.Series([r.success_ratio if r.error is None else None for r in rules], dtype="float64"),
-        "mostly_critical": pd.Series([share(r, r.severity == "critical") for r in rules], dtype="float64"),
-        "mostly_warning": pd.Series([share(r, r.severity != "critical") for r in rules], dtype="float64"),
+        "table": pd.Series([t for t, _ in rules], dtype="object"),
+        "rule_index": pd.Series([r.index for _, r in rules], dtype="int64"),
+        "expectation": pd.Series([r.type for _, r in rules], dtype="object"),
+        "column": pd.Series([r.column_text for _, r in rules], dtype="object"),
+        "rule": pd.Series([r.rule for _, r in rules], dtype="object"),
+        "severity": pd.Series([r.severity for _, r in rules], dtype="object"),
+        "element_count": pd.Series([r.element_count for _, r in rules], dtype="Int64"),
+        "unexpected_count": pd.Series([r.unexpected_count for _, r in rules], dtype="Int64"),
+        "observed": pd.Series([_summary(r) for _, r in rules], dtype="object"),
+        "examples": pd.Series([_examples_text(r).removeprefix(", e.g. ") or None for _, r in rules], dtype="object"),
+        "error": pd.Series([r.error for _, r in rules], dtype="object"),
+        "success_ratio": pd.Series([r.success_ratio if r.error is None else None for _, r in rules], dtype="float64"),
+        "mostly_critical": pd.Series([share(r, r.severity == "critical") for _, r in rules], dtype="float64"),
+        "mostly_warning": pd.Series([share(r, r.severity != "critical") for _, r in rules], dtype="float64"),
     })
 
 
@@ -639,10 +726,17 @@ _AUDIT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": A
                  "return_unexpected_index_query": False}
 
 
-def _audit_suite(name: str, rules: list[_Rule], stage: str | None) -> Any:
-    """The GX suite that judges the rule rows of suite ``name``; its notes list every rule."""
+def _rule_note(r: _Rule) -> str:
+    return (f"{r.index}. [{r.severity}] {r.type}({', '.join(f'{k}={_fmt(v)}' for k, v in r.kwargs.items())})"
+            + (f" — {r.rule}" if r.rule else ""))
+
+
+def _audit_suite(name: str, tables: list[_Table], stage: str | None) -> Any:
+    """The GX suite that judges the rule rows of ``tables`` (one row per table and rule); its notes
+    list every rule of every table."""
     g = _gx()
     gxe = g.gxe
+    rules = [r for t in tables for r in t.rules]
 
     def audit(cls: Any, what: str, rule: str, **kw: Any) -> Any:
         return cls(meta={"rule": rule, "audit": what}, notes=rule, **kw)
@@ -660,24 +754,31 @@ def _audit_suite(name: str, rules: list[_Rule], stage: str | None) -> Any:
                  "only warns)", column_A="success_ratio", column_B="mostly_warning", or_equal=True,
                  ignore_row_if="either_value_is_missing", severity="warning")]
           if False in severities else []),
-        audit(gxe.ExpectTableRowCountToEqual, "count", f"every one of the suite's {len(rules)} rules was evaluated",
+        audit(gxe.ExpectTableRowCountToEqual, "count", f"every one of the {len(rules)} rules was evaluated",
               value=len(rules)),
     ]
-    notes = [f"The rules of {name}, evaluated in DuckDB over the whole table; this suite judges their outcome "
-             "(one row per rule). Rules:"]
-    notes += [f"{r.index}. [{r.severity}] {r.type}({', '.join(f'{k}={_fmt(v)}' for k, v in r.kwargs.items())})"
-              + (f" — {r.rule}" if r.rule else "") for r in rules]
-    meta = {"rules": len(rules)}
+    if len(tables) == 1:
+        notes = [f"The rules of {tables[0].suite.name}, evaluated in DuckDB over the whole table; this suite judges "
+                 "their outcome (one row per rule). Rules:"]
+        notes += [_rule_note(r) for r in tables[0].rules]
+    else:
+        notes = [f"The rules of {len(tables)} tables ({', '.join(t.suite.name for t in tables)}), each evaluated in "
+                 "DuckDB over its whole table; this suite judges their outcome (one row per table and rule). Rules:"]
+        for t in tables:
+            notes.append(f"**{t.table}** (suite {t.suite.name}, {len(t.rules)} rules):")
+            notes += [f"{t.table} {_rule_note(r)}" for r in t.rules]
+    meta: dict[str, Any] = {"rules": len(rules), "tables": {t.table: t.suite.name for t in tables}}
     if stage:
         meta["stage"] = stage
     return g.gx.ExpectationSuite(name=name, expectations=expectations, meta=meta, notes=notes)
 
 
-def _verdict(result: Any, rules: list[_Rule]) -> tuple[list[_Rule], list[_Rule], list[str]]:
-    """``(critical rules failed, warning rules failed, audit failures with no rule)`` from GX's result."""
-    by_index = {r.index: r for r in rules}
-    critical: dict[int, _Rule] = {}
-    warnings: dict[int, _Rule] = {}
+def _verdict(result: Any, tables: list[_Table]) -> tuple[dict[str, list[_Rule]], dict[str, list[_Rule]], list[str]]:
+    """``(critical rules failed, warning rules failed)``, each by table, and the audit failures that
+    name no rule, from GX's result."""
+    by_key = {(t.table, r.index): r for t in tables for r in t.rules}
+    critical: dict[tuple[str, int], _Rule] = {}
+    warnings: dict[tuple[str, int], _Rule] = {}
     other: list[str] = []
     for res in result.results:
         if res.success:
@@ -688,77 +789,103 @@ def _verdict(result: Any, rules: list[_Rule]) -> tuple[list[_Rule], list[_Rule],
         if errors:
             other.append(f"the audit '{cfg.notes}' could not be evaluated: {'; '.join(dict.fromkeys(errors))}")
             continue
-        failed = [by_index[int(row["rule_index"])] for row in (res.result or {}).get("unexpected_index_list") or []
-                  if isinstance(row, Mapping) and int(row.get("rule_index", -1)) in by_index]
+        keys = [(str(row.get("table")), int(row.get("rule_index", -1)))
+                for row in (res.result or {}).get("unexpected_index_list") or [] if isinstance(row, Mapping)]
+        failed = {k: by_key[k] for k in keys if k in by_key}
         if what == "warning":
-            warnings.update((r.index, r) for r in failed)
+            warnings.update(failed)
         elif what in ("evaluated", "critical"):
-            critical.update((r.index, r) for r in failed)
+            critical.update(failed)
         else:
             other.append(f"{cfg.type}: {(res.result or {}).get('observed_value')} — {cfg.notes}")
-    return ([critical[i] for i in sorted(critical)], [warnings[i] for i in sorted(warnings) if i not in critical],
-            other)
+    by_table_critical = {t.table: [critical[k] for k in sorted(critical) if k[0] == t.table] for t in tables}
+    by_table_warnings = {t.table: [warnings[k] for k in sorted(warnings) if k[0] == t.table and k not in critical]
+                         for t in tables}
+    return by_table_critical, by_table_warnings, other
 
 
 # --------------------------------------------------------------------------- running
 
 
-def _run(
-    ctx: Any, suite: Any, frame: Any, run_id: Any, index_columns: Sequence[str] = (), con: Any = None,
-    stage: str | None = None,
-) -> tuple[SuiteReport, list[Any]]:
-    """Evaluate ``suite`` on ``frame`` (its rules in DuckDB, their verdict in GX); return the report
-    and the resources to render in docs."""
-    g = _gx()
-    rules = _rules(suite)
-    own = None
-    if con is None and isinstance(frame, pd.DataFrame):
-        import duckdb
+def _evaluate_suite(table: str, suite: Any, frame: Any, index_columns: Sequence[str] = (),
+                    con: Any = None) -> _Table:
+    """Evaluate the rules of ``suite`` on ``frame`` in DuckDB (GX only for a type with no SQL form)."""
+    with _phase("rules"):
+        rules = _rules(suite)
+        own = None
+        if con is None and isinstance(frame, pd.DataFrame):
+            import duckdb
 
-        con = own = duckdb.connect()
-    try:
-        rel = _relation(con, frame)
-        columns = list(rel.columns)
-        _evaluate(rel, columns, rules, index_columns)
-        _gx_fallback(rel, columns, rules, index_columns, suite.name)
-    finally:
-        if own is not None:
-            own.close()
-    stored = ctx.suites.add_or_update(_audit_suite(suite.name, rules, stage))
-    definition = ctx.validation_definitions.add_or_update(
-        g.gx.ValidationDefinition(name=suite.name, data=_batch_definition(ctx, suite.name), suite=stored))
-    frame = _rule_frame(rules)
-    # GX names the failing rules only in its COMPLETE format, which costs twice BOOLEAN_ONLY: ask for it
-    # when a rule looks broken (or when GX, the judge, disagrees with that look: then once more).
-    suspect = any(r.error is not None or r.success_ratio is None or r.success_ratio < r.mostly for r in rules)
-    result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id,
-                            result_format=_AUDIT_FORMAT if suspect else "BOOLEAN_ONLY")
-    if not suspect and not result.success:
-        result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id, result_format=_AUDIT_FORMAT)
-    failed, warned, other = _verdict(result, rules)
-    critical = [_describe(r) for r in failed] + other
-    warnings = [_describe(r) for r in warned]
-    for text in warnings:
-        log.warning("GX suite '%s' warning: %s", suite.name, text)
-    for text in critical:
-        log.error("GX suite '%s' failed: %s", suite.name, text)
-    report = SuiteReport(
-        suite=suite.name,
-        success=not critical,
-        evaluated=len(rules),
-        failed_critical=critical,
-        warnings=warnings,
-        unexpected_rows=([r.rows for r in failed] + [[] for _ in other]) if index_columns else [],
-    )
+            con = own = duckdb.connect()
+        try:
+            rel = _relation(con, frame)
+            columns = list(rel.columns)
+            _evaluate(rel, columns, rules, index_columns)
+            _gx_fallback(rel, columns, rules, index_columns, suite.name)
+        finally:
+            if own is not None:
+                own.close()
+    return _Table(table, suite, rules)
+
+
+def _groups(stage: str, suites: Mapping[str, Any], evaluated: list[_Table],
+            run_name: str | None) -> list[tuple[str, list[_Table]]]:
+    """The GX validations of one :func:`validate_stage` call, each ``(suite and result name, tables)``.
+
+    With ``run_name`` and several tables (the staged checks of one source): one, named
+    ``<stage>.<run_name>`` (``staged.us_ofac_sdn``), its rows keyed by table and rule. Otherwise one
+    per table, named by the table's suite (``raw.files``, ``marts.mart_designations``)."""
+    if run_name and len(suites) > 1:
+        return [(f"{stage}.{run_name}", evaluated)] if evaluated else []
+    return [(t.suite.name, [t]) for t in evaluated]
+
+
+def _gx_verdict(ctx: Any, name: str, tables: list[_Table], run_id: Any, index_columns: Sequence[str],
+           stage: str | None) -> tuple[list[SuiteReport], list[Any]]:
+    """One GX validation (suite ``name``) of the rule rows of every table in ``tables``; returns a
+    report per table, in order, and the resources to render in Data Docs."""
+    g = _gx()
+    with _phase("gx"):
+        stored = ctx.suites.add_or_update(_audit_suite(name, tables, stage))
+        definition = ctx.validation_definitions.add_or_update(
+            g.gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=stored))
+        frame = _rule_frame(tables)
+        rules = [r for t in tables for r in t.rules]
+        # GX names the failing rules only in its COMPLETE format, which costs twice BOOLEAN_ONLY: ask for it
+        # when a rule looks broken (or when GX, the judge, disagrees with that look: then once more).
+        suspect = any(r.error is not None or r.success_ratio is None or r.success_ratio < r.mostly for r in rules)
+        result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                                result_format=_AUDIT_FORMAT if suspect else "BOOLEAN_ONLY")
+        if not suspect and not result.success:
+            result = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                                    result_format=_AUDIT_FORMAT)
+    failed, warned, other = _verdict(result, tables)
+    reports = []
+    for i, t in enumerate(tables):
+        extra = other if i == 0 else []  # an audit failure that names no rule: told once, with the first table
+        critical = [_describe(r) for r in failed[t.table]] + extra
+        warnings = [_describe(r) for r in warned[t.table]]
+        for text in warnings:
+            log.warning("GX suite '%s' warning: %s", t.suite.name, text)
+        for text in critical:
+            log.error("GX suite '%s' failed: %s", t.suite.name, text)
+        reports.append(SuiteReport(
+            suite=t.suite.name,
+            success=not critical,
+            evaluated=len(t.rules),
+            failed_critical=critical,
+            warnings=warnings,
+            unexpected_rows=([r.rows for r in failed[t.table]] + [[] for _ in extra]) if index_columns else [],
+        ))
     resources = [
-        g.ExpectationSuiteIdentifier(name=suite.name),
+        g.ExpectationSuiteIdentifier(name=name),
         g.ValidationResultIdentifier(
-            expectation_suite_identifier=g.ExpectationSuiteIdentifier(name=suite.name),
+            expectation_suite_identifier=g.ExpectationSuiteIdentifier(name=name),
             run_id=run_id,
             batch_identifier=result.batch_id,
         ),
     ]
-    return report, resources
+    return reports, resources
 
 
 _pending_docs: dict[Path, list[Any]] = {}
@@ -766,11 +893,12 @@ _pending_docs: dict[Path, list[Any]] = {}
 
 def _build_docs(ctx: Any, resources: list[Any], docs_dir: Path) -> str:
     """Render only this run's pages (and those left for later, see :func:`build_pending_docs`), then
-    the index (which lists every stored result); then make the site open offline
-    (:func:`offline_data_docs`)."""
+    make the site open offline with its own index of every stored result (:func:`offline_data_docs`;
+    GX's index is not built: it would be replaced)."""
     resources = _pending_docs.pop(docs_dir.resolve(), []) + resources
-    ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources)
-    offline_data_docs(docs_dir)
+    with _phase("docs"):
+        ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources, build_index=False)
+        offline_data_docs(docs_dir)
     return str(docs_dir.resolve() / "index.html")
 
 
@@ -955,7 +1083,10 @@ def validate_frame(
     ``index.html``. ``run_name`` labels the run in Data Docs (for example the source id).
     """
     ctx = _context(docs_dir)
-    report, resources = _run(ctx, suite, df, _run_id(run_name), tuple(index_columns))
+    table = (suite.meta or {}).get("table") or suite.name.rsplit(".", 1)[-1]
+    evaluated = _evaluate_suite(str(table), suite, df, tuple(index_columns))
+    (report,), resources = _gx_verdict(ctx, suite.name, [evaluated], _run_id(run_name), tuple(index_columns),
+                                       (suite.meta or {}).get("stage"))
     if docs_dir is not None:
         report.data_docs = _build_docs(ctx, resources, docs_dir)
     return report
@@ -979,8 +1110,13 @@ def validate_stage(
     raise_on_failure: bool = True,
     docs_later: bool = False,
 ) -> list[SuiteReport]:
-    """Validate every table of a stage against its suite (one aggregate query and one GX pass per
-    table), build Data Docs once, then check.
+    """Validate every table of a stage against its suite (one aggregate query per table, then GX
+    judges the outcome), build Data Docs once, then check.
+
+    With ``run_name`` and several tables (the staged checks of one source), one GX validation judges
+    every table, named ``<stage>.<run_name>`` (``staged.us_ofac_sdn``): its rows and its suite's notes
+    in Data Docs name every table and rule. Otherwise one GX validation per table, named by the
+    table's suite (:func:`_groups`). The reports are one per table either way, named by its suite.
 
     ``docs_later``: when every suite passes, the pages are left for one :func:`build_pending_docs`
     after several calls (the staged checks of many sources build the site once); a critical failure
@@ -993,7 +1129,7 @@ def validate_stage(
     from the reports); returns the reports otherwise (warnings are in ``report.warnings`` and the
     log). ``index_columns``: see :func:`validate_frame`.
     """
-    started = time.perf_counter()
+    started, before = time.perf_counter(), dict(PHASES)
     for table, suite in suites.items():
         if suite.name != f"{stage}.{table}":
             raise ValueError(
@@ -1001,7 +1137,8 @@ def validate_stage(
             )
     ctx = _context(docs_dir)
     run_id = _run_id(run_name)
-    reports: list[SuiteReport] = []
+    by_table: dict[str, SuiteReport] = {}
+    evaluated: list[_Table] = []
     resources: list[Any] = []
     con = None
     if any(isinstance(frames.get(table), pd.DataFrame) for table in suites):
@@ -1012,22 +1149,23 @@ def validate_stage(
         for table, suite in suites.items():
             frame = frames.get(table)
             if frame is None:
-                reports.append(
-                    SuiteReport(
-                        suite=suite.name,
-                        success=False,
-                        evaluated=0,
-                        failed_critical=[f"table '{table}' was not provided to the {stage} checks"],
-                        unexpected_rows=[[]] if index_columns else [],
-                    )
+                by_table[table] = SuiteReport(
+                    suite=suite.name,
+                    success=False,
+                    evaluated=0,
+                    failed_critical=[f"table '{table}' was not provided to the {stage} checks"],
+                    unexpected_rows=[[]] if index_columns else [],
                 )
                 continue
-            report, res = _run(ctx, suite, frame, run_id, tuple(index_columns), con=con, stage=stage)
-            reports.append(report)
-            resources += res
+            evaluated.append(_evaluate_suite(table, suite, frame, tuple(index_columns), con=con))
     finally:
         if con is not None:
             con.close()
+    for name, group in _groups(stage, suites, evaluated, run_name):
+        judged, res = _gx_verdict(ctx, name, group, run_id, tuple(index_columns), stage)
+        by_table.update((t.table, r) for t, r in zip(group, judged, strict=True))
+        resources += res
+    reports = [by_table[table] for table in suites]
     skipped = sorted(set(frames) - set(suites))
     if skipped:
         log.debug("no %s suite for tables %s; not validated", stage, skipped)
@@ -1039,14 +1177,18 @@ def validate_stage(
             index = _build_docs(ctx, resources, docs_dir)
         for report in reports:
             report.data_docs = index
+    phases = ", ".join(f"{k} {v - before.get(k, 0.0):.2f}s" for k, v in PHASES.items()
+                       if k != "import_background" and v - before.get(k, 0.0) >= 0.005)
     log.info(
-        "validated %s: %d suite(s), %d rule(s), %d critical failure(s), %d warning(s) in %.2fs",
+        "validated %s%s: %d suite(s), %d rule(s), %d critical failure(s), %d warning(s) in %.2fs (%s)",
         stage,
+        f" ({run_name})" if run_name else "",
         len(reports),
         sum(r.evaluated for r in reports),
         sum(len(r.failed_critical) for r in reports),
         sum(len(r.warnings) for r in reports),
         time.perf_counter() - started,
+        phases,
     )
     if raise_on_failure:
         check(reports)
