@@ -19,6 +19,13 @@ _SPEAKER_GAP = re.compile(
 _TAIL_VERB = re.compile(r"\b(?:said|say|says|told|reported|claimed|claims|alleged|according\s+to)\b", re.I)
 
 
+_SCOPE_BREAK = re.compile(
+    r"\band\s+(?:also\s+|still\s+|now\s+)?(?:remains?|remained|is|are|was|were|has|have|had|became|becomes|signed|"
+    r"said|says|agreed|sent|supplied|delivered|hosted|held)\b",
+    re.I,
+)
+
+
 class SentenceCues:
     """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
     cue) and the attribution tails (", officials said"), each searched once."""
@@ -101,7 +108,11 @@ class _CuePattern:
             count -= 1
             extra = list(self.regex.finditer(self.clause, self.hits[count].start(), end))
         if not self.alleged:
-            return count > 0 or bool(extra)
+            if extra:
+                return True
+            # a negation or plan reaches no further than a coordinated finite verb ("has refused to condemn
+            # Russia's invasion and remains the largest buyer of Russian weapons")
+            return any(_SCOPE_BREAK.search(self.clause, self.hits[i].end(), end) is None for i in range(count))
         own = parties | {source.iso3}
 
         def third_party(blocker: frozenset[str] | None) -> bool:

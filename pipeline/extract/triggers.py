@@ -125,6 +125,9 @@ def _first(mentions: Iterable[Mention], keep: Any) -> list[Mention]:
     return []
 
 
+_OBJECT_POSITION = re.compile(
+    r"\b(?!(?:and|or|but|while|as|that|which|then|also|said|says|when|after|before|since|if|because)\b)[a-z]+\s+$"
+)
 _APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}$", re.I)
 
 
@@ -134,6 +137,10 @@ def _subject(before: list[Mention], text: str = "", offset: int = 0) -> tuple[li
     chosen, explicit = -1, True
     for i in range(len(before) - 1, -1, -1):
         if usable(before[i]) and before[i].prep == "":
+            if text and i > 0 and before[i].possessive and _OBJECT_POSITION.search(
+                text, max(0, before[i].start - offset - 30), before[i].start - offset
+            ):
+                continue  # "refused to condemn Russia's invasion and remains ...": an object, not the subject
             chosen = i
             break
     at = before[chosen].start - offset if chosen > 0 else 0
@@ -180,6 +187,15 @@ def _group_before(before: list[Mention], preps: tuple[str, ...]) -> list[Mention
                 group.append(following)
             return group
     return []
+
+
+def _possessor(before: list[Mention], clause: str, offset: int, start: int) -> Mention | None:
+    """The possessive right before a noun trigger ("one of Turkey's biggest trading partners"), if any."""
+    for m in reversed(before):
+        if usable(m) and m.possessive and _ADJACENT_GAP.fullmatch(clause, m.end - offset, start):
+            return m
+        break
+    return None
 
 
 def _first_target(
@@ -306,8 +322,8 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
             return cand
         subjects, explicit = _subject(before, clause, offset)
         cand.explicit = explicit
-        if trig.get("possessive_target") and subjects and subjects[-1].possessive:
-            partner = subjects[-1]
+        partner = _possessor(before, clause, offset, start) if trig.get("possessive_target") else None
+        if partner is not None:
             rest, _ = _subject([m for m in before if m is not partner and m.iso3 != partner.iso3])
             cand.pairs = [(s, partner, False) for s in rest]
             return cand
@@ -344,7 +360,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         return cand
 
     if role == "reverse":
-        recipients, explicit = _subject(before)
+        recipients, explicit = _subject(before, clause, offset)
         cand.explicit = explicit
         if trig.get("source_preps"):
             # "intercepted with the help of the United States, Britain, France and Jordan"
@@ -381,8 +397,8 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
     if len({m.iso3 for m in subjects}) >= 2 and _RECIPROCAL.match(clause, end):
         cand.pairs = _all_pairs(subjects)  # "both sides accused each other of ..."
         return cand
-    if trig.get("possessive_target") and subjects and subjects[-1].possessive and len(before) >= 2:
-        target = subjects[-1]
+    target = _possessor(before, clause, offset, start) if trig.get("possessive_target") else None
+    if target is not None and len(before) >= 2:
         rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
         cand.pairs = [(s, target, True) for s in rest]
         return cand
