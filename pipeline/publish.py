@@ -38,6 +38,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,10 @@ def publish(build_db: Path, settings: Settings, run_id: str, data_docs: Path | N
     try:
         (staging / "marts").mkdir(parents=True)
         db_path = staging / "sanctions.duckdb"
+        started = time.perf_counter()
         compact(build_db, db_path, settings.storage_version)
+        log.info("compact copy of the built database: %.2f MB -> %.2f MB in %.2f s", build_db.stat().st_size / 1e6,
+                 db_path.stat().st_size / 1e6, time.perf_counter() - started)
 
         con = duckdb.connect(str(db_path), read_only=True)
         try:
