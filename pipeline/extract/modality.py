@@ -58,7 +58,9 @@ class SentenceCues:
                 verb = _TAIL_VERB.search(self.sentence, hit.start(), hit.end()) if name == "alleged" else None
                 until = verb.start() if verb is not None else hit.end()
                 inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, until)]
-                if verb is not None and not inside:
+                if verb is not None and verb.group(0).lower().startswith("according"):
+                    inside = self.mentions[bisect_left(starts, verb.end()) : bisect_left(starts, hit.end())]
+                elif verb is not None and not inside:
                     # ", said China would ...", ", and said ...": the sentence's subject speaks
                     inside = [m for m in self.mentions[: bisect_left(starts, hit.start())] if m.prep == ""][:1]
                 found.append((hit.start(), frozenset(m.iso3 for m in inside)))

@@ -131,7 +131,9 @@ _OBJECT_POSITION = re.compile(
 _APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}$", re.I)
 
 
-def _subject(before: list[Mention], text: str = "", offset: int = 0) -> tuple[list[Mention], bool]:
+def _subject(
+    before: list[Mention], text: str = "", offset: int = 0, until: int | None = None
+) -> tuple[list[Mention], bool]:
     """The subject before a trigger (with its conjuncts) and whether it was found without a fallback. A country
     inside an apposition ("Japan, a US treaty ally, has ...") is passed over for the head before it."""
     chosen, explicit = -1, True
@@ -144,7 +146,8 @@ def _subject(before: list[Mention], text: str = "", offset: int = 0) -> tuple[li
             chosen = i
             break
     at = before[chosen].start - offset if chosen > 0 else 0
-    if chosen > 0 and text and _APPOSITION.search(text, max(0, at - 40), at):
+    closed = text and until is not None and "," in text[before[chosen].end - offset : until] if chosen > 0 else False
+    if chosen > 0 and closed and _APPOSITION.search(text, max(0, at - 40), at):
         for i in range(chosen - 1, -1, -1):
             if usable(before[i]) and before[i].prep == "" and not before[i].conj_prev:
                 if text[before[i].end - offset : before[chosen].start - offset].count(",") == 1:
@@ -309,7 +312,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
             sources = _first(after, lambda m: m.prep == "by")
         if not sources and relation == "use_of_force":
             # "Russian forces pressed towards Kyiv on the second day of a full-scale invasion of Ukraine"
-            subjects, _ = _subject(before, clause, offset)
+            subjects, _ = _subject(before, clause, offset, start)
             sources = [m for m in subjects[-1:] if m.actor_type == "MIL"]
         targets = _first_target(after, frozenset(trig.get("target_preps", _TARGET_PREPS)), skip_by=True)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
@@ -320,7 +323,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         if len({m.iso3 for m in between}) >= 2:
             cand.pairs = _all_pairs(between)
             return cand
-        subjects, explicit = _subject(before, clause, offset)
+        subjects, explicit = _subject(before, clause, offset, start)
         cand.explicit = explicit
         partner = _possessor(before, clause, offset, start) if trig.get("possessive_target") else None
         if partner is not None:
@@ -360,7 +363,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         return cand
 
     if role == "reverse":
-        recipients, explicit = _subject(before, clause, offset)
+        recipients, explicit = _subject(before, clause, offset, start)
         cand.explicit = explicit
         if trig.get("source_preps"):
             # "intercepted with the help of the United States, Britain, France and Jordan"
@@ -392,7 +395,7 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
             targets, _ = _subject(before)
         cand.pairs = [(s, t, True) for s in sources for t in targets]
         return cand
-    subjects, explicit = _subject(before, clause, offset)
+    subjects, explicit = _subject(before, clause, offset, start)
     cand.explicit = explicit
     if len({m.iso3 for m in subjects}) >= 2 and _RECIPROCAL.match(clause, end):
         cand.pairs = _all_pairs(subjects)  # "both sides accused each other of ..."
