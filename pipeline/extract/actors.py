@@ -127,7 +127,7 @@ def find_mentions(
     mentions = _merge_adjacent(mentions, sentence)
     if salient is not None or mentions:
         mentions = _nominal_anaphors(sentence, mentions, salient or [], lex)
-    groups = _anaphor_groups(sentence, mentions, salient) if salient else []
+    groups = _anaphor_groups(sentence, mentions, salient) if salient is not None else []
     if groups:
         mentions = sorted(mentions + [m for g in groups for m in g], key=lambda m: m.start)
     _annotate(mentions, sentence, lex)
