@@ -85,6 +85,81 @@ def test_stationing_weapons_on_an_allys_territory() -> None:
     )
 
 
+def _pairs(ties: set[tuple[str, str, str, str]]) -> set[tuple[str, str, str]]:
+    return {(*sorted(t[:2]), t[2]) for t in ties}
+
+
+def test_a_relative_clause_takes_its_antecedent_as_subject() -> None:
+    """Round 3: ', which ...' and the main clause resuming after it ('..., said ...')."""
+    ties = _ties("Kazakhstan, which signed a treaty with Russia in 2019, is wary.")
+    assert ("KAZ", "RUS", "agreement") in _pairs(ties)
+    ties = _ties("Chile, whose exports fell, and Peru, which sent troops to Bolivia last year, met on Monday.")
+    assert ("BOL", "PER", "military_cooperation") in _pairs(ties)
+    ties = _ties("Mr Zelensky, who was not invited to the summit, is due to meet Mr Biden in Washington.", "2023-05-01")
+    assert ("UKR", "USA", "diplomatic_support", "planned") in {(*sorted(t[:2]), t[2], t[3]) for t in ties}
+
+
+def test_an_accord_named_with_its_partner_is_an_agreement() -> None:
+    assert ("EGY", "ISR", "agreement") in _pairs(_ties("Israel said its 1979 peace treaty with Egypt still held."))
+    assert ("ERI", "ETH", "agreement") in _pairs(_ties("A truce between Ethiopia and Eritrea held."))
+    assert ("IRN", "ISR", "agreement", "denied") in {
+        (*sorted(t[:2]), t[2], t[3]) for t in _ties("Iran said the ceasefire with Israel had collapsed.")
+    }
+
+
+def test_an_object_it_stands_for_the_last_country_that_is_not_the_subject() -> None:
+    ties = _ties("Chad and Niger cut ties with Libya, accusing it of arming rebels.")
+    assert {("TCD", "LBY", "criticism", "realized"), ("NER", "LBY", "criticism", "realized")} <= ties
+
+
+def test_they_after_a_conjoined_subject_is_the_group() -> None:
+    ties = _ties("Hungary and Slovakia said they would keep buying Russian gas.")
+    assert {("RUS", "HUN", "energy_cooperation"), ("RUS", "SVK", "energy_cooperation")} <= {t[:3] for t in ties}
+    assert all(t[3] == "planned" for t in ties if t[2] == "energy_cooperation")
+
+
+def test_a_clause_commenting_on_an_act_criticises_its_subject() -> None:
+    ties = _ties("France sold radars to Armenia, a deal Azerbaijan condemned.")
+    assert ("AZE", "FRA", "criticism", "realized") in ties
+    assert ("VEN", "USA", "criticism", "realized") in _ties(
+        "The United States held drills with Guyana, which Venezuela's defence minister called a provocation."
+    )
+
+
+def test_criticism_reported_as_a_charge() -> None:
+    assert ("CHN", "USA", "criticism", "realized") in _ties("China said Washington was abusing export controls.")
+
+
+def test_a_threatened_sanction_is_the_threat_alone() -> None:
+    ties = _ties("Washington threatened to impose sanctions on Turkey.")
+    assert {t[2] for t in ties} == {"threat"}, ties
+
+
+def test_the_kingdom_stands_for_the_salient_monarchy() -> None:
+    ties = _ties("Saudi Arabia hosted the talks. Pakistani troops have long been stationed in the kingdom.")
+    assert ties == set() or all("SAU" in t[:2] for t in ties)
+    ties = _ties("Saudi Arabia hosted the talks. Iran resumed oil shipments to the kingdom.")
+    assert ("IRN", "SAU", "energy_cooperation", "realized") in ties
+
+
+def test_a_report_by_a_party_is_not_an_allegation() -> None:
+    assert ("RUS", "UKR", "use_of_force", "realized") in _ties(
+        "Russian forces launched dozens of drones at Ukraine overnight, Ukraine's air force said."
+    )
+    assert ("IRN", "RUS", "arms_transfer", "alleged") in _ties("Iran sent drones to Russia, according to US officials.")
+    assert ("IRN", "RUS", "arms_transfer", "alleged") in _ties(
+        "Iran has supplied drones to Russia, a Pentagon official said on Friday, days after Moscow denied it."
+    )
+
+
+def test_agreeing_to_supply_is_planned_but_agreeing_to_restore_relations_is_an_agreement() -> None:
+    ties = _ties("France agreed in October to supply Armenia with missiles.")
+    assert ("FRA", "ARM", "arms_transfer", "planned") in ties
+    assert ("IRN", "SAU", "agreement", "realized") in {
+        (*sorted(t[:2]), t[2], t[3]) for t in _ties("Saudi Arabia and Iran agreed on Friday to restore relations.")
+    }
+
+
 def test_scorer_measures_on_a_hand_made_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "c.yaml"
     corpus.write_text(

@@ -26,6 +26,9 @@ _SCOPE_BREAK = re.compile(
 )
 
 
+_NO_SPEAKER = re.compile(r"[,\s\"”’]*(?:(?:and|but|also|has|have|had)\s+)*", re.I)
+
+
 class SentenceCues:
     """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
     cue) and the attribution tails (", officials said"), each searched once."""
@@ -60,7 +63,11 @@ class SentenceCues:
                 inside = self.mentions[bisect_left(starts, hit.start()) : bisect_left(starts, until)]
                 if verb is not None and verb.group(0).lower().startswith("according"):
                     inside = self.mentions[bisect_left(starts, verb.end()) : bisect_left(starts, hit.end())]
-                elif verb is not None and not inside:
+                elif (
+                    verb is not None
+                    and not inside
+                    and _NO_SPEAKER.fullmatch(self.sentence, hit.start(), verb.start())
+                ):
                     # ", said China would ...", ", and said ...": the sentence's subject speaks
                     inside = [m for m in self.mentions[: bisect_left(starts, hit.start())] if m.prep == ""][:1]
                 found.append((hit.start(), frozenset(m.iso3 for m in inside)))
