@@ -47,19 +47,7 @@ observed as (
     group by period_type, period, country_a, country_b
 ),
 
-expected as (
-    select
-        period_type,
-        period,
-        country_a,
-        country_b,
-        cast(a1 * b2 + a2 * b1 + a2 * b3 + a3 * b2 + 2 * (a1 * b3 + a3 * b1) as double) as own_marginals_sum,
-        cast(
-            2 * (a1 + b1) * (a2 + b2) + 2 * (a2 + b2) * (a3 + b3) + 4 * (a1 + b1) * (a3 + b3) as double
-        ) as pooled_sum
-    from observed
-),
-
+-- the expected sums from the marginal counts of the same row (no second pass, no join back)
 scored as (
     select
         observed.period_type,
@@ -71,15 +59,16 @@ scored as (
         observed.common_votes >= settings.min_common_votes as is_scored,
         observed.identical_votes / observed.common_votes as pct_identical,
         observed.distance_sum / (observed.common_votes * settings.vote_range) as observed_disagreement,
-        expected.own_marginals_sum / (observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_kappa,
-        expected.pooled_sum / (4 * observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_pi
+        cast(
+            observed.a1 * observed.b2 + observed.a2 * observed.b1 + observed.a2 * observed.b3
+            + observed.a3 * observed.b2 + 2 * (observed.a1 * observed.b3 + observed.a3 * observed.b1) as double
+        ) / (observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_kappa,
+        cast(
+            2 * (observed.a1 + observed.b1) * (observed.a2 + observed.b2)
+            + 2 * (observed.a2 + observed.b2) * (observed.a3 + observed.b3)
+            + 4 * (observed.a1 + observed.b1) * (observed.a3 + observed.b3) as double
+        ) / (4 * observed.common_votes ^ 2 * settings.vote_range) as expected_disagreement_pi
     from observed
-    inner join expected
-        on
-            observed.period_type = expected.period_type
-            and observed.period = expected.period
-            and observed.country_a = expected.country_a
-            and observed.country_b = expected.country_b
     cross join settings
 ),
 
