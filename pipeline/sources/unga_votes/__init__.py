@@ -299,6 +299,10 @@ def _dedupe_votes(con: duckdb.DuckDBPyConnection, vote_files: int) -> list[Audit
     one roll call are refused, naming both. With one vote file there is nothing to merge: the checks
     between files and the de-duplication are skipped (a file's own repeats are refused first)."""
     for key in ("country_code_raw", "country_iso2"):
+        if key == "country_iso2" and not _codes_share_a_country(con):
+            # a file's two votes with one ISO code on a roll call have one raw code (refused just above)
+            # unless two codes can map to one country
+            continue
         bad = first_bad(con, f"""
             select rcid, {key}, raw_file from mapped_votes where {key} is not null
             group by rcid, {key}, raw_file having count(*) > 1 order by rcid
@@ -333,6 +337,19 @@ def _dedupe_votes(con: duckdb.DuckDBPyConnection, vote_files: int) -> list[Audit
         qualify row_number() over (partition by rcid, {_COUNTRY_KEY} order by raw_file, country_code_raw) = 1
     """)
     return [("vote_in_several_files", "rcid", None, merged)] if merged else []
+
+
+def _codes_share_a_country(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether two of the votes' country codes can map to one ISO code (by the crosswalk or by a dated rule)."""
+    return first_bad(con, """
+        select iso2 from (
+            select code_system, country_code_raw, iso2 from code_map where iso2 is not null
+            union
+            select m.code_system, m.country_code_raw, r.iso2 from code_map as m
+            join code_rules as r on r.code_system = m.code_system and r.code = m.country_code_raw
+            where r.iso2 is not null
+        ) group by iso2 having count(*) > 1
+    """) is not None
 
 
 def _country_audit(con: duckdb.DuckDBPyConnection) -> list[AuditRow]:
