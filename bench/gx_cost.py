@@ -31,11 +31,13 @@ Exits non-zero when the run or a check fails, never because a figure misses a ta
         --input ca_sema=../shared/data/samples/ca/sema-lmes_2025-05.xml \\
         --input un_sc=../shared/data/samples/un/consolidated_2020-03-20_full.xml
     .venv/bin/python bench/gx_cost.py --home var/bench/gx-home --keep      # keep the run's home
+    .venv/bin/python bench/gx_cost.py --preload 0                          # skip part 5
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -52,6 +54,8 @@ PYTHON = sys.executable
 PIPELINE = str(Path(PYTHON).with_name("pipeline"))
 STEP = re.compile(r"^\[(\d+)/(\d+)\] ([^:]+): (.*) in ([\d.]+) s\s*$")
 GX_STEPS = ("validate raw", "validate staged", "validate marts")
+VALIDATED = re.compile(r"validated (raw|staged|marts)(?: \(([^)]*)\))?: (\d+) suite\(s\).* in ([\d.]+)s \(([^)]*)\)")
+IMPORTED = re.compile(r"(imported Great Expectations in|waited) ([\d.]+)s")
 
 
 def _import_seconds(statement: str) -> tuple[float, bool]:
@@ -64,10 +68,39 @@ def _import_seconds(statement: str) -> tuple[float, bool]:
     return float(seconds), imported == "True"
 
 
-def _run(home: Path, args: list[str]) -> tuple[float, dict[str, float], str]:
+#: ``pipeline run`` whose Airflow process calls ``pipeline.validation.preload()`` once its DAG folder is
+#: parsed (right before ``dag.test``): what a call in ``pipeline.airflow_run.main`` would do.
+_RUN_WITH_PRELOAD = '''
+import sys
+from pipeline import airflow_run
+
+CHILD = """
+from airflow.dag_processing import dagbag as _dagbag
+_init = _dagbag.DagBag.__init__
+def _parsed_then_preload(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    from pipeline import validation
+    validation.preload()
+_dagbag.DagBag.__init__ = _parsed_then_preload
+import runpy
+runpy.run_module("pipeline.airflow_run", run_name="__main__", alter_sys=True)
+"""
+_run_child = airflow_run.run_child
+def run_child(cmd, env, **kwargs):
+    if list(cmd[1:3]) == ["-m", "pipeline.airflow_run"]:
+        cmd = [cmd[0], "-c", CHILD, *cmd[3:]]
+    return _run_child(cmd, env, **kwargs)
+airflow_run.run_child = run_child
+from pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+'''
+
+
+def _run(home: Path, args: list[str], preload: bool = False) -> tuple[float, dict[str, float], str]:
     env = {**os.environ, "PIPELINE_HOME": str(home), "GX_ANALYTICS_ENABLED": "False"}
     started = time.perf_counter()
-    proc = subprocess.run([PIPELINE, "run", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    cmd = [PYTHON, "-c", _RUN_WITH_PRELOAD] if preload else [PIPELINE]
+    proc = subprocess.run([*cmd, "run", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
@@ -124,6 +157,14 @@ class WholeFrames:
         return not critical
 
 
+def phase_seconds(reset: bool = False) -> dict[str, float]:
+    """``pipeline.validation.phase_seconds`` (empty with the code before issue 17's phases)."""
+    from pipeline import validation
+
+    own = getattr(validation, "phase_seconds", None)
+    return own(reset=reset) if own else {}
+
+
 def _marts(db: Path) -> tuple[dict, dict]:
     """(now, baseline) on the published database's marts."""
     import duckdb
@@ -135,8 +176,9 @@ def _marts(db: Path) -> tuple[dict, dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         started = time.perf_counter()
+        phase_seconds(reset=True)
         reports = validate_stage("marts", prepare_relations(con, list(suites)), suites, raise_on_failure=False)
-        now = {"seconds": time.perf_counter() - started, "suites": len(reports),
+        now = {"seconds": time.perf_counter() - started, "suites": len(reports), "phases": phase_seconds(),
                "pandas_rows": sum(r.evaluated for r in reports),
                "verdict": {r.suite: r.success for r in reports}}
         started = time.perf_counter()
@@ -170,6 +212,7 @@ def _staged(home: Path) -> tuple[dict, dict]:
     now = {"seconds": 0.0, "suites": 0, "pandas_rows": 0, "verdict": {}}
     base = {"seconds": 0.0, "suites": 0, "pandas_rows": 0, "verdict": {}}
     runner = WholeFrames()
+    phase_seconds(reset=True)
     for source in sources:
         snapshot = sorted({p.name.removeprefix("snapshot_date=")
                            for p in lake.glob(f"*/source={source}/snapshot_date=*")})[-1]
@@ -182,6 +225,7 @@ def _staged(home: Path) -> tuple[dict, dict]:
             frames = {t: prepare(t, f) for t, f in relations.items()}
             reports = validate_stage("staged", frames, suites, run_name=source, raise_on_failure=False)
             now["seconds"] += time.perf_counter() - started
+            now["phases"] = phase_seconds()
             now["suites"] += len(reports)
             now["pandas_rows"] += sum(r.evaluated for r in reports)
             now["verdict"].update({f"{source}:{r.suite}": r.success for r in reports})
@@ -198,10 +242,104 @@ def _staged(home: Path) -> tuple[dict, dict]:
     return now, base
 
 
+def _run_phases(home: Path) -> tuple[dict[str, dict[str, float]], dict[str, int], list[str]]:
+    """Per stage, the seconds of each validation phase, from the ``validated`` lines of the run's log;
+    the GX results written per stage; the GX import lines."""
+    phases: dict[str, dict[str, float]] = {}
+    results: dict[str, int] = {}
+    imports: list[str] = []
+    for log_file in sorted((home / "airflow" / "logs").glob("pipeline-run-*.log")):
+        for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = VALIDATED.search(line)
+            if m:
+                stage = m.group(1)
+                results[stage] = results.get(stage, 0) + 1
+                into = phases.setdefault(stage, {})
+                into["total"] = into.get("total", 0.0) + float(m.group(4))
+                for part in filter(None, (p.strip() for p in m.group(5).split(","))):
+                    name, _, value = part.rpartition(" ")
+                    into[name] = into.get(name, 0.0) + float(value.rstrip("s"))
+            elif (m := IMPORTED.search(line)) and "Great Expectations" in line:
+                imports.append(f"{m.group(1)} {m.group(2)} s")
+    return phases, results, imports
+
+
+_PRELOAD_CHILD = """
+import json, sys, time
+t0, c0 = time.perf_counter(), time.process_time()
+import pandas as pd
+from pipeline import validation
+if sys.argv[1] == "1":
+    validation.preload()
+from airflow.dag_processing.dagbag import DagBag  # what pipeline.airflow_run does before its first task
+bag = DagBag(dag_folder=sys.argv[2])
+assert not bag.import_errors, bag.import_errors
+t1 = time.perf_counter()
+from expectations import gx_modules, stage_suites
+_gx, gxe = gx_modules()
+suite = stage_suites("marts", {"things": [gxe.ExpectColumnValuesToNotBeNull(column="id")]})["things"]
+(report,) = validation.validate_stage("marts", {"things": pd.DataFrame({"id": [1, 2, 3]})}, {"things": suite})
+assert report.success
+print(json.dumps({"airflow": t1 - t0, "first_validation": time.perf_counter() - t1,
+                  "total": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
+"""
+
+
+def _preload_pairs(home: Path, pairs: int) -> None:
+    """Fresh processes: Airflow's start, then a first validation, with and without ``preload()``."""
+    from pipeline.airflow_run import airflow_env
+    from pipeline.settings import load
+
+    os.environ["PIPELINE_HOME"] = str(home)
+    env = airflow_env(load())
+    runs: dict[str, list[dict]] = {"without": [], "with": []}
+    for _ in range(pairs):
+        for label, flag in (("without", "0"), ("with", "1")):
+            out = subprocess.run([PYTHON, "-c", _PRELOAD_CHILD, flag, str(ROOT / "dags")], cwd=ROOT, env=env,
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                raise SystemExit("the preload benchmark's child failed")
+            runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"\npreload() (fresh processes: import Airflow + DagBag, then a first validation; {pairs} pair(s), "
+          f"load {os.getloadavg()[0]:.1f})")
+    mean = {k: {f: sum(r[f] for r in v) / len(v) for f in v[0]} for k, v in runs.items()}
+    for label in ("without", "with"):
+        m = mean[label]
+        print(f"  {label:<8} Airflow start {m['airflow']:6.2f} s   first validation {m['first_validation']:6.2f} s   "
+              f"total {m['total']:6.2f} s wall, {m['cpu']:6.2f} s CPU")
+    first = mean["with"]["first_validation"] / mean["without"]["first_validation"]
+    print(f"  first validation with / without {first:.2f}x; total with / without "
+          f"{mean['with']['total'] / mean['without']['total']:.2f}x")
+
+
+def _preload_run(run_args: list[str], wall: float, steps: dict[str, float]) -> None:
+    """The same run again, in a new home, with ``preload()`` in its Airflow process (part 6)."""
+    other = Path(tempfile.mkdtemp(prefix="gx-cost-preload-"))
+    try:
+        wall2, steps2, _out = _run(other, run_args, preload=True)
+        _phases, _results, imports = _run_phases(other)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+    gx, gx2 = (sum(s.get(k, 0.0) for k in GX_STEPS) for s in (steps, steps2))
+    print(f"\npreload() in the run's Airflow process (after its DagBag, before dag.test; "
+          f"load {os.getloadavg()[0]:.1f})")
+    print(f"  {'':<10} {'run':>8} {'validate raw':>13} {'GX steps':>9} {'GX share':>9}")
+    for label, w, st, g in (("without", wall, steps, gx), ("with", wall2, steps2, gx2)):
+        print(f"  {label:<10} {w:7.1f}s {st.get('validate raw', 0.0):12.1f}s {g:8.1f}s {100 * g / w:8.1f}%")
+    raw = steps2.get("validate raw", 0.0) / max(steps.get("validate raw", 0.0), 1e-9)
+    print(f"  with / without: run {wall2 / wall:.2f}x, validate raw {raw:.2f}x; the GX import in the run with "
+          f"preload(): {'; '.join(imports) or 'no line'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path, help="the run's PIPELINE_HOME (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the run's home")
+    parser.add_argument("--preload", type=int, default=2, metavar="N",
+                        help="pairs of fresh processes measuring preload() (0: skip)")
+    parser.add_argument("--preload-run", action="store_true",
+                        help="run the pipeline a second time with preload() in its Airflow process")
     parser.add_argument("run_args", nargs="*", help="arguments of `pipeline run` (after --)")
     args = parser.parse_args()
 
@@ -221,6 +359,13 @@ def main() -> int:
             print(f"  {step:<28} {seconds:6.1f} s  {100 * seconds / wall:5.1f}%")
         print(f"GX share of the run            {gx:6.1f} s  {100 * gx / wall:5.1f}%  (validate raw + staged + marts, "
               "the GX import included)")
+        phases, results, imports = _run_phases(home)
+        print(f"\nthe run's validations, by phase (its log): {'; '.join(imports) or 'no GX import line'}")
+        names = sorted({k for v in phases.values() for k in v} - {"total"})
+        print(f"  {'stage':<8} {'calls':>7} {'total':>8}" + "".join(f" {n:>8}" for n in names))
+        for stage, into in phases.items():
+            print(f"  {stage:<8} {results[stage]:7d} {into['total']:7.2f}s"
+                  + "".join(f" {into.get(n, 0.0):7.2f}s" for n in names))
 
         from pipeline.validation import _gx
 
@@ -231,10 +376,15 @@ def main() -> int:
         for stage, (now, base) in (("staged", _staged(home)), ("marts", _marts(db))):
             print(f"  {stage:<8} {now['suites']:3d} suites   {now['seconds']:7.2f} s  {base['seconds']:7.2f} s"
                   f"   {now['seconds'] / base['seconds']:8.2f}x      {now['pandas_rows']:,} / {base['pandas_rows']:,}")
+            print("           now by phase: " + ", ".join(f"{k} {v:.2f} s" for k, v in now.get("phases", {}).items()))
             differ = {k: (v, base["verdict"].get(k)) for k, v in now["verdict"].items() if base["verdict"].get(k) != v}
             if differ:
                 failed = True
                 print(f"  VERDICTS DIFFER ({stage}): {differ}", file=sys.stderr)
+        if args.preload > 0:
+            _preload_pairs(home, args.preload)
+        if args.preload_run:
+            _preload_run(args.run_args, wall, steps)
         return 1 if failed else 0
     finally:
         if args.keep or args.home:

@@ -889,6 +889,7 @@ def _gx_verdict(ctx: Any, name: str, tables: list[_Table], run_id: Any, index_co
 
 
 _pending_docs: dict[Path, list[Any]] = {}
+_pending_stages: dict[Path, set[str]] = {}
 
 
 def _build_docs(ctx: Any, resources: list[Any], docs_dir: Path) -> str:
@@ -896,6 +897,7 @@ def _build_docs(ctx: Any, resources: list[Any], docs_dir: Path) -> str:
     make the site open offline with its own index of every stored result (:func:`offline_data_docs`;
     GX's index is not built: it would be replaced)."""
     resources = _pending_docs.pop(docs_dir.resolve(), []) + resources
+    _pending_stages.pop(docs_dir.resolve(), None)
     with _phase("docs"):
         ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources, build_index=False)
         offline_data_docs(docs_dir)
@@ -907,7 +909,13 @@ def build_pending_docs(docs_dir: Path) -> str | None:
     returns the index (None: nothing was pending)."""
     if not _pending_docs.get(docs_dir.resolve()):
         return None
-    return _build_docs(_context(docs_dir), [], docs_dir)
+    started = time.perf_counter()
+    stages = sorted(_pending_stages.get(docs_dir.resolve(), ()))
+    pages = len(_pending_docs[docs_dir.resolve()])
+    index = _build_docs(_context(docs_dir), [], docs_dir)
+    log.info("validated %s (Data Docs left for later): 0 suite(s), %d page(s) in %.2fs (docs %.2fs)",
+             ",".join(stages) or "?", pages, time.perf_counter() - started, time.perf_counter() - started)
+    return index
 
 
 # --------------------------------------------------------------------------- offline Data Docs
@@ -1172,6 +1180,7 @@ def validate_stage(
     if docs_dir is not None:
         if docs_later and not any(r.failed_critical for r in reports):
             _pending_docs.setdefault(docs_dir.resolve(), []).extend(resources)
+            _pending_stages.setdefault(docs_dir.resolve(), set()).add(stage)
             index = str(docs_dir.resolve() / "index.html")
         else:
             index = _build_docs(ctx, resources, docs_dir)
