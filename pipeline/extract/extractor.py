@@ -35,7 +35,7 @@ from pipeline.extract.sentences import (
     split_clauses,
     split_sentences,
 )
-from pipeline.extract.triggers import Candidate, Clause, candidates_in_clause
+from pipeline.extract.triggers import IMPLICIT_ACT, Candidate, Clause, candidates_in_clause
 
 
 class _Salience:
@@ -150,7 +150,13 @@ def _relative_antecedent(
 
 
 def _events_in_sentence(
-    article: Article, index: int, s_start: int, sentence: str, mentions: list[Mention], lex: Lexicon
+    article: Article,
+    index: int,
+    s_start: int,
+    sentence: str,
+    mentions: list[Mention],
+    lex: Lexicon,
+    salient: list[str] | None = None,
 ) -> list[Event]:
     """The events of one sentence (or piece): per clause naming two countries, the kept trigger candidates,
     each actor pair with its modality and the clause's date, as `Event` rows."""
@@ -162,10 +168,15 @@ def _events_in_sentence(
         in_clause = mentions[bisect_left(starts, c_start) : bisect_right(ends, c_end)]
         in_clause = _relative_antecedent(sentence, c_start, mentions, starts, ends) + in_clause
         commented = _commented_act(sentence, c_start, mentions, starts)
-        if len({m.iso3 for m in in_clause + commented}) < 2:
+        act = IMPLICIT_ACT.search(sentence, c_start, c_end) if salient else None
+        if len({m.iso3 for m in in_clause + commented}) < 2 and act is None:
             continue
         ctx = Clause(sentence[c_start:c_end], c_start, in_clause, lex)
         ctx.commented = commented
+        if act is not None and salient:
+            # "Japan and South Korea condemned the launch": the act's author is the article's most salient
+            # country not criticising it
+            ctx.implicit = [iso3 for iso3 in salient[:2]]
         kept = candidates_in_clause(ctx)
         if not kept:
             continue
@@ -254,8 +265,10 @@ def extract_views(
             if not mentions:
                 continue
             views.append(SentenceView(index, start, sentence, mentions, list(salient[:4])))
-            if len({m.iso3 for m in mentions}) >= 2 and lex.any_trigger.search(sentence) is not None:
-                events.extend(_events_in_sentence(article, index, start, sentence, mentions, lex))
+            if (
+                len({m.iso3 for m in mentions}) >= 2 or (salient and IMPLICIT_ACT.search(sentence) is not None)
+            ) and lex.any_trigger.search(sentence) is not None:
+                events.extend(_events_in_sentence(article, index, start, sentence, mentions, lex, salient))
             if lex.claim_hint.search(sentence) is not None:
                 claims.extend(claims_in_sentence(article, index, sentence, mentions, lex))
     by_piece: dict[int, list[RuleTie]] = {}

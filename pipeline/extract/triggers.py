@@ -66,6 +66,9 @@ class Clause:
         # the act an object-relative clause comments on ("..., a deal Azerbaijan condemned"; "..., which Baghdad
         # condemned as aggression"): the main clause's subject, the target of a criticism without one
         self.commented: list[Mention] = []
+        # the article's most salient countries, for the author of an act criticised without a name ("condemned
+        # the launch")
+        self.implicit: list[str] = []
         self.starts = [m.start for m in mentions]
         self.ends = [m.end for m in mentions]
         self.between = [m for m in mentions if m.prep in ("between", "among") and usable(m)]
@@ -173,6 +176,12 @@ def _subject(
     return group, explicit
 
 
+IMPLICIT_ACT = re.compile(
+    r"\s+(?:the|this|that|its|their|his|her)\s+(?:[\w-]+\s+){0,2}?(?:launch|missile\s+test|nuclear\s+test|test|attack|"
+    r"strikes?|invasion|annexation|incursion|seizure|downing|shelling|bombing|raid|coup|crackdown|blockade|execution|"
+    r"killing|detention|arrest)\b(?!\s+(?:on|against|by|in|of|at)\b)",
+    re.I,
+)
 _RECIPROCAL = re.compile(r"\s+(?:\w+\s+){0,2}?(?:each\s+other|one\s+another)\b", re.I)
 
 
@@ -405,6 +414,14 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
         rest, _ = _subject([m for m in before if m is not target and m.iso3 != target.iso3])
         cand.pairs = [(s, target, True) for s in rest]
         return cand
+    if relation == "criticism" and ctx.implicit and subjects and not _first_target(after, preps):
+        act = IMPLICIT_ACT.match(clause, end)
+        taken = {m.iso3 for m in subjects}
+        author = next((c for c in ctx.implicit if c not in taken), None)
+        if act is not None and author is not None:
+            implicit = Mention(abs_end, abs_end, author, "", "anaphor", "GOV")
+            cand.pairs, cand.explicit = [(s, implicit, True) for s in subjects], False
+            return cand
     if relation == "criticism" and ctx.commented and subjects and not _first_target(after, preps):
         cand.pairs = [(s, t, True) for s in subjects for t in ctx.commented if s.iso3 != t.iso3]
         return cand
