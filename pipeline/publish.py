@@ -178,6 +178,7 @@ def compact(build_db: Path, out: Path, storage_version: str, block_size: int = P
     wal = out.with_name(out.name + ".wal")
     for stale in (out, wal):
         stale.unlink(missing_ok=True)
+    cause: duckdb.Error | None = None
     con = duckdb.connect()
     try:
         con.execute(f"attach {_literal(build_db)} as built (read_only)")
@@ -189,8 +190,8 @@ def compact(build_db: Path, out: Path, storage_version: str, block_size: int = P
         # what a reader will open: the file alone, reopened
         con.execute(f"attach {_literal(out)} as compact (read_only)")
         problems = copy_differences(con, "built", "compact")
-    except duckdb.Error as exc:
-        problems = [f"DuckDB could not copy it: {exc}"]
+    except duckdb.Error as exc:  # a full disk among them: its message says so (pipeline.airflow_run)
+        cause, problems = exc, [f"DuckDB could not copy it: {exc}"]
     finally:
         con.close()
     if wal.exists():
@@ -202,7 +203,7 @@ def compact(build_db: Path, out: Path, storage_version: str, block_size: int = P
         error = PipelineError(f"publish: the compact copy of the built database {build_db} differs from it: "
                               + "; ".join(problems[:10]) + more + ".")
         error.kept = KEPT  # raised before anything is moved into place
-        raise error
+        raise error from cause
 
 
 _CATALOG = {

@@ -246,3 +246,30 @@ def test_publish_of_a_real_build_is_its_content_in_a_smaller_file(tmp_path: Path
             assert exported[0] == rows == con.execute(f"select count(*) from {mart}").fetchone()[0]
     finally:
         con.close()
+
+
+def test_a_full_disk_during_the_copy_is_said_as_such_and_leaves_nothing(tmp_path: Path):
+    """A real 1 MiB tmpfs: the copy cannot be written; the error names the file and the full disk
+    (what ``pipeline run`` turns into its disk-full message), and no part of the copy is left."""
+    import subprocess
+
+    from pipeline.airflow_run import error_record
+    from pipeline.settings import load
+
+    built = _many_small_tables(tmp_path / "built.duckdb")
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        out = mount / "sanctions.duckdb"
+        with pytest.raises(PipelineError) as err:
+            publish.compact(built, out, STORAGE_VERSION)
+        assert "No space left on device" in str(err.value)
+        assert sorted(mount.iterdir()) == []
+        record = error_record(load(), "manual__full", "publish", err.value)
+        assert record["error"].startswith(f"disk full at {out}"), record["error"]
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
