@@ -62,5 +62,7 @@ def split_aliases(raw: str) -> list[str]:
 
 def is_original_script(name: str) -> bool:
     """Whether a name has letters and none of them Latin (the name as written in its own script)."""
+    if name.isascii():  # ASCII letters are all Latin
+        return False
     letters = [c for c in name if c.isalpha()]
     return bool(letters) and not any(unicodedata.name(c, "").startswith("LATIN") for c in letters)

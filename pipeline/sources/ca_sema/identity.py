@@ -42,10 +42,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+_WORD = re.compile(r"[^\W_]+")
+
 
 def _words(text: str) -> list[str]:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+", folded.casefold())
+    # ASCII text has no decomposition and no combining mark: the per-character pass is for the rest
+    folded = text if text.isascii() else \
+        "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _WORD.findall(folded.casefold())
 
 
 def slug(text: str) -> str:
