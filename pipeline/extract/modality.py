@@ -29,6 +29,11 @@ _SCOPE_BREAK = re.compile(
 _NO_SPEAKER = re.compile(r"[,\s\"”’]*(?:(?:and|but|also|has|have|had)\s+)*", re.I)
 
 
+_APPROVAL = re.compile(
+    r"\b(?:approv\w*|authori[sz]\w*|green-?lit|sign\w*\s+off\s+on)\s+(?:the\s+|a\s+)?(?:[\w-]+\s+)?$", re.I
+)
+
+
 class SentenceCues:
     """Sentence-wide lookups shared by every trigger of one sentence: where mentions end (for the speaker of a
     cue) and the attribution tails (", officials said"), each searched once."""
@@ -162,6 +167,8 @@ class ClauseModality:
         }
         if "planned_unless_agreement" in found and relation != "agreement":
             found.add("planned")
+        if _APPROVAL.search(self.text, max(0, trigger_start - 60), trigger_start):
+            found.add("planned")  # "approved the delivery to Ukraine of ...": cleared, not yet done
         position = self.offset + trigger_start
         for tail in self.cues.tails("alleged"):
             if tail is not None and tail[0] >= position and not (parties & tail[1]):

@@ -428,6 +428,15 @@ def _candidate(trig: dict[str, Any], match: re.Match[str], ctx: Clause) -> Candi
     targets = _object_pronoun(after, before, subjects, preps) or _first_target(
         after, preps, not_of=frozenset(m.iso3 for m in subjects), inside_end=abs_end
     )
+    if "objects" in trig and targets and role == "forward":
+        # "approved the delivery to Ukraine of launchers from the Netherlands and howitzers from Estonia": the
+        # countries the goods come from are the sources, not the approver
+        taken = {m.iso3 for m in subjects} | {m.iso3 for m in targets}
+        origins = [
+            m for m in after if m.prep == "from" and usable(m) and m.kind != "pronoun" and m.iso3 not in taken
+        ]
+        if origins and all(m.start > targets[0].start for m in origins):
+            subjects, cand.explicit = origins, False
     if not subjects and "objects" in trig:
         origin = _first(
             chain(before, after), lambda m: m.compound == "origin" or (m.kind == "demonym" and m.prep == "")
