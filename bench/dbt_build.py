@@ -27,11 +27,15 @@ Prints, per lake: import, parse, node execution and total seconds of each dbt bu
 the ratio total/baseline and the overhead (total - baseline) / baseline; the copy against the
 compiled SQL and the dbt build; the slowest nodes of the last warm build. ``--rows-unchanged-from
 REV`` builds the sql/ of a git revision and the working tree's (or ``--sql``) on the corpus and
-compares every mart with EXCEPT ALL both ways. Exits non-zero when a build fails, the baseline's
-database differs or a mart's rows changed (3), never on a threshold.
+compares every mart with EXCEPT ALL both ways. ``--compare REV`` (a git revision or a dbt project
+folder) times that project too, in the same run, each lake's builds of it just before the working
+tree's (or ``--sql``'s), and compares the marts of both builds of each lake (EXCEPT ALL both ways):
+before and after on one machine state. Exits non-zero when a build fails, the baseline's database
+differs or a mart's rows changed (3), never on a threshold.
 
     .venv/bin/python bench/dbt_build.py                       # demo + 105k designations, repeat 3
     .venv/bin/python bench/dbt_build.py --designations 20000 --repeat 1   # quicker
+    .venv/bin/python bench/dbt_build.py --repeat 1 --compare HEAD~3     # before/after, same run
 """
 
 from __future__ import annotations
@@ -280,23 +284,27 @@ def _relations(db: Path) -> dict[str, int]:
 
 # --- the bench --------------------------------------------------------------------------------
 
-def measure(name: str, lake: Path, work: Path, repeat: int) -> dict:
-    root = work / name
+def measure(name: str, lake: Path, work: Path, repeat: int, sql_dir: Path = SQL, label: str = "") -> dict:
+    """One lake's builds: dbt cold, then ``repeat`` times dbt warm, its compiled SQL and the copy.
+    ``sql_dir``: the dbt project (another revision's with --compare); ``label`` names it."""
+    root = work / (name + (f"@{label}" if label else ""))
     root.mkdir()
     target = root / "dbt"
-    say(f"[{name}] dbt build, cold (no cached manifest)")
-    _child("--child-dbt", str(lake), str(root / "dbt.duckdb"), str(target), str(root / "cold.json"))
+    project = () if sql_dir == SQL.resolve() else (str(sql_dir),)
+    name_shown = name + (f"@{label}" if label else "")
+    say(f"[{name_shown}] dbt build, cold (no cached manifest)")
+    _child("--child-dbt", str(lake), str(root / "dbt.duckdb"), str(target), str(root / "cold.json"), *project)
     cold = json.loads((root / "cold.json").read_text())
     warm_runs, sql_runs, copy_runs = [], [], []
     for i in range(repeat):
-        say(f"[{name}] dbt build, warm {i + 1}/{repeat}")
-        _child("--child-dbt", str(lake), str(root / "dbt.duckdb"), str(target), str(root / "warm.json"))
+        say(f"[{name_shown}] dbt build, warm {i + 1}/{repeat}")
+        _child("--child-dbt", str(lake), str(root / "dbt.duckdb"), str(target), str(root / "warm.json"), *project)
         warm_runs.append(json.loads((root / "warm.json").read_text()))
-        say(f"[{name}] compiled SQL {i + 1}/{repeat}")
+        say(f"[{name_shown}] compiled SQL {i + 1}/{repeat}")
         _child("--child-sql", str(root / "warm.json"), str(lake), str(root / "sql.duckdb"), str(root / "sql.json"))
         run = json.loads((root / "sql.json").read_text())
         sql_runs.append({"wall": run["total"], "cpu": run["cpu"]})
-        say(f"[{name}] DuckDB copy of the staged inputs {i + 1}/{repeat}")
+        say(f"[{name_shown}] DuckDB copy of the staged inputs {i + 1}/{repeat}")
         _child("--child-copy", str(lake), str(root / "copy.duckdb"), str(root / "copy.json"))
         run = json.loads((root / "copy.json").read_text())
         copy_runs.append({"wall": run["total"], "cpu": run["cpu"]})
@@ -304,11 +312,11 @@ def measure(name: str, lake: Path, work: Path, repeat: int) -> dict:
     if dbt_rel != sql_rel:
         diff = {k: (dbt_rel.get(k), sql_rel.get(k)) for k in sorted(set(dbt_rel) | set(sql_rel))
                 if dbt_rel.get(k) != sql_rel.get(k)}
-        raise SystemExit(f"[{name}] the compiled SQL wrote another database than dbt: {diff}")
+        raise SystemExit(f"[{name_shown}] the compiled SQL wrote another database than dbt: {diff}")
     nodes = warm_runs[-1]["nodes"]
     counts = {kind: sum(1 for n in nodes if n["type"] == kind) for kind in ("seed", "model", "test", "unit_test")}
-    return {"name": name, "cold": cold, "warm": warm_runs, "sql": sql_runs, "copy": copy_runs, "counts": counts,
-            "db_mb": (root / "dbt.duckdb").stat().st_size / 1e6, "relations": len(dbt_rel)}
+    return {"name": name_shown, "lake": name, "cold": cold, "warm": warm_runs, "sql": sql_runs, "copy": copy_runs,
+            "counts": counts, "db_mb": (root / "dbt.duckdb").stat().st_size / 1e6, "relations": len(dbt_rel)}
 
 
 def _median(runs: list[dict], key: str, clock: str) -> float:
@@ -333,7 +341,7 @@ def report(results: list[dict], lakes: dict[str, int]) -> None:
                      _median(r["warm"], "parse", clock), _median(r["warm"], "nodes_seconds", clock),
                      _median(r["warm"], "total", clock))]
             for label, imp, parse, nodes, total in rows:
-                print(f"| {r['name']} | {lakes[r['name']]:,} | {shape} | {r['db_mb']:.1f} | {label} | {imp:.2f} | "
+                print(f"| {r['name']} | {lakes[r['lake']]:,} | {shape} | {r['db_mb']:.1f} | {label} | {imp:.2f} | "
                       f"{parse:.2f} | {nodes:.2f} | {total:.2f} | {sql:.2f} | {total / sql:.2f}x | "
                       f"{(total - sql) / sql:.2f}x |")
 
@@ -349,7 +357,7 @@ def report_against_copy(results: list[dict], lakes: dict[str, int], top: int = 1
             copy = statistics.median(c[clock] for c in r["copy"])
             sql = statistics.median(s[clock] for s in r["sql"])
             warm = _median(r["warm"], "total", clock)
-            print(f"| {r['name']} | {lakes[r['name']]:,} | {copy:.2f} | {sql:.2f} | {warm:.2f} | {sql / copy:.2f}x | "
+            print(f"| {r['name']} | {lakes[r['lake']]:,} | {copy:.2f} | {sql:.2f} | {warm:.2f} | {sql / copy:.2f}x | "
                   f"{warm / copy:.2f}x |")
     for r in results:
         nodes = r["warm"][-1]["nodes"]
@@ -402,16 +410,24 @@ def compare_marts(before: Path, after: Path) -> list[str]:
         con.close()
 
 
+def project_at(rev: str, work: Path) -> Path:
+    """The dbt project (sql/ and the seeds of pipeline/reference) of git revision ``rev``, extracted
+    under ``work``; returns its sql folder."""
+    old = work / f"sql-{rev}"
+    if not old.exists():
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "sql", "pipeline/reference"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    return old / "sql"
+
+
 def check_rows_unchanged(rev: str, lake: Path, work: Path, sql_dir: Path = SQL) -> int:
     """Builds the project of git revision ``rev`` (its sql/ and pipeline/reference) and the one in
     ``sql_dir`` (the working tree's) on the same lake and compares every mart; returns the number of
     marts compared."""
-    old = work / f"sql-{rev}"
-    old.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "sql", "pipeline/reference"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-    for name, project in (("before", old / "sql"), ("after", sql_dir)):
+    old = project_at(rev, work)
+    for name, project in (("before", old), ("after", sql_dir)):
         say(f"[rows] dbt build of {'revision ' + rev if name == 'before' else project}")
         _child("--child-dbt", str(lake), str(work / f"{name}.duckdb"), str(work / f"{name}-dbt"),
                str(work / f"{name}.json"), str(project))
@@ -451,8 +467,13 @@ def main(argv: list[str]) -> int:
                         help="also build the sql/ of git revision REV on the corpus and check every mart holds "
                              "the same rows (EXCEPT ALL both ways); exits 3 when one differs")
     parser.add_argument("--only-rows", action="store_true", help="with --rows-unchanged-from: no timings")
+    parser.add_argument("--compare", metavar="REV", default=None,
+                        help="also time the sql/ of git revision REV (or a dbt project folder) in the same run, each "
+                             "lake's builds of REV just before the working tree's (rows named lake@REV), and compare "
+                             "every mart of both builds of each lake (EXCEPT ALL both ways; exits 3 when one differs)")
     parser.add_argument("--sql", type=Path, default=SQL,
-                        help="with --rows-unchanged-from: the dbt project to compare (default: the working tree's)")
+                        help="the dbt project built and timed (default: the working tree's sql/), compared with "
+                             "--rows-unchanged-from or --compare")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-dbt-", dir=args.workdir))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -470,9 +491,24 @@ def main(argv: list[str]) -> int:
             print(f"rows unchanged: {marts} marts on the corpus hold the same rows as at {args.rows_unchanged_from} "
                   "(EXCEPT ALL both ways)")
         if not args.only_rows:
-            results = [measure(name, work / f"{name}-lake", work, args.repeat) for name in lakes]
+            results, differ = [], []
+            for name in lakes:
+                if args.compare:
+                    given = Path(args.compare)
+                    before = given.resolve() if given.is_dir() else project_at(args.compare, work)
+                    named = given.parent if given.name == "sql" else given
+                    label = named.name if given.is_dir() else args.compare
+                    results.append(measure(name, work / f"{name}-lake", work, args.repeat, before, label))
+                results.append(measure(name, work / f"{name}-lake", work, args.repeat, args.sql.resolve()))
+                if args.compare:
+                    problems = compare_marts(work / f"{name}@{label}" / "dbt.duckdb", work / name / "dbt.duckdb")
+                    differ += [f"[{name}] {p}" for p in problems]
+                    print(f"[{name}] marts of {label} and of {args.sql}: "
+                          + ("; ".join(problems) if problems else "the same rows (EXCEPT ALL both ways)"), flush=True)
             report(results, lakes)
             report_against_copy(results, lakes)
+            if differ:
+                return 3
     finally:
         if args.keep:
             say(f"kept {work}")
