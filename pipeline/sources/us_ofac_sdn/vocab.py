@@ -18,9 +18,13 @@ import yaml
 LOOKUPS = Path(__file__).resolve().parent / "lookups"
 
 
+#: libyaml's safe loader where PyYAML was built with it (the same objects, parsed in C), else PyYAML's own.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def read_yaml(name: str) -> dict[str, Any]:
-    return yaml.safe_load((LOOKUPS / name).read_text(encoding="utf-8"))
+    return yaml.load((LOOKUPS / name).read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
 
 
 @functools.cache
@@ -72,6 +76,7 @@ def _features(layout: str) -> tuple[dict[str, FeatureRule], tuple[tuple[str, Fea
     return exact, tuple(prefixes)
 
 
+@functools.lru_cache(maxsize=4096)  # feature type names are a file's vocabulary: few, asked once per feature
 def feature_rule(layout: str, feature_name: str) -> FeatureRule | None:
     """The rule of a feature type (exact name first, then the first matching prefix); None when
     ``features.csv`` does not know it."""
