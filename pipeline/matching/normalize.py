@@ -19,6 +19,7 @@ small list of our own: a name left with no token (``CORP``) never matches anythi
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -52,21 +53,23 @@ _FOLDS = (
 _J_VOWEL = re.compile(r"(?<=[aeiouy])j(?=[^aeiouy]|$)")
 _VOWELS = re.compile(r"[aeiou]")
 _REPEAT = re.compile(r"(.)\1+")
+# the repeated letter once (a C-level callable: a "\1" template is expanded in Python at each match)
+_FIRST = operator.itemgetter(1)
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def fold(token: str) -> str:
     """One token in its spelling-folded form (``marzouk``, ``marzook``, ``marzuq`` -> ``marzuk``)."""
-    text = _REPEAT.sub(r"\1", _J_VOWEL.sub("i", token))
+    text = _REPEAT.sub(_FIRST, _J_VOWEL.sub("i", token))
     for old, new in _FOLDS:
         text = text.replace(old, new)
-    return _REPEAT.sub(r"\1", text)
+    return _REPEAT.sub(_FIRST, text)
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def consonant_key(form: str) -> str:
     """The folded form without its vowels after the first letter (``muhamad`` -> ``mhmd``)."""
-    return form[:1] + _REPEAT.sub(r"\1", _VOWELS.sub("", form[1:]))
+    return form[:1] + _REPEAT.sub(_FIRST, _VOWELS.sub("", form[1:]))
 
 
 @functools.lru_cache(maxsize=1 << 16)

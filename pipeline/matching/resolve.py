@@ -5,8 +5,10 @@
 3. ``document``: passports, national ids, registration and tax numbers, SWIFT codes, with names
    that agree;
 4. ``name``: pairs that share two folded name tokens (or a one-token name) are compared
-   (:func:`pipeline.matching.rules.compare_names`); a block of more than ``block_cap`` designations
-   (the commonest names) is left out, so the work grows with the list, not with its square.
+   (:func:`pipeline.matching.rules.compare_names`); a block of more than ``sub_block_at``
+   designations (a common pair of name words) is split on a third key, and a part of more than
+   ``block_cap`` is left out and reported (:func:`name_blocks`), so the work grows with the list,
+   not with its square.
 
 Clustering takes the accepted links strongest first and refuses a merge that would put two
 designations with a contradiction in one target (:func:`pipeline.matching.rules.conflict`: every
@@ -17,6 +19,7 @@ the rules found uncertain, is a candidate for review.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 from collections import defaultdict
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 STAGES = ("review", "identifier", "document", "name")
 #: Order of the hard keys within the identifier stage.
 _HARD_ORDER = {kind: i for i, kind in enumerate(rules.HARD)}
+#: A name block larger than this is split on a third key (see :func:`name_blocks`).
+SUB_BLOCK_AT = 50
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,17 @@ class Link:
         return STAGES.index(self.stage), order, -self.score, self.left, self.right
 
 
+@dataclass(frozen=True)
+class SkippedBlock:
+    """A name block (or the part of one) too large to compare pair by pair: its key, its size and
+    why it was left out (the audit of what the name stage did not look at)."""
+
+    key: tuple[str, ...]
+    size: int
+    part: str  # "block" (a one-word name's block), "sub-block <key>" or "short names"
+    example: str
+
+
 @dataclass
 class Resolution:
     """Clusters of designation ids, the link that attached each designation, and the candidates."""
@@ -69,6 +85,8 @@ class Resolution:
     accepted: list[Link]
     candidates: list[Link]
     stats: dict[str, int]
+    #: the name blocks (or parts) too large to compare, largest first (:func:`name_blocks`)
+    skipped_blocks: list[SkippedBlock] = field(default_factory=list)
 
 
 class _Clusters:
@@ -100,37 +118,124 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def name_blocks(profiles: dict[str, rules.Profile], block_cap: int) -> tuple[set[tuple[str, str]], int]:
-    """Pairs of designations that share two name tokens' consonant keys (one, for a one-token name),
-    within one entity-type group; and how many blocks were too large to compare."""
-    index: dict[tuple, list[str]] = defaultdict(list)
-    for did, p in profiles.items():
-        keys = set()
-        for toks in p.names:
-            ks = sorted({normalize.consonant_key(t) for t in toks})
-            if len(ks) == 1:
-                keys.add((p.group, ks[0]))
-            else:
-                keys.update((p.group, a, b) for a, b in itertools.combinations(ks[:10], 2))
-        for key in keys:
+def _blocking_keys(p: rules.Profile) -> set[tuple[str, ...]]:
+    """The blocks of one designation: its names' consonant-key pairs (the first ten keys of a long
+    name), a one-key name's key alone."""
+    keys: set[tuple[str, ...]] = set()
+    for ks in p.keysets:
+        ordered = sorted(ks)
+        if len(ordered) == 1:
+            keys.add((p.group, ordered[0]))
+        else:
+            keys.update((p.group, a, b) for a, b in itertools.combinations(ordered[:10], 2))
+    return keys
+
+
+def _rest_keys(toks: tuple[str, ...], block: frozenset[str]) -> set[str]:
+    """The keys a name's other tokens (outside the block's keys) are sub-blocked on: each token's
+    consonant key (partners of the same key) and, for a long token, the token and every form of it
+    with one letter deleted (two long words one edit apart share one of them: the partners whose
+    consonant keys differ)."""
+    out: set[str] = set()
+    for t in toks:
+        k = normalize.consonant_key(t)
+        if k in block:
+            continue
+        out.add(k)
+        if len(t) >= 6:
+            out.add("~" + t)
+            out.update("~" + t[:i] + t[i + 1:] for i in range(len(t)))
+    return out
+
+
+def name_blocks(profiles: dict[str, rules.Profile], block_cap: int,
+                sub_block_at: int = SUB_BLOCK_AT) -> tuple[set[tuple[str, str]], list[SkippedBlock], dict[str, int]]:
+    """Pairs of designations whose names share two consonant keys (one, for a one-key name) within
+    one entity-type group; the parts of blocks left out (:class:`SkippedBlock`); and counts.
+
+    A block of up to ``sub_block_at`` designations compares every pair. A larger one (a frequent
+    pair of name words: ``joint stock``, ``Mohammad Ahmad``) is split on a third key: two of its
+    designations are compared when their names share another key, or when one of them has a name
+    made of the block's keys alone (``Mohammad AHMAD`` against every ``Mohammad AHMAD ...``). That
+    loses nothing the name rules could accept: a full or subset agreement of a name longer than
+    the block's keys needs a partner for its other tokens, and partners share a consonant key
+    (the one exception: two long words one edit apart with different keys). A sub-block, or a set
+    of short names, larger than ``block_cap`` is skipped and reported, so the work is bounded by
+    the number of designations times ``block_cap``, never by the square of a block.
+    """
+    index: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for did in sorted(profiles):
+        for key in _blocking_keys(profiles[did]):
             index[key].append(did)
     pairs: set[tuple[str, str]] = set()
-    skipped = 0
-    for members in index.values():
-        if len(members) < 2:
+    skipped: list[SkippedBlock] = []
+    counts = {"name_blocks": 0, "name_blocks_split": 0}
+
+    def example(did: str) -> str:
+        return profiles[did].record.primary_name or did
+
+    for key, members in index.items():
+        n = len(members)
+        if n < 2:
             continue
-        if len(members) > block_cap:
-            skipped += 1
+        counts["name_blocks"] += 1
+        if n <= sub_block_at:
+            pairs.update(itertools.combinations(members, 2))  # members are in id order
             continue
-        members.sort()
-        pairs.update(itertools.combinations(members, 2))
-    return pairs, skipped
+        counts["name_blocks_split"] += 1
+        block = frozenset(key[1:])
+        short: list[str] = []
+        by_rest: dict[str, list[str]] = defaultdict(list)
+        for did in members:
+            rest: set[str] = set()
+            is_short = False
+            for toks, ks in zip(profiles[did].names, profiles[did].keysets, strict=True):
+                if block <= ks:
+                    if ks <= block:
+                        is_short = True
+                    rest.update(_rest_keys(toks, block))
+            if is_short:
+                short.append(did)
+            for k in rest:
+                by_rest[k].append(did)
+        if len(short) > block_cap:
+            skipped.append(SkippedBlock(key, len(short), "short names", example(short[0])))
+        elif short:
+            for a in short:
+                for b in members:
+                    if a != b:
+                        pairs.add(_pair(a, b))
+        for k, sub in by_rest.items():
+            if len(sub) < 2:
+                continue
+            if len(sub) > block_cap:
+                skipped.append(SkippedBlock(key, len(sub), f"sub-block {k}", example(sub[0])))
+                continue
+            pairs.update(itertools.combinations(sub, 2))
+    skipped.sort(key=lambda s: (-s.size, s.key, s.part))
+    return pairs, skipped, counts
 
 
 def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: int = 200,
-            upto: str = "name") -> Resolution:
+            upto: str = "name", sub_block_at: int = SUB_BLOCK_AT) -> Resolution:
     """Cluster ``records`` into targets (see the module's docstring); ``upto``: the last stage run
-    (the scorecard measures each stage with the ones before it)."""
+    (the scorecard measures each stage with the ones before it).
+
+    Python's cyclic garbage collector is paused meanwhile: the matcher makes hundreds of thousands
+    of small objects that hold no cycles, and each full collection walks every live one, so the
+    collector's time grew with the square of the lake (at 39,200 designations it took more than
+    half of the matching's CPU time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _resolve(records, judgements, block_cap, upto, sub_block_at)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _resolve(records: list[Record], judgements: list[Judgement], block_cap: int, upto: str,
+             sub_block_at: int) -> Resolution:
     last = STAGES.index(upto)
     profiles = {r.designation_id: rules.profile(r) for r in records}
     ids = sorted(profiles)
@@ -175,14 +280,17 @@ def resolve(records: list[Record], judgements: list[Judgement] = (), block_cap: 
     if last < STAGES.index("name"):
         return _cluster(ids, profiles, links, not_same, dict(stats))
     # name stage
-    pairs, skipped = name_blocks(profiles, block_cap)
+    pairs, skipped, counts = name_blocks(profiles, block_cap, sub_block_at)
+    stats.update(counts)
     stats["name_pairs_compared"] = len(pairs)
-    stats["name_blocks_skipped"] = skipped
+    stats["name_blocks_skipped"] = len(skipped)
     for a, b in sorted(pairs):
         d = rules.compare_names(profiles[a], profiles[b])
         if d.verdict != "no":
             links.append(Link(a, b, "name", d.method, d.score, d.verdict, d.evidence))
-    return _cluster(ids, profiles, links, not_same, dict(stats))
+    resolution = _cluster(ids, profiles, links, not_same, dict(stats))
+    resolution.skipped_blocks = skipped
+    return resolution
 
 
 def _cluster(ids: list[str], profiles: dict[str, rules.Profile], links: list[Link],

@@ -117,10 +117,25 @@ def run(staged: Path, out_dir: Path, previous_dir: Path | None, judgements_path:
     carried = sum(1 for d, t in target_ids.items() if previous.get(d) == t)
     stats = {**resolution.stats, "ids_carried": carried, "candidates": len(resolution.candidates),
              "seconds": round(time.perf_counter() - started, 3)}
-    log.info("matching: %d designations -> %d targets (%d links, %d candidates for review) in %.1fs",
+    log.info("matching: %d designations -> %d targets (%d links, %d candidates for review) in %.1fs; "
+             "%d name pairs compared, %d large name blocks split",
              stats.get("designations", 0), stats.get("targets", 0), stats.get("links_accepted", 0),
-             stats["candidates"], stats["seconds"])
+             stats["candidates"], stats["seconds"], stats.get("name_pairs_compared", 0),
+             stats.get("name_blocks_split", 0))
+    if resolution.skipped_blocks:
+        log.warning("matching: %s", skipped_report(resolution))
     return stats
+
+
+def skipped_report(resolution: Resolution, shown: int = 10) -> str:
+    """The name blocks (or parts) too large to compare pair by pair, largest first: what the name
+    stage did not look at (a pair in one of them is still compared when the names share a smaller
+    block)."""
+    parts = resolution.skipped_blocks
+    listed = "; ".join(f"{' '.join(s.key[1:])} [{s.key[0]}, {s.part}]: {s.size} designations, e.g. {s.example!r}"
+                       for s in parts[:shown])
+    more = f" (and {len(parts) - shown} more)" if len(parts) > shown else ""
+    return f"{len(parts)} name block parts over the cap were not compared pair by pair: {listed}{more}"
 
 
 def commit(out_dir: Path, lake_matching: Path) -> int:
