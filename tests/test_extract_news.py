@@ -212,19 +212,20 @@ def heldout() -> dict:
 
 
 def test_heldout_news_floors(heldout: dict) -> None:
-    """The figures reached on the frozen held-out articles by the rules and the committed model (round 2,
-    docs/extractor.md), as floors: not the goal."""
+    """The figures reached on the frozen held-out articles by the rules and the committed model (round 3,
+    measured once, docs/extractor.md), as floors: not the goal. False realized ties, inversions and denials
+    marked regressed from round 2 (6, 6, 8) on these articles; the bounds are the values measured."""
     row = heldout["rows"]["pair + relation type"]
-    assert row["recall"] >= 0.31 and row["precision"] >= 0.68, row
-    assert len(heldout["false_realized"]) <= 6
-    assert len(heldout["inversions"]) <= 6
-    assert heldout["denials"]["marked"] >= 8
+    assert row["recall"] >= 0.36 and row["precision"] >= 0.74, row
+    assert len(heldout["false_realized"]) <= 7
+    assert len(heldout["inversions"]) <= 9
+    assert heldout["denials"]["marked"] >= 7
     assert heldout["direction"]["accuracy"] >= 0.95
 
 
 def test_dev_news_floors_of_the_rules_alone() -> None:
     row = score_corpus(NEWS_CORPORA["dev"], "dev", lambda a: None)["rows"]["pair + relation type"]
-    assert row["recall"] >= 0.339 and row["precision"] >= 0.80, row
+    assert row["recall"] >= 0.50 and row["precision"] >= 0.89, row
 
 
 def test_committed_model_is_what_training_gives() -> None:

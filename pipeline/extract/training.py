@@ -40,7 +40,7 @@ SETTINGS: dict[str, Any] = {
     "C_modality": 1.0,
     "C_direction": 1.0,
     "min_count": 2,
-    "threshold": 0.5,
+    "threshold": 0.8,
     "prune": 0.15,
 }
 
