@@ -185,14 +185,17 @@ def staged_batches(
             con.close()
 
 
-#: The staged columns, in order; ``a1``/``a2`` are the actors' rows of ``cameo_countries``.
+#: The staged columns, in order; the actors' ISO codes and regions are looked up by the macros
+#: ``cameo_iso3``/``cameo_iso2``/``cameo_region`` (:func:`_resolve_countries`), not joined.
 _OUTPUT = """
     e.global_event_id, e.event_date, e.date_added, e.gdelt_version,
     e.actor1_code, e.actor1_name, e.actor1_country_code, e.actor1_type1_code,
-    a1.iso3 as actor1_iso3, a1.iso2 as actor1_iso2, a1.region as actor1_region,
+    cameo_iso3(e.actor1_country_code) as actor1_iso3, cameo_iso2(e.actor1_country_code) as actor1_iso2,
+    cameo_region(e.actor1_country_code) as actor1_region,
     e.actor2_code, e.actor2_name, e.actor2_country_code, e.actor2_type1_code,
-    a2.iso3 as actor2_iso3, a2.iso2 as actor2_iso2, a2.region as actor2_region,
-    coalesce(a1.iso2 <> a2.iso2, false) as is_state_dyad,
+    cameo_iso3(e.actor2_country_code) as actor2_iso3, cameo_iso2(e.actor2_country_code) as actor2_iso2,
+    cameo_region(e.actor2_country_code) as actor2_region,
+    coalesce(cameo_iso2(e.actor1_country_code) <> cameo_iso2(e.actor2_country_code), false) as is_state_dyad,
     e.is_root_event, e.event_code, e.event_base_code, e.event_root_code, e.quad_class, e.goldstein,
     e.num_mentions, e.num_sources, e.num_articles, e.avg_tone, e.action_geo_country_code, e.source_url,
     e.raw_sha256, e.raw_file
@@ -200,26 +203,25 @@ _OUTPUT = """
 
 
 def _stage(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[str, date | None, list[AuditRow]]:
-    """Resolve countries (``cameo_countries``) and deduplicate; the query of the staged rows in file
-    order, the data's date and the audit. The typed rows of the files (``events``) are the staged
-    rows unless an event repeats: only then is a de-duplicated copy made (first occurrence in file
-    order kept)."""
+    """Resolve countries and deduplicate; the query of the staged rows, the data's date and the audit.
+
+    The typed rows of the files (``events``) are the staged rows unless an event repeats: only then
+    is a de-duplicated copy made (first occurrence in file order kept, in file order). The query
+    scans one of them with a projection, no join or sort: its rows leave in file order (table scans
+    and ``union all`` keep insertion order) and stream, whatever the input's size."""
     con.execute("create view events as " + " union all ".join(f"select * from typed_{i}" for i in range(n_files)))
     audit = _resolve_countries(con)
     rows, distinct = con.execute("select count(*), count(distinct global_event_id) from events").fetchone()
     kept = "events"
     if distinct < rows:
         con.execute("create table staged as select * from events "
-                    "qualify row_number() over (partition by global_event_id order by file_idx, line_no) = 1")
+                    "qualify row_number() over (partition by global_event_id order by file_idx, line_no) = 1 "
+                    "order by file_idx, line_no")
         kept = "staged"
         audit.append(("duplicate_event", "GLOBALEVENTID", None, rows - distinct))
     audit += _unknown_event_codes(con, kept)
     snapshot = con.execute(f"select cast(max(date_added) as date) from {kept}").fetchall()[0][0]
-    query = (f"select {_OUTPUT} from {kept} as e "
-             "left join cameo_countries as a1 on e.actor1_country_code = a1.code "
-             "left join cameo_countries as a2 on e.actor2_country_code = a2.code "
-             "order by e.file_idx, e.line_no")
-    return query, snapshot, audit
+    return f"select {_OUTPUT} from {kept} as e", snapshot, audit
 
 
 def _literal(value: str) -> str:
@@ -317,8 +319,9 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: str, f: InputFile) -> N
 
 
 def _resolve_countries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, int]]:
-    """Build table ``cameo_countries`` for the distinct actor country codes (a few hundred at
-    most) and return audit rows for the codes the crosswalk does not know."""
+    """Build the macros ``cameo_iso2``, ``cameo_iso3`` and ``cameo_region`` (code -> value) for the
+    distinct actor country codes (a few hundred at most) and return audit rows for the codes the
+    crosswalk does not know."""
     resolver = CountryResolver.load()
     counts = con.execute(
         "select field, code, count(*) from ("
@@ -342,13 +345,17 @@ def _resolve_countries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, s
         if code in unmatched:
             audit.append(("unmapped_country", field_name, code, n))
     codes = sorted(mapping)
-    con.execute("create table cameo_countries (code varchar, iso2 varchar, iso3 varchar, region varchar)")
+    # code -> value by position: the codes are an ENUM type (a hashed lookup per row, no join, so the
+    # rows keep their order), each column a constant list indexed by the code's position
     if codes:
-        values = [codes, *([mapping[c][i] for c in codes] for i in range(3))]
-        con.register("cameo_rows", pa.table([pa.array(v, type=pa.string()) for v in values],
-                                            names=["code", "iso2", "iso3", "region"]))
-        con.execute("insert into cameo_countries select * from cameo_rows")
-        con.unregister("cameo_rows")
+        con.execute(f"create type cameo_code as enum ({', '.join(_literal(c) for c in codes)})")
+    for i, name in enumerate(("iso2", "iso3", "region")):
+        if codes:
+            values = ", ".join("null" if mapping[c][i] is None else _literal(mapping[c][i]) for c in codes)
+            body = f"([{values}]::varchar[])[enum_code(cast(code as cameo_code)) + 1]"
+        else:
+            body = "cast(null as varchar)"
+        con.execute(f"create macro cameo_{name}(code) as {body}")
     return audit
 
 

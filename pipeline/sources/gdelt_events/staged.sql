@@ -1,6 +1,6 @@
 -- One scan of one event file: `raw` is the file's rows as text under the 61 GDELT 2.0 column names (absent
 -- ones null), read by DuckDB's CSV reader; this select is what the scan stores (table file_<i>), the typed
--- values of the staged table except the country codes' resolution (cameo_countries, joined when the rows
+-- values of the staged table except the country codes' resolution (the cameo_* macros, applied as the rows
 -- leave). Casts are try_ casts: a row breaking a value rule (VALUE_RULES) gets NULLs here, and the flag
 -- the loader adds refuses the file before any row is staged; on the other rows they equal plain casts.
 select
