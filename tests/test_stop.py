@@ -150,7 +150,8 @@ def published_home(tmp_path_factory) -> Path:
 def test_a_stop_during_the_build_publishes_nothing_and_fails_the_run(published_home, tmp_path, signum):
     home, name = published_home, signal.Signals(signum).name
     before = _publication(home)
-    run = Run(home, tmp_path / "stopped.log", PIPELINE_SOURCES=RUN_SOURCES)
+    # nothing changed since the publication: --force, so the run builds (and is stopped while it does)
+    run = Run(home, tmp_path / "stopped.log", "--force", PIPELINE_SOURCES=RUN_SOURCES)
     try:
         _wait_for(lambda: run.started("build_models"), RUN_DEADLINE, "the model build to start")
         child = _child_pid(home)
@@ -182,7 +183,7 @@ def test_a_stop_during_the_build_publishes_nothing_and_fails_the_run(published_h
 def test_a_killed_pipeline_run_leaves_a_child_that_stops_and_a_waiter_that_names_it(published_home, tmp_path):
     home = published_home
     before = _publication(home)
-    killed = Run(home, tmp_path / "killed.log", PIPELINE_SOURCES=RUN_SOURCES)
+    killed = Run(home, tmp_path / "killed.log", "--force", PIPELINE_SOURCES=RUN_SOURCES)  # builds: nothing changed
     waiter = None
     child = None
     try:
@@ -193,7 +194,7 @@ def test_a_killed_pipeline_run_leaves_a_child_that_stops_and_a_waiter_that_names
         os.kill(child, signal.SIGSTOP)
         killed.proc.send_signal(signal.SIGKILL)
         killed.proc.wait(60)
-        waiter = Run(home, tmp_path / "waiter.log", PIPELINE_SOURCES=RUN_SOURCES)
+        waiter = Run(home, tmp_path / "waiter.log", "--force", PIPELINE_SOURCES=RUN_SOURCES)
         line = _wait_for(lambda: next((x for x in waiter.output().splitlines() if "waiting up to" in x), None),
                          120, "the next run to wait for the lock")
         os.kill(child, signal.SIGCONT)
