@@ -18,6 +18,7 @@ rows go through an on-disk DuckDB database with a memory limit and leave it in A
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import tempfile
 from collections.abc import Iterator
@@ -240,8 +241,9 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: in
     option_sql = ", ".join(f"{k} = {v}" for k, v in options.items())
     rejects = f"rejects_{idx}"
     present = set(layout.columns)
-    # the CSV reader only decodes (and checks) the columns a query uses: the flag uses them all
-    every = " and ".join(f"{c} is null" for c in layout.columns)
+    # the CSV reader only decodes (and checks) the columns a query uses: unless the whole file is clean
+    # text, a flag uses them all, so a bad byte in a column the staged table leaves out is refused as before
+    every = "true" if _clean_text(path) else " and ".join(f"{c} is null" for c in layout.columns)
     broken = " or ".join(f"({bad_when})" for _, _, bad_when in VALUE_RULES)
 
     def raw(rejects: str) -> str:
@@ -265,6 +267,22 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, f: InputFile, idx: in
     )
     if con.execute(f"select count(*) from file_{idx}").fetchone()[0] == 0:
         raise SourceError(SOURCE_ID, f.name, "at least one event", "the file has a header but no event rows")
+
+
+def _clean_text(path: Path) -> bool:
+    """Whether the file is UTF-8 throughout, without NUL bytes: then no column holds a byte the CSV
+    reader refuses (a file that is not is read with every column decoded, to name the line)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                if b"\x00" in chunk:
+                    return False
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _refuse_values(con: duckdb.DuckDBPyConnection, raw: str, f: InputFile, idx: int, layout: Layout) -> None:
