@@ -95,6 +95,18 @@ def test_parts_over_the_cap_are_skipped_and_reported():
     assert res.stats["targets"] == 30
 
 
+def test_a_part_over_the_cap_is_reported_once():
+    # 60 companies NATIONAL TRADING BANKING <word>: each block of two of the three common words has
+    # the third as its only shared other word (and its one-letter-deleted forms: the same part)
+    records = [rec("us_ofac_sdn", f"NATIONAL TRADING BANKING {w}") for w in _WORDS[:60]]
+    res = resolve(records, block_cap=20, sub_block_at=10)
+    got = sorted((s.key, s.part, s.size) for s in res.skipped_blocks)
+    assert got == [(("organization", "bnkng", "ntnl"), "sub-block trdng", 60),
+                   (("organization", "bnkng", "trdng"), "sub-block ntnl", 60),
+                   (("organization", "ntnl", "trdng"), "sub-block bnkng", 60)]
+    assert res.stats["name_pairs_compared"] == 0 and res.stats["targets"] == 60
+
+
 def test_resolve_restores_the_garbage_collector():
     records = common_block(5)
     assert gc.isenabled()

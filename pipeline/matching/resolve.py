@@ -205,13 +205,21 @@ def name_blocks(profiles: dict[str, rules.Profile], block_cap: int,
                 for b in members:
                     if a != b:
                         pairs.add(_pair(a, b))
+        oversized: dict[tuple[str, ...], str] = {}
         for k, sub in by_rest.items():
             if len(sub) < 2:
                 continue
             if len(sub) > block_cap:
-                skipped.append(SkippedBlock(key, len(sub), f"sub-block {k}", example(sub[0])))
+                # one part reported once (a long word's one-letter-deleted forms give the same part):
+                # under its consonant key, else its first form
+                members_of = tuple(sub)
+                if members_of not in oversized or (k.startswith("~"), k) < (oversized[members_of].startswith("~"),
+                                                                             oversized[members_of]):
+                    oversized[members_of] = k
                 continue
             pairs.update(itertools.combinations(sub, 2))
+        for sub, k in oversized.items():
+            skipped.append(SkippedBlock(key, len(sub), f"sub-block {k.lstrip('~')}", example(sub[0])))
     skipped.sort(key=lambda s: (-s.size, s.key, s.part))
     return pairs, skipped, counts
 
