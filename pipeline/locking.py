@@ -273,6 +273,14 @@ def step(name: str) -> Iterator[None]:
         if why is None:
             raise
         raise StopRequested(f"the run was stopped in step '{name}': {why}; the run is marked failed.") from None
+    except Exception as exc:
+        # the interrupt can land inside code that then fails on its own (shutil.rmtree with a closed
+        # descriptor: OSError EBADF); after a stop request that error is the stop's, and said as such
+        why = stop_reason()
+        if why is None or isinstance(exc, StopRequested):
+            raise
+        raise StopRequested(f"the run was stopped in step '{name}': {why}; the run is marked failed "
+                            f"(the step ended with {type(exc).__name__}: {exc}).") from exc
     finally:
         _running.remove(name)
         if not _running:

@@ -386,6 +386,22 @@ def test_no_step_starts_after_a_stop(home, monkeypatch):
     assert not ran and "the run was stopped before step 'build_models': SIGINT" in str(err.value)
 
 
+def test_an_error_a_stop_caused_inside_a_step_is_said_as_the_stop(home, monkeypatch):
+    """The interrupt can land in code that then fails on its own (rmtree on a closed descriptor):
+    after a stop that error is the stop's; without a stop it stays what it is."""
+    decision = locking.decision_path(home, 4)
+    monkeypatch.setenv(locking.STOP_FILE_ENV, str(decision))
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        with locking.step("parse"):
+            raise OSError(9, "Bad file descriptor")
+    with pytest.raises(locking.StopRequested) as err:
+        with locking.step("merge"):
+            locking.decide(decision, "stop", why="SIGTERM to `pipeline run` (pid 4)")
+            raise OSError(9, "Bad file descriptor")
+    assert "the run was stopped in step 'merge': SIGTERM to `pipeline run` (pid 4)" in str(err.value)
+    assert "(the step ended with OSError: [Errno 9] Bad file descriptor)" in str(err.value)
+
+
 def test_the_terminal_shows_waits_and_not_step_starts(tmp_path, monkeypatch, capsys):
     path = tmp_path / "run.progress.jsonl"
     monkeypatch.setenv(progress.ENV, str(path))
