@@ -37,12 +37,12 @@ of a person when the record has one (two homonyms with different dates of birth 
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[^\W_]+")
+_RUN = re.compile(r"(.)\1+", re.S)
 
 
 def _words(text: str) -> list[str]:
@@ -59,8 +59,8 @@ def slug(text: str) -> str:
 
 def name_key(text: str) -> str:
     """:func:`slug` with ``y`` read as ``i`` and doubled letters as one (transliteration drift)."""
-    return "-".join("".join(letter for letter, _ in itertools.groupby(word.replace("y", "i")))
-                    for word in _words(text))
+    # a run of one letter becomes the letter (words never hold "-", so runs stay within a word)
+    return _RUN.sub(r"\1", "-".join(_words(text)).replace("y", "i"))
 
 
 def english_half(name: str) -> str:
