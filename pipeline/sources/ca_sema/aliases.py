@@ -64,5 +64,10 @@ def is_original_script(name: str) -> bool:
     """Whether a name has letters and none of them Latin (the name as written in its own script)."""
     if name.isascii():  # ASCII letters are all Latin
         return False
-    letters = [c for c in name if c.isalpha()]
-    return bool(letters) and not any(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    letters = {c for c in name if c.isalpha()}
+    return bool(letters) and not any(map(_is_latin, letters))
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_latin(letter: str) -> bool:
+    return unicodedata.name(letter, "").startswith("LATIN")
