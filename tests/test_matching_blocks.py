@@ -79,20 +79,40 @@ def test_the_work_grows_with_the_designations_not_with_the_square_of_a_common_na
 
 
 def test_parts_over_the_cap_are_skipped_and_reported():
-    # 30 people named Mohammad AHMAD (a name of the block's keys alone) in a block of 60
-    people = [rec("us_ofac_sdn", "Mohammad AHMAD", "person", born=1950 + i) for i in range(30)]
-    people += [rec("un_sc", f"Mohammad AHMAD {_WORDS[i]}", "person", born=1950 + i) for i in range(30)]
-    res = resolve(people, block_cap=20, sub_block_at=10)
+    # 30 companies named NATIONAL TRADING alone (a name of the block's keys) in a block of 60
+    firms = [rec("us_ofac_sdn", "NATIONAL TRADING") for _ in range(30)]
+    firms += [rec("un_sc", f"NATIONAL TRADING {w}") for w in _WORDS[:30]]
+    res = resolve(firms, block_cap=20, sub_block_at=10)
     assert res.stats["name_blocks_skipped"] == len(res.skipped_blocks) == 1
     skipped = res.skipped_blocks[0]
-    assert (skipped.key, skipped.part, skipped.size) == (("person", "ahmd", "mhmd"), "short names", 30)
-    assert skipped.example == "Mohammad AHMAD"
-    assert step.skipped_report(res) == ("1 name block parts over the cap were not compared pair by pair: "
-                                        "ahmd mhmd [person, short names]: 30 designations, e.g. 'Mohammad AHMAD'")
-    # under the cap the same block is compared: each Mohammad AHMAD joins the one born the same year
-    res = resolve(people, block_cap=200, sub_block_at=10)
+    assert (skipped.key, skipped.part, skipped.size) == (("organization", "ntnl", "trdng"), "short names", 30)
+    assert step.skipped_report(res) == (
+        "1 name block parts over the cap were not compared pair by pair: "
+        "ntnl trdng [organization, short names]: 30 designations, e.g. 'NATIONAL TRADING'")
+    # under the cap the same block is compared
+    res = resolve(firms, block_cap=200, sub_block_at=10)
     assert res.stats["name_blocks_skipped"] == 0 and res.stats["name_blocks_split"] == 1
-    assert res.stats["targets"] == 30
+
+
+def test_many_persons_of_one_short_name_are_compared_within_a_birth_year():
+    # 40 persons named Mohammad AHMAD alone, born 1950..1969 (two a year), in a block of 80: over the
+    # cap, each is compared only with those born within a year of it, and nothing the rules accept
+    # is lost
+    people = [rec("us_ofac_sdn", "Mohammad AHMAD", "person", born=1950 + i // 2) for i in range(40)]
+    people += [rec("un_sc", f"Mohammad AHMAD {w}", "person", born=1950 + i % 20) for i, w in enumerate(_WORDS[:40])]
+    profiles = {r.designation_id: rules.profile(r) for r in people}
+    whole, _, _ = name_blocks(profiles, block_cap=10**6, sub_block_at=10**9)
+    split, skipped, _ = name_blocks(profiles, block_cap=20, sub_block_at=10)
+    assert not skipped
+    assert len(split) < len(whole) / 3
+    accepted = {p for p in whole if rules.compare_names(profiles[p[0]], profiles[p[1]]).verdict != "no"}
+    assert accepted and accepted <= split
+    res = resolve(people, block_cap=20, sub_block_at=10)
+    assert res.stats["name_blocks_skipped"] == 0
+    # with no birth year at all they cannot be told apart by year: that part is skipped and named
+    unknown = [rec("us_ofac_sdn", "Mohammad AHMAD", "person") for _ in range(30)]
+    res = resolve(unknown + people[40:], block_cap=20, sub_block_at=10)
+    assert [(s.part, s.size) for s in res.skipped_blocks] == [("short names, birth year unknown", 30)]
 
 
 def test_a_part_over_the_cap_is_reported_once():

@@ -148,6 +148,49 @@ def _rest_keys(toks: tuple[str, ...], block: frozenset[str]) -> set[str]:
     return out
 
 
+def _birth_years(p: rules.Profile) -> set[int] | None:
+    """The years a person may be born in (None: unknown, or a range of more than ten years)."""
+    years: set[int] = set()
+    for lo, hi in p.years:
+        if hi - lo > 10:
+            return None
+        years.update(range(lo, hi + 1))
+    return years or None
+
+
+def _short_by_birth_year(key: tuple[str, ...], short: list[str], members: list[str],
+                         profiles: dict[str, rules.Profile], block_cap: int, pairs: set[tuple[str, str]],
+                         skipped: list[SkippedBlock]) -> None:
+    """More than ``block_cap`` persons named by a block's two words alone (``Mohammad AHMAD``): each is
+    compared with the block's members born within a year of it, and with those of unknown birth
+    (two persons born further apart are never one, :func:`pipeline.matching.rules.conflict`). A
+    part still over the cap (one birth year, or the unknown ones) is skipped and reported."""
+    years = {did: _birth_years(profiles[did]) for did in members}
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for did in members:
+        for y in years[did] or ():
+            by_year[y].append(did)
+    unknown = [did for did in members if years[did] is None]
+    unknown_short = [did for did in short if years[did] is None]
+    name = profiles[short[0]].record.primary_name or short[0]
+    if len(unknown_short) > block_cap:
+        skipped.append(SkippedBlock(key, len(unknown_short), "short names, birth year unknown", name))
+    else:
+        pairs.update(_pair(a, b) for a in unknown_short for b in members if a != b)
+    known_short = [did for did in short if years[did] is not None]
+    if len(unknown) > block_cap:
+        if known_short:
+            skipped.append(SkippedBlock(key, len(unknown), "names with no birth year, against short names", name))
+    else:
+        pairs.update(_pair(a, b) for a in known_short for b in unknown if a != b)
+    over = {y for y, born in by_year.items() if len(born) > block_cap}
+    for y in sorted(over):
+        skipped.append(SkippedBlock(key, len(by_year[y]), f"short names born {y}", name))
+    for a in known_short:
+        near = {y + d for y in years[a] for d in (-1, 0, 1)} - over
+        pairs.update(_pair(a, b) for y in near for b in by_year.get(y, ()) if a != b)
+
+
 def name_blocks(profiles: dict[str, rules.Profile], block_cap: int,
                 sub_block_at: int = SUB_BLOCK_AT) -> tuple[set[tuple[str, str]], list[SkippedBlock], dict[str, int]]:
     """Pairs of designations whose names share two consonant keys (one, for a one-key name) within
@@ -198,7 +241,9 @@ def name_blocks(profiles: dict[str, rules.Profile], block_cap: int,
                 short.append(did)
             for k in rest:
                 by_rest[k].append(did)
-        if len(short) > block_cap:
+        if len(short) > block_cap and key[0] == "person":
+            _short_by_birth_year(key, short, members, profiles, block_cap, pairs, skipped)
+        elif len(short) > block_cap:
             skipped.append(SkippedBlock(key, len(short), "short names", example(short[0])))
         elif short:
             for a in short:
