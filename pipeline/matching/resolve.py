@@ -202,8 +202,10 @@ def name_blocks(profiles: dict[str, rules.Profile], block_cap: int,
     made of the block's keys alone (``Mohammad AHMAD`` against every ``Mohammad AHMAD ...``). That
     loses nothing the name rules could accept: a full or subset agreement of a name longer than
     the block's keys needs a partner for its other tokens, and partners share a consonant key
-    (the one exception: two long words one edit apart with different keys). A sub-block, or a set
-    of short names, larger than ``block_cap`` is skipped and reported, so the work is bounded by
+    (long words one edit apart, whose keys may differ, share a one-letter-deleted form, which is
+    a key too). More than ``block_cap`` persons of such short names are compared within a birth
+    year (:func:`_short_by_birth_year`). A part (one third key, the short names of organizations,
+    one birth year) larger than ``block_cap`` is skipped and reported, so the work is bounded by
     the number of designations times ``block_cap``, never by the square of a block.
     """
     index: dict[tuple[str, ...], list[str]] = defaultdict(list)
