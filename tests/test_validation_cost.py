@@ -177,3 +177,37 @@ def test_preload_imports_gx_in_the_background_once(preload: str):
     assert lines["again"] == "None"
     assert ("'import_background'" in lines["phases"]) == (preload == "1")
     assert "'import'" in lines["phases"]  # the wait (or the import itself) on the caller's side
+
+
+def test_result_name_judges_every_table_in_one_gx_result(tmp_path: Path):
+    """``result_name`` (offered for the marts: one GX result instead of one per mart) reaches the same
+    reports, word for word, as one result per table, and Data Docs list that one result."""
+    from expectations import gx_modules, stage_suites
+
+    _gx, gxe = gx_modules()
+    suites = stage_suites("marts", {
+        "first": [gxe.ExpectColumnValuesToNotBeNull(column="id", meta={"rule": "id is never null"}),
+                  gxe.ExpectTableRowCountToBeBetween(min_value=5, severity="warning",
+                                                     meta={"rule": "first has at least 5 rows"})],
+        "second": [gxe.ExpectColumnValuesToBeBetween(column="share", min_value=0, max_value=1,
+                                                     meta={"rule": "share is within [0, 1]"})],
+    })
+    frames = {"first": pd.DataFrame({"id": [1, 2, 3]}), "second": pd.DataFrame({"share": [0.5, 1.5, None]})}
+    docs = tmp_path / "gx" / "data_docs"
+    one = validate_stage("marts", frames, suites, docs_dir=docs, result_name="marts", raise_on_failure=False)
+    per_table = validate_stage("marts", frames, suites, raise_on_failure=False)
+
+    def said(reports: list) -> list:
+        return [(r.suite, r.success, r.evaluated, r.failed_critical, r.warnings) for r in reports]
+
+    assert said(one) == said(per_table)
+    assert [(r.suite, bool(r.failed_critical), bool(r.warnings)) for r in one] == [
+        ("marts.first", False, True), ("marts.second", True, False)]
+    failure = one[1].failed_critical[0]
+    assert "1 of 3 rows unexpected (50.0%), e.g. 1.5 x1 — share is within [0, 1]" in failure  # of the 2 non-null
+    summary = json.loads((docs / "index.json").read_text(encoding="utf-8"))
+    assert [(r["suite"], r["evaluated"], r["critical_failed"], r["warnings_failed"]) for r in summary["results"]] == [
+        ("marts", 3, 1, 1)]
+    assert summary["suites"] == ["expectations/marts.html"]
+    page = _text(docs / summary["results"][0]["page"])
+    assert "second" in page and "share is within [0, 1]" in page
