@@ -22,6 +22,19 @@
    Both without Data Docs. It prints seconds, the ratio now / baseline, and the rows moved into
    pandas (baseline: every row of every table; now: one row per rule). Both must reach the same
    verdict (a suite passes or fails the same way), or the benchmark exits 1.
+   *now* also prints its phases (``pipeline.validation.phase_seconds``; empty with older code).
+4. **Where the run's GX seconds go.** The ``validated <stage>`` lines of the run's log
+   (``<home>/airflow/logs/pipeline-run-*.log``): per stage, the seconds of each phase (``rules`` in
+   DuckDB, ``gx`` verdicts, ``docs`` Data Docs, ``context``), and the GX import line.
+5. **``preload()``** (``--preload N``, default 2 pairs): fresh interpreters that do what the run's
+   process does before its first validation (import Airflow, parse the DAG folder with ``DagBag``),
+   then validate one small suite; with ``pipeline.validation.preload()`` called first and without,
+   alternated. Seconds to the end of the first validation (wall and CPU), and the ratio.
+6. **``preload()`` in a run** (``--preload-run``): the same ``pipeline run`` again in a new home, its
+   Airflow process calling ``preload()`` once the DAG folder is parsed (before ``dag.test``); its
+   wall time, its ``validate raw`` step (which carries the GX import) and its GX share against the
+   first run's, and the import line. Compare the runs' wall times: the GX steps shrink because the
+   import moves out of them, into Airflow's start-up.
 
 Exits non-zero when the run or a check fails, never because a figure misses a target.
 
@@ -32,6 +45,7 @@ Exits non-zero when the run or a check fails, never because a figure misses a ta
         --input un_sc=../shared/data/samples/un/consolidated_2020-03-20_full.xml
     .venv/bin/python bench/gx_cost.py --home var/bench/gx-home --keep      # keep the run's home
     .venv/bin/python bench/gx_cost.py --preload 0                          # skip part 5
+    .venv/bin/python bench/gx_cost.py --preload 0 --preload-run            # part 6, not 5
 """
 
 from __future__ import annotations
