@@ -20,6 +20,7 @@ for the data dictionary; they render nothing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ import yaml
 
 from pipeline.errors import ModelError
 from pipeline.reference import PROGRAMS_GLOB, SOURCES_DIR
+from pipeline.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +234,101 @@ def write_lake_layer(sql_dir: Path) -> list[Path]:
     return changed + stale
 
 
+# The parsed manifests of the dbt projects, shared by every home: the first build of a new home (each
+# test's, each fresh PIPELINE_HOME) parses nothing when any home built the same project before.
+# PIPELINE_DBT_MANIFEST_CACHE names another folder; empty, no manifest is shared (dbt's own partial
+# parsing in the work dir only).
+MANIFEST_CACHE_ENV = "PIPELINE_DBT_MANIFEST_CACHE"
+MANIFEST_CACHE = REPO_ROOT / "var" / "dbt-manifests"
+MANIFESTS_KEPT = 12  # the most recently used; the others are removed (each test's project is one of its own)
+_NOT_PROJECT = {"target", "logs", "dbt_packages"}  # dbt's output folders in a project run from its folder
+
+
+def manifest_cache() -> Path | None:
+    """The folder of shared parsed manifests (None: none is shared)."""
+    value = os.environ.get(MANIFEST_CACHE_ENV)
+    if value is None:
+        return MANIFEST_CACHE
+    return Path(value) if value.strip() else None
+
+
+def project_digest(sql_dir: Path, dbt_vars: dict[str, str], database: str) -> str:
+    """What dbt's parse of the project depends on, as one sha256: the dbt and adapter versions, the
+    project's folder and every file in it (models, macros, tests, YAML, ``dbt_project.yml`` and
+    ``profiles.yml``), the seeds (``seed-paths``, outside it), the ``--vars`` and the database's
+    name (the nodes' ``database``: the DuckDB file's stem)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+
+    def add(*parts: str | bytes) -> None:
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big") + data)
+
+    root = sql_dir.resolve()
+    add(version("dbt-core"), version("dbt-duckdb"), str(root), json.dumps(dbt_vars, sort_keys=True), database)
+    files = [p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] not in _NOT_PROJECT
+             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    for folder in _seed_paths(root):
+        files += (root / folder).glob("*.csv")
+    for path in sorted(files):
+        add(str(path), path.read_bytes())
+    return digest.hexdigest()
+
+
+def _seed_paths(sql_dir: Path) -> list[str]:
+    project = yaml.safe_load((sql_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    return list(project.get("seed-paths") or ["seeds"])
+
+
+def _load_manifest(path: Path) -> Any:
+    """The parsed manifest stored at ``path`` (dbt's partial-parse file), ready for ``dbtRunner``;
+    None when there is none or it cannot be read (another dbt version: the build parses)."""
+    if not path.is_file():
+        return None
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    try:
+        manifest = Manifest.from_msgpack(path.read_bytes(), decoder=extended_mashumuro_decoder)
+        manifest.build_parent_and_child_maps()
+        manifest.build_group_map()
+        manifest.build_flat_graph()
+    except Exception as exc:  # a damaged or foreign file: parse instead, and say so
+        log.warning("dbt: the shared manifest %s could not be read (%s); parsing the project", path, exc)
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept
+    return manifest
+
+
+def _store_manifest(parsed: Path, path: Path) -> None:
+    """Share the work dir's partial-parse file as ``path`` (written whole, then renamed: a reader
+    never sees half a file)."""
+    if not parsed.is_file() or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(parsed.read_bytes())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    kept = sorted(path.parent.glob("*.msgpack"), key=_mtime, reverse=True)
+    for stale in kept[MANIFESTS_KEPT:]:
+        stale.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile by another build
+        return 0.0
+
+
 @contextlib.contextmanager
 def _environ(**values: str) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
@@ -284,7 +381,9 @@ def dbt(
     None), ``storage_version`` that of a file dbt creates. dbt's artifacts (the cached manifest of
     partial parsing, compiled SQL) and its log go to ``work_dir``; ``callbacks`` receive dbt's events
     besides the progress log; a ``manifest`` (the result of ``dbt parse``) spares parsing the project
-    again, for many invocations in one process. ``view`` (a lake on an object store, see
+    again, for many invocations in one process; without one, the parsed manifest of the same project
+    (:func:`project_digest`) in the shared cache (:func:`manifest_cache`) is used, and a build that
+    parsed stores its own there. ``view`` (a lake on an object store, see
     :func:`pipeline.lakefs.build_view`) makes the lake models read the staged Parquet through the
     view's fsspec filesystem, registered on dbt's connection by the profile's plugin; the rest of
     the lake folder (``_matching/``, ``_fetch/``) is read where it lies. Returns the runner's result
@@ -307,6 +406,16 @@ def dbt(
     if storage_version is not None:
         values["PIPELINE_DUCKDB_STORAGE_VERSION"] = storage_version
     progress = _Progress()
+    cache, key = manifest_cache() if manifest is None else None, ""
+    if cache is not None:
+        key = project_digest(sql_dir, dbt_vars, Path(db_path).stem)
+        manifest = _load_manifest(cache / f"{key}.msgpack")
+    parsed: list[bool] = []
+
+    def found(event: Any) -> None:  # dbt has its manifest: the parse (if any) succeeded
+        if not parsed and event.info.name == "FoundStats":
+            parsed.append(True)
+
     command = [*args, "--project-dir", str(sql_dir), "--profiles-dir", str(sql_dir),
                "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet",
                *([] if "docs" in args else ["--no-write-json"]),
@@ -314,9 +423,14 @@ def dbt(
                "--vars", json.dumps(dbt_vars)]
     with _environ(**values):
         try:
-            result = dbtRunner(manifest=manifest, callbacks=[progress, *callbacks]).invoke(command)
+            result = dbtRunner(manifest=manifest, callbacks=[progress, found, *callbacks]).invoke(command)
         finally:
             _close_dbt_duckdb()
+    if cache is not None and manifest is None and parsed and key == project_digest(sql_dir, dbt_vars,
+                                                                                  Path(db_path).stem):
+        # the project did not change while dbt parsed it: its partial-parse file is this digest's
+        with contextlib.suppress(OSError):
+            _store_manifest(work_dir / "target" / "partial_parse.msgpack", cache / f"{key}.msgpack")
     return result, progress.timings
 
 
