@@ -387,7 +387,7 @@ def test_the_report_draws_in_a_browser(demo_run: Path, browser: Chromium, tmp_pa
     rows = browser.evaluate("document.querySelectorAll('#validation-results tbody tr').length")
     assert rows >= 30
     suites = browser.evaluate("Array.from(document.querySelectorAll('#expectation-suites a')).map(a => a.textContent)")
-    assert {"raw.files", "staged.designations", "marts.mart_country_rankings"} <= set(suites)
+    assert {"raw.files", "staged.us_ofac_sdn", "marts.mart_country_rankings"} <= set(suites)
     assert browser.evaluate("document.getElementById('validation-results').getBoundingClientRect().height") > 200
     page = browser.evaluate("document.querySelector('#validation-results a').getAttribute('href')")
     browser.screenshot("data_docs.png")
