@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
 OUT = ROOT / "var" / "bench"
 SEED = 17
-VERSION = 1  # bump when the generator's output changes (a manifest of another version is rewritten)
+VERSION = 2  # bump when the generator's output changes (a manifest of another version is rewritten)
 
 # --- value transforms (functions of the value and the copy only, so every source agrees) --------
 
@@ -63,11 +63,20 @@ _VOWELS = "aeiou"
 
 
 def _suffixes(seed: int) -> list[str]:
-    """Every two-syllable suffix (consonant + vowel + consonant + vowel + consonant), in a seeded order."""
+    """Two-syllable suffixes (consonant + vowel + consonant + vowel + consonant) in a seeded order,
+    no two with the same consonants: the matcher reads words that differ only in their vowels as
+    spellings of one name (Mousa / Musa), so copies must differ in a consonant to stay distinct."""
     combos = [a + v + b + w + c for a in _CONSONANTS for v in _VOWELS for b in _CONSONANTS for w in _VOWELS
               for c in _CONSONANTS[:3]]
     random.Random(seed).shuffle(combos)
-    return combos
+    seen: set[str] = set()
+    distinct = []
+    for combo in combos:
+        skeleton = combo[0] + combo[2] + combo[4]
+        if skeleton not in seen:
+            seen.add(skeleton)
+            distinct.append(combo)
+    return distinct
 
 
 _SUFFIXES = _suffixes(SEED)
@@ -76,6 +85,7 @@ _SUFFIXES = _suffixes(SEED)
 _KEEP_WORDS = frozenset("""
 llc ltd limited jsc pjsc ojsc cjsc ooo oao zao pao nao gmbh plc llp inc corp corporation company
 fze fzco fzc fzllc and the for bin ibn bint abu abd abdul abdel von van der des del los las
+joint stock public open closed
 """.split())
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
