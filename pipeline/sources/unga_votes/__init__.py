@@ -34,7 +34,15 @@ from pipeline.errors import SourceError
 from pipeline.reference import CountryResolver
 from pipeline.sources.base import AuditRow, InputFile, LoadResult
 from pipeline.sources.unga_votes import unvotes, voeten
-from pipeline.sources.unga_votes.layout import BLOCS_CSV, SOURCE_ID, SniffedFile, first_bad, load_lookups, read
+from pipeline.sources.unga_votes.layout import (
+    BLOCS_CSV,
+    SOURCE_ID,
+    SniffedFile,
+    first_bad,
+    load_lookups,
+    quote,
+    read,
+)
 
 __all__ = ["BLOCS_CSV", "SCHEMAS", "SOURCE_ID", "AuditRow", "LoadResult", "load"]
 
@@ -81,12 +89,22 @@ def load(files: list[InputFile]) -> LoadResult:
         sniffed = [read(con, f, f"src_{i}", _typed) for i, f in enumerate(files)]
         votes, rollcalls, issues = _by_layout(con, sniffed)
         audit = _combine(con, votes, rollcalls, issues)
-        _map_countries(con)
+        vote_files = [s.file for s in sniffed if s.layout.kind in ("voeten", "unvotes_votes")]
+        # one vote file: its lineage is the same on every vote, added as the sorted rows leave (not
+        # carried through the mapping and the sort)
+        one = vote_files[0] if len(vote_files) == 1 else None
+        _map_countries(con, with_sha256=one is None)
         audit += _dedupe_votes(con, len(votes))
         audit += _country_audit(con)
+        if one is None:
+            votes_sql = ("select rcid, country_iso2, country_code_raw, vote_code, raw_sha256, raw_file "
+                         "from mapped_votes order by rcid, country_code_raw")
+        else:
+            votes_sql = (f"select *, {quote(one.sha256)} as raw_sha256, {quote(one.name)} as raw_file from ("
+                         "select rcid, country_iso2, country_code_raw, vote_code "
+                         "from mapped_votes order by rcid, country_code_raw)")
         tables = {
-            "unga_votes": _arrow(con, "select rcid, country_iso2, country_code_raw, vote_code, raw_sha256, raw_file "
-                                      "from mapped_votes order by rcid, country_code_raw", "unga_votes"),
+            "unga_votes": _arrow(con, votes_sql, "unga_votes"),
             "unga_rollcalls": _arrow(con, "select rcid, session, vote_date, unres, short_title, description, "
                                           "importantvote, amend, para, issues, raw_sha256, raw_file "
                                           "from all_rollcalls order by rcid", "unga_rollcalls"),
@@ -247,8 +265,9 @@ def _check_rollcalls_agree(con: duckdb.DuckDBPyConnection) -> None:
                           f"rcid {rcid}")
 
 
-def _map_countries(con: duckdb.DuckDBPyConnection) -> None:
-    """``mapped_votes``: every vote with ``country_iso2`` from the crosswalk and the dated rules."""
+def _map_countries(con: duckdb.DuckDBPyConnection, with_sha256: bool = True) -> None:
+    """``mapped_votes``: every vote with ``country_iso2`` from the crosswalk and the dated rules
+    (without ``raw_sha256`` unless ``with_sha256``)."""
     resolver = CountryResolver.load()
     resolve = {"cow": resolver.resolve_cow, "iso2": resolver.resolve_iso2, "name": resolver.resolve}
     codes = con.execute("select distinct code_system, country_code_raw from all_votes").fetchall()
@@ -266,10 +285,11 @@ def _map_countries(con: duckdb.DuckDBPyConnection) -> None:
                                             names=["code_system", "country_code_raw", "iso2", "known"]))
         con.execute("insert into code_map select * from code_rows")
         con.unregister("code_rows")
-    con.execute("""
+    columns = "v.*" if with_sha256 else "v.* exclude (raw_sha256)"
+    con.execute(f"""
         create or replace temp table mapped_votes as
         select
-            v.*,
+            {columns},
             case when r.code is not null then r.iso2 else m.iso2 end as country_iso2,
             case
                 when r.code is not null and r.iso2 is null then 'historical_state'
