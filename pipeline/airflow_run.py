@@ -22,6 +22,7 @@ and never raises, whatever state a full disk or a kill left it in.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -240,6 +241,8 @@ def run_pipeline(settings: Settings, logical_date: str | None = None, *, wait: f
             log_path = logs / f"pipeline-run-{stamp}.log"
             progress_path = logs / f"pipeline-run-{stamp}.progress.jsonl"
             env[progress.ENV] = str(progress_path)
+            child["on_start"] = lambda proc: (locking.record_holder(fd, child=proc.pid),
+                                              progress.mark("child_spawn", progress_path))
             print(f"Running the {DAG_ID} DAG with Airflow; its log: {log_path}", flush=True)
             follower = progress.Follower(progress_path, sys.stdout)
             stop = _Stop(settings, decision, lambda: follower.current)
@@ -585,7 +588,169 @@ def _interrupt_main() -> None:
     _thread.interrupt_main(signal.SIGINT)
 
 
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def tune_metadata_db() -> bool:
+    """Embedded mode: the SQLite metadata database in WAL mode with ``synchronous=NORMAL``.
+
+    ``dag.test()`` commits many small transactions per task (states, XComs, asset events); in
+    SQLite's default rollback-journal mode with ``synchronous=FULL`` each one waits for several
+    fsyncs. WAL with NORMAL syncs only at checkpoints and stays consistent when the process is
+    killed (a committed transaction is kept; only a power loss may drop the last ones, and the
+    run then fails or re-runs). Returns True when the database was tuned."""
+    if os.environ.get("PIPELINE_AIRFLOW_EXTERNAL") == "1":
+        return False
+    try:
+        from airflow import settings as airflow_settings
+        from sqlalchemy import event
+
+        async_engine = getattr(airflow_settings, "async_engine", None)
+        engines = [airflow_settings.engine, getattr(async_engine, "sync_engine", None)]
+        tuned = False
+        for engine in engines:
+            if engine is None or engine.dialect.name != "sqlite":
+                continue
+            if not event.contains(engine, "connect", _sqlite_pragmas):
+                event.listen(engine, "connect", _sqlite_pragmas)
+            engine.dispose()  # connections opened before the listener reconnect with it
+            tuned = True
+        return tuned
+    except Exception as exc:  # noqa: BLE001 - the defaults work, only slower
+        log.warning("could not tune the metadata database (%s): it keeps SQLite's defaults", exc)
+        return False
+
+
+def _warm_execution_api(bundle: object | None) -> None:
+    """Build ``dag.test()``'s in-process Execution API (with ``bundle`` as its API versions, or
+    Airflow's own) and answer one request: Cadwyn generates its versioned routes on the first."""
+    from airflow.api_fastapi.execution_api import versions
+    from airflow.sdk.execution_time import supervisor
+
+    if bundle is not None:
+        versions.bundle = bundle
+    supervisor.in_process_api_server.cache_clear()
+    api = supervisor.in_process_api_server()
+    import httpx
+
+    with httpx.Client(transport=api.transport, base_url="http://in-process.invalid./") as client:
+        client.get("/execution/health")
+
+
+def trim_execution_api() -> bool:
+    """``dag.test()`` runs each task against an in-process Execution API; at its first request
+    Cadwyn generates the routes and schemas of every API version Airflow still serves (nine in
+    Airflow 3.3, most of the child's start). The only client here is this process's own Task SDK,
+    which speaks the newest version: serve that one and the fewest older ones Cadwyn accepts (a
+    route kept for older clients must exist in one of them), and build it now. Anything unexpected
+    (another Airflow version, a Task SDK that speaks an older version): Airflow's own versions.
+    Returns True when trimmed."""
+    try:
+        from airflow.api_fastapi.execution_api import versions
+        from airflow.sdk.api.datamodels._generated import API_VERSION
+        from cadwyn import Version, VersionBundle
+    except Exception as exc:  # noqa: BLE001 - Airflow's defaults work, only slower
+        log.info("in-process Execution API kept as it is (%s)", exc)
+        return False
+    full = versions.bundle
+    if not full.versions or full.versions[0].value != API_VERSION:
+        return False
+
+    def bind(bundle: object | None) -> None:
+        for version in full.versions:
+            for change in version.changes:
+                change._bound_version_bundle = bundle
+
+    # a route kept for older clients only is restored by an "existed" instruction: keep its version
+    restoring = [i + 1 for i, v in enumerate(full.versions) for change in v.changes
+                 for step in getattr(change, "alter_endpoint_instructions", ())
+                 if type(step).__name__ == "EndpointExistedInstruction"]
+    first = max(restoring, default=1)
+    for keep in range(first, min(first + 2, len(full.versions))):
+        try:
+            bind(None)
+            kept = [Version(v.value, *v.changes) for v in full.versions[:keep]]
+            trimmed = VersionBundle(full.head_version, *kept, Version(full.versions[keep].value),
+                                    api_version_var=full.api_version_var)
+            _warm_execution_api(trimmed)
+            return True
+        except Exception as exc:  # noqa: BLE001 - try one more version, then Airflow's own
+            log.debug("in-process Execution API with %d version(s): %s", keep + 1, exc)
+    bind(full)
+    versions.bundle = full
+    try:
+        from airflow.sdk.execution_time import supervisor
+
+        supervisor.in_process_api_server.cache_clear()
+    except Exception:  # noqa: BLE001
+        pass
+    log.info("in-process Execution API: Airflow's own API versions")
+    return False
+
+
+_BUNDLE = "dags-folder"  # Airflow's default bundle: its DAGS_FOLDER, dags/ in the embedded mode
+
+
+def _load_dags(dagbag_class: type) -> object:
+    """Parse ``dags/``; in the embedded mode as the bundle ``dag.test()`` parses again (see
+    :func:`_parsed_once`)."""
+    folder = REPO_ROOT / "dags"
+    if os.environ.get("PIPELINE_AIRFLOW_EXTERNAL") == "1":
+        return dagbag_class(dag_folder=str(folder))
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    return BundleDagBag(dag_folder=folder, bundle_path=folder, bundle_name=_BUNDLE)
+
+
+@contextlib.contextmanager
+def _parsed_once(bag: object) -> Iterator[None]:
+    """``dag.test()`` parses its DAG's bundle again to record every DAG of it in the metadata
+    database; in the embedded mode that bundle is ``dags/``, which this process has just parsed
+    (``bag``, import errors checked): hand it that bag instead of a second parse of the same files.
+    Any other bundle or folder is parsed as Airflow does."""
+    if getattr(bag, "bundle_name", None) != _BUNDLE or not getattr(bag, "bundle_path", None):
+        yield
+        return
+    from airflow.dag_processing import dagbag as dagbag_mod
+
+    original = dagbag_mod.BundleDagBag
+    folder = Path(bag.bundle_path).resolve()
+
+    def reuse(*args: object, **kwargs: object) -> object:
+        same = (not args and Path(str(kwargs.get("dag_folder"))).resolve() == folder
+                and Path(str(kwargs.get("bundle_path"))).resolve() == folder and kwargs.get("bundle_name") == _BUNDLE)
+        return bag if same else original(*args, **kwargs)
+
+    dagbag_mod.BundleDagBag = reuse
+    try:
+        yield
+    finally:
+        dagbag_mod.BundleDagBag = original
+
+
+def _preload_validation() -> None:
+    """Start importing Great Expectations in the background (:func:`pipeline.validation.preload`):
+    the import overlaps the run's waits before its first validation. Harmless when it fails."""
+    try:
+        from pipeline import validation
+
+        preload = getattr(validation, "preload", None)
+        if preload is not None:
+            preload()
+    except Exception as exc:  # noqa: BLE001 - the first validation imports it (and says why it cannot)
+        log.debug("no Great Expectations preload: %s", exc)
+
+
 def main(argv: list[str]) -> int:
+    from pipeline import progress
+
+    progress.mark("child_start")
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
@@ -593,10 +758,13 @@ def main(argv: list[str]) -> int:
     from pipeline import settings as settings_mod
     from pipeline.errors import KEPT
 
+    progress.mark("imports_done")
     locking.watch_parent()
     settings = settings_mod.load()
     failures = _FailureLog()
-    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    tune_metadata_db()
+    bag = _load_dags(DagBag)
+    progress.mark("dagbag_loaded")
     if bag.import_errors:
         for path, err in bag.import_errors.items():
             print(f"DAG import error in {path}:\n{err}", file=sys.stderr)
@@ -610,6 +778,9 @@ def main(argv: list[str]) -> int:
         if left:
             print(f"DagRun(s) {', '.join(left)} left running by a stopped or killed run: marked failed",
                   file=sys.stderr, flush=True)
+    trim_execution_api()
+    progress.mark("execution_api_ready")
+    _preload_validation()
     failures.install()
     logical = pendulum.parse(argv[0]) if argv else pendulum.now("UTC")
     started = time.perf_counter()
@@ -622,7 +793,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, interrupted)
     try:
         watcher.start()
-        run = dag.test(logical_date=logical)
+        progress.mark("dag_test_start")
+        with _parsed_once(bag):
+            run = dag.test(logical_date=logical)
+        progress.mark("dag_test_end")
     except KeyboardInterrupt:
         watcher.disarm()
         why = locking.stop_reason() or "SIGINT to the Airflow run itself"
@@ -661,6 +835,9 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     exit_code = main(sys.argv[1:])
+    from pipeline import progress as _progress
+
+    _progress.mark("child_exit")
     # Airflow leaves threads and atexit work behind that take seconds at interpreter shutdown;
     # everything is written and the metadata committed by now, so leave at once.
     logging.shutdown()

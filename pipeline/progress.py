@@ -15,7 +15,9 @@ task Airflow retries later) says so with :func:`waiting`, naming the time of the
     [1/9] land: un_sc x.xml: connection refused; trying again at 14:03:22 (attempt 2 of 3)
 
 Each step also records when it starts (:func:`started`; not printed), so ``pipeline run`` knows
-which step a stop request interrupts.
+which step a stop request interrupts. ``pipeline run`` and its Airflow child also mark the phases
+of the run around the steps (:func:`mark`; not printed): where the time outside the steps goes
+(``bench/airflow_overhead.py``).
 """
 
 from __future__ import annotations
@@ -126,6 +128,19 @@ def started(step: str) -> None:
     _append({"started": step, "index": _index(step)})
 
 
+def mark(phase: str, path: str | os.PathLike | None = None) -> None:
+    """Record that the run reached ``phase`` (e.g. ``child_start``, ``dag_test_end``); not printed.
+    ``path``: the progress file, for a caller whose environment does not name it (``pipeline run``)."""
+    if path is None:
+        _append({"mark": phase})
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"mark": phase, "at": time.time()}) + "\n")
+    except OSError:
+        pass
+
+
 def waiting(step: str, text: str) -> None:
     """A line saying what ``step`` waits for and until when (callers log it too)."""
     _append({"waiting": text, "step": step, "index": _index(step)})
@@ -170,6 +185,8 @@ class Follower:
                 continue
             if "started" in record:
                 self.current = record["started"]
+                continue
+            if "mark" in record:
                 continue
             if "waiting" in record:
                 print(f"[{record['index']}/{len(STEPS)}] {record['step'].replace('_', ' ')}: {record['waiting']}",
