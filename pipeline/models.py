@@ -10,7 +10,10 @@ and the mart tables, with every description as ``COMMENT ON`` and the data tests
 (the unit tests, which check the models' logic on given rows rather than the data, are the test
 suite's); a failed node raises :class:`ModelError`. Each
 node logs one line (``[models 3/27] mart_x: success in 0.12s``). dbt's target folder (its cached
-manifest, for partial parsing) is kept in ``work_dir`` between builds when the caller gives one.
+manifest, for partial parsing) is kept in ``work_dir`` between builds when the caller gives one, and
+the parsed manifest of a project is shared by every home (:func:`manifest_cache`, keyed by
+:func:`project_digest`): the first build of a new home parses nothing when the same project was
+parsed before.
 
 dbt is the only runner of the models. :func:`discover` and :func:`build_order` read the model
 files as text (their grain line and the ``ref()`` they name, directly or through a project macro),
