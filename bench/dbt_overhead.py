@@ -15,15 +15,17 @@ threads included):
 - **nodes**: from the first node to the end, with dbt's own time per resource type (seeds, models,
   data tests: how many and their total) and the on-run-end hook.
 
-Variants, each measured ``--repeat`` times interleaved (so the machine's load falls on all alike):
-``--variant NAME=ARGS`` adds dbt arguments to the pipeline's (``before`` may restore an earlier
-setting, e.g. ``--variant "before=--log-level-file debug"``); ``--threads N`` sets
-PIPELINE_DBT_THREADS for a variant ``threads=N``. The built databases of every variant are compared
-with the first's: every relation of every schema (EXCEPT ALL both ways) and every comment of the
-catalog (tables, views and columns); exits 3 when one differs, never on a threshold.
+Variants, each measured interleaved (cold, then a new home, then ``--repeat`` warm builds of every
+variant in turn, so the machine's load falls on all alike): ``--before REV`` the pipeline package of a
+git revision (its ``models.py``: before/after in one run), ``--variant NAME=ARGS`` dbt arguments added
+to the pipeline's (e.g. ``--variant "logfile-info=--log-level-file info"``), ``--threads N``
+PIPELINE_DBT_THREADS=N. Each variant has its own shared manifest cache, filled by its cold build. The
+built databases of every variant are compared with the first's: every relation of every schema
+(EXCEPT ALL both ways; the build's clock column left out), every comment of the catalog (relations
+and columns, with their types) and the DuckDB macros; exits 3 when one differs, never on a threshold.
 
-    .venv/bin/python bench/dbt_overhead.py --repeat 2
-    .venv/bin/python bench/dbt_overhead.py --repeat 2 --variant "before=--log-level-file debug" --threads 2
+    .venv/bin/python bench/dbt_overhead.py --repeat 2 --before HEAD~1
+    .venv/bin/python bench/dbt_overhead.py --repeat 3 --threads 2 --variant "logfile-info=--log-level-file info"
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def child(lake: Path, db: Path, work: Path, out: Path, extra: str) -> None:
         "cpu": {"import": marks["import"][1], "parse": found[1] - invoked[1], "start": node[1] - found[1],
                 "nodes": finished[1] - node[1], "total": finished[1]},
         "node_seconds": dict(per_type), "node_count": dict(count),
-        "full_parse": bool(events.get("UnableToPartialParse")) or not (work / "target").exists(),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "events": sum(events.values()),
     }))
 
@@ -165,6 +167,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=None, help="also a variant with PIPELINE_DBT_THREADS=N")
     parser.add_argument("--before", metavar="REV", default=None,
                         help="also a variant `before`: the pipeline package of git revision REV (its models.py)")
+    parser.add_argument("--sql-baseline", action="store_true",
+                        help="also the build's compiled SQL run node by node in one DuckDB connection "
+                             "(bench/dbt_build.py's baseline), after a build of the working tree")
     parser.add_argument("--lake", type=Path, default=None, help="a staged lake (default: the demo's, parsed)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -213,8 +218,8 @@ def main(argv: list[str]) -> int:
                     figures[name].setdefault(phase, []).append(json.loads(out.read_text()))
         print(f"\nload average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}; "
               f"{os.cpu_count()} cores; {args.repeat} warm build(s) per variant (median)\n")
-        print("| variant | build | import | parse | start | nodes | total wall | total CPU |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        print("| variant | build | import | parse | start | nodes | total wall | total CPU | peak MB |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, _, _ in variants:
             for phase, _ in plan:
                 runs = figures[name][phase]
@@ -222,7 +227,8 @@ def main(argv: list[str]) -> int:
                 cpu = {k: statistics.median(r["cpu"][k] for r in runs) for k in runs[0]["cpu"]}
                 print(f"| {name} | {phase} | " + " | ".join(f"{cell[k]:.1f} / {cpu[k]:.1f}" for k in
                                                            ("import", "parse", "start", "nodes"))
-                      + f" | {cell['total']:.1f} | {cpu['total']:.1f} |")
+                      + f" | {cell['total']:.1f} | {cpu['total']:.1f} | "
+                      f"{statistics.median(r['peak_mb'] for r in runs):.0f} |")
         print("\n(each phase: wall / CPU seconds)\n")
         print("| variant | seeds | models | data tests | hooks |")
         print("|---|---:|---:|---:|---:|")
@@ -233,6 +239,29 @@ def main(argv: list[str]) -> int:
             n = runs[0]["node_count"]
             print(f"| {name} | {n.get('seed', 0)}: {s['seed']:.1f} s | {n.get('model', 0)}: {s['model']:.1f} s | "
                   f"{n.get('test', 0)}: {s['test']:.1f} s | {n.get('operation', 0)}: {s['operation']:.1f} s |")
+        if args.sql_baseline:
+            base_dir = work / "sql-baseline"
+            base_dir.mkdir()
+            runs = []
+            for i in range(args.repeat):
+                say(f"[compiled SQL] build {i + 1}/{args.repeat} and its SQL alone")
+                for step in (["--child-dbt", str(lake), str(base_dir / "dbt.duckdb"), str(base_dir / "dbt"),
+                              str(base_dir / "dbt.json")],
+                             ["--child-sql", str(base_dir / "dbt.json"), str(lake), str(base_dir / "sql.duckdb"),
+                              str(base_dir / f"sql-{i}.json")]):
+                    env = {**os.environ, "PIPELINE_DBT_MANIFEST_CACHE": str(cache / "sql-baseline")}
+                    done = subprocess.run([PYTHON, str(ROOT / "bench" / "dbt_build.py"), *step], capture_output=True,
+                                          text=True, env=env)
+                    if done.returncode:
+                        raise SystemExit(f"{step[0]} failed:\n{done.stderr[-3000:]}")
+                runs.append(json.loads((base_dir / f"sql-{i}.json").read_text()))
+            wall, cpu = (statistics.median(r[k] for r in runs) for k in ("total", "cpu"))
+            nodes = statistics.median(r["cpu"]["nodes"] for r in figures[variants[-1][0]]["warm"])
+            total = statistics.median(r["cpu"]["total"] for r in figures[variants[-1][0]]["warm"])
+            print(f"\ncompiled SQL alone (fresh interpreter, DuckDB import included): {wall:.1f} s wall, "
+                  f"{cpu:.1f} s CPU; "
+                  f"the last variant's warm build: nodes {nodes:.1f} s CPU ({nodes / cpu:.1f}x), "
+                  f"whole {total:.1f} s CPU ({total / cpu:.1f}x)")
         problems = []
         base = work / variants[0][0].split()[0] / "sanctions.duckdb"
         for name, _, _ in variants[1:]:

@@ -316,6 +316,7 @@ def _store_manifest(parsed: Path, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(parsed.read_bytes())
+        os.chmod(tmp, 0o644)  # as any file the build writes (mkstemp's is the owner's only)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
