@@ -62,6 +62,7 @@ def timeline(home: Path, t0: float, t_end: float) -> list[tuple[str, float]]:
         return []
     records = [json.loads(line) for line in files[-1].read_text().splitlines() if line.strip()]
     marks = {r["mark"]: r["at"] for r in records if "mark" in r}
+    cpu = {r["mark"]: r["cpu"] for r in records if "mark" in r and "cpu" in r}
     segments: list[tuple[str, float]] = []
     first_start = next((r["at"] for r in records if "started" in r), None)
     child = marks.get("child_start")
@@ -75,11 +76,12 @@ def timeline(home: Path, t0: float, t_end: float) -> list[tuple[str, float]]:
         names = {"imports_done": "child: Airflow imports", "dagbag_loaded": "child: DagBag parse of dags/",
                  "execution_api_ready": "child: metadata clean-up, in-process Execution API built",
                  "dag_test_start": "child: GX preload started, log processor, watcher"}
-        prev = child
+        prev, prev_key = child, "child_start"
         for key in order[1:]:
             if key in marks:
-                segments.append((names[key], marks[key] - prev))
-                prev = marks[key]
+                used = f" [CPU {cpu[key] - cpu[prev_key]:.2f} s]" if key in cpu and prev_key in cpu else ""
+                segments.append((names[key] + used, marks[key] - prev))
+                prev, prev_key = marks[key], key
         if first_start is not None:
             segments.append(("dag.test() start -> first step starts (DagRun set-up, first task's imports)",
                              first_start - prev))

@@ -131,12 +131,13 @@ def started(step: str) -> None:
 def mark(phase: str, path: str | os.PathLike | None = None) -> None:
     """Record that the run reached ``phase`` (e.g. ``child_start``, ``dag_test_end``); not printed.
     ``path``: the progress file, for a caller whose environment does not name it (``pipeline run``)."""
+    record = {"mark": phase, "cpu": round(time.process_time(), 3)}  # this process's CPU seconds so far
     if path is None:
-        _append({"mark": phase})
+        _append(record)
         return
     try:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"mark": phase, "at": time.time()}) + "\n")
+            fh.write(json.dumps({**record, "at": time.time()}) + "\n")
     except OSError:
         pass
 
