@@ -24,6 +24,7 @@ import yaml
 from pipeline.errors import ModelError
 from pipeline.models import (
     LAYERS,
+    MANIFEST_CACHE_ENV,
     build_database,
     dbt,
     discover,
@@ -286,9 +287,11 @@ def test_an_empty_lake_is_an_error_that_names_it(tmp_path: Path):
         build_database(staged, tmp_path / "out.duckdb", project, STORAGE_VERSION)
 
 
-def test_a_kept_target_folder_builds_each_lake_it_is_pointed_at(tmp_path: Path):
+def test_a_kept_target_folder_builds_each_lake_it_is_pointed_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The cached manifest (partial parsing) is reused from one build to the next, each on another
-    lake into another folder, and never pins the lake: two builds, two lakes, two contents."""
+    lake into another folder, and never pins the lake: two builds, two lakes, two contents. (dbt's
+    own partial parsing in the kept folder: no shared manifest, tests/test_dbt_manifest_cache.py.)"""
+    monkeypatch.setenv(MANIFEST_CACHE_ENV, "")
     project = mini_project(tmp_path, lake=True)
     work = tmp_path / "work"
     found = []
