@@ -8,6 +8,13 @@ loads ``dags/`` through Airflow's DagBag and executes one DagRun with ``dag.test
 order, in-process, with real task instances, XComs and asset events recorded in the metadata
 database). The child runs in its own process group.
 
+The child's fixed cost is kept small (``bench/airflow_overhead.py`` times each phase): its
+SQLite metadata database runs in WAL mode with ``synchronous=NORMAL``; ``dag.test()`` reuses the
+child's own parse of ``dags/``; the in-process Execution API that ``dag.test()`` runs its tasks
+against serves only the API versions the child's Task SDK speaks and is built before the first
+task; Great Expectations starts importing in the background. Every phase is marked in the run's
+progress file (:func:`pipeline.progress.mark`).
+
 A stop (SIGINT/SIGTERM to ``pipeline run``) publishes nothing: ``pipeline run`` records the stop
 in the run's decision file (:mod:`pipeline.locking`), no step starts after it, and ``publish``
 checks it atomically before it swaps the release in. The child interrupts the step that runs (or
