@@ -265,7 +265,10 @@ def child_copy(lake: Path, db: Path, out: Path) -> None:
 
 
 def _child(*args: str) -> None:
-    done = subprocess.run([PYTHON, __file__, *args], capture_output=True, text=True)
+    # no manifest shared between homes (pipeline/models.py): "cold" parses the project, as a new home
+    # did before that cache; "warm" still reuses the build's own work dir (dbt's partial parse)
+    env = {**os.environ, "PIPELINE_DBT_MANIFEST_CACHE": ""}
+    done = subprocess.run([PYTHON, __file__, *args], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[:1])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
