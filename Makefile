@@ -78,7 +78,9 @@ bench: install
 	$(BIN)/python bench/gdelt_zip_memory.py --sizes 200
 	$(BIN)/python bench/hostile_front_matter.py
 	$(BIN)/python bench/publication_check.py
+	$(BIN)/python bench/parse_speed.py --scale 0.4
 	$(BIN)/python bench/make_corpus.py --verify
+	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/run_vs_duckdb.py --sizes 1,10,100 --model-build --json var/bench/run_vs_duckdb.json
 
 # docker-compose.yml checked without a Docker engine: its structure and the secrets check.
