@@ -176,11 +176,12 @@ def model_sql(name: str) -> str:
     return f"create {kind} {name} as {text}"
 
 
-def run_child(code: str, *args: str) -> dict:
+def run_child(code: str, *args: str, cwd: Path = ROOT) -> dict:
+    """``code`` in a fresh interpreter run from ``cwd`` (its ``pipeline`` package is the one imported)."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env)
+    proc = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=cwd, env=env)
     if proc.returncode != 0:
-        raise SystemExit(f"parse_speed: child failed (exit {proc.returncode}): {' '.join(args)[:300]}\n"
+        raise SystemExit(f"parse_speed: child in {cwd} failed (exit {proc.returncode}): {' '.join(args)[:300]}\n"
                          f"{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -215,16 +216,6 @@ def write_chunks(dest: Path, chunks) -> float:
 BEFORE_ENV = "PARSE_SPEED_XML_BEFORE"
 
 
-def _run_xml_child_in(code_dir: Path, *args: str) -> dict:
-    """``CHILD_PARSE`` run from ``code_dir``: its ``pipeline`` package is the one imported."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([PYTHON, "-c", CHILD_PARSE, *args], capture_output=True, text=True, cwd=code_dir, env=env)
-    if proc.returncode != 0:
-        raise SystemExit(f"parse_speed: child in {code_dir} failed (exit {proc.returncode}): {' '.join(args)[:300]}\n"
-                         f"{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def bench_xml(source_id: str, copies: int, work: Path) -> Result:
     """The project's parse of a scaled XML file against an lxml walk of it; with ``PARSE_SPEED_XML_BEFORE``
     set, the other copy's parse of the same file too (its ratios go in the detail column)."""
@@ -240,7 +231,7 @@ def bench_xml(source_id: str, copies: int, work: Path) -> Result:
     if os.environ.get(BEFORE_ENV):
         shutil.rmtree(out)
         out.mkdir()
-        before = _run_xml_child_in(Path(os.environ[BEFORE_ENV]), source_id, str(path), str(out))
+        before = run_child(CHILD_PARSE, source_id, str(path), str(out), cwd=Path(os.environ[BEFORE_ENV]))
         if before["counts"] != ours["counts"]:
             print(f"  note: {source_id}: the before code staged {before['counts']}, this one {ours['counts']}",
                   file=sys.stderr)
