@@ -747,9 +747,7 @@ def _preload_validation() -> None:
     try:
         from pipeline import validation
 
-        preload = getattr(validation, "preload", None)
-        if preload is not None:
-            preload()
+        validation.preload()
     except Exception as exc:  # noqa: BLE001 - the first validation imports it (and says why it cannot)
         log.debug("no Great Expectations preload: %s", exc)
 

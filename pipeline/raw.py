@@ -82,6 +82,11 @@ class _WriteFailed(Exception):
         self.error = error
 
 
+def stored_name(origin: str) -> str:
+    """The name a file or URL keeps in the raw store: its last path segment, without a query."""
+    return os.path.basename(origin.split("?", 1)[0].rstrip("/")) or "download"
+
+
 def _too_large(source: str, name: str, size: int, cap: int) -> SourceError:
     return SourceError(source, name, "size cap",
                        f"{size} bytes is over the {cap}-byte cap (PIPELINE_MAX_RAW_BYTES); nothing was copied")
@@ -264,7 +269,7 @@ def fetch(source: str, origin: str, settings: Settings, validators: dict[str, st
     answer = Answer(0)
 
     is_url = origin.startswith(("http://", "https://"))
-    name = os.path.basename(origin.split("?", 1)[0].rstrip("/")) or "download"
+    name = stored_name(origin)
     cap = settings.max_raw_bytes
     if not is_url:
         src = Path(origin)

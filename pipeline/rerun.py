@@ -281,6 +281,7 @@ def unchanged_before_run(settings: Settings) -> tuple[str | None, str | None]:
     from pipeline import lakefs
     from pipeline.flow import _lake_snapshot, source_inputs
     from pipeline.publish import current_release_info
+    from pipeline.raw import stored_name
 
     if not _skipping(settings) or settings.live:
         return None, None
@@ -310,8 +311,7 @@ def unchanged_before_run(settings: Settings) -> tuple[str | None, str | None]:
             sha = _file_sha256(path) if path.is_file() and path.stat().st_size <= settings.max_raw_bytes else None
             if sha is None:
                 return None, None  # missing or too large: the run says so, naming the file
-            name = os.path.basename(item.split("?", 1)[0].rstrip("/")) or "download"  # as pipeline.raw names it
-            files.append({"name": name, "sha256": sha})
+            files.append({"name": stored_name(item), "sha256": sha})
         shas = sorted(f["sha256"] for f in files)
         if not files or inputs[source].get("sha256") != shas:
             return None, f"{source}'s input files differ from those of release {release} (sha256)"
